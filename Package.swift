@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "BMRUKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bmru", targets: ["bmru"]),
+        .library(name: "Ngspice", targets: ["Ngspice"]),
+        .library(name: "PDK", targets: ["PDK"]),
+        .library(name: "BMRU", targets: ["BMRU"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // C declarations of libngspice's shared API. Nothing is linked: the library is loaded with
+        // dlopen so that an instance left unusable by ngspice's ControlledExit can be reloaded.
+        .systemLibrary(name: "CNgspice"),
+        .target(
+            name: "Ngspice",
+            dependencies: [
+                "CNgspice",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .target(name: "PDK"),
+        .target(name: "BMRU"),
+        .executableTarget(
+            name: "bmru",
+            dependencies: [
+                "Ngspice", "PDK", "BMRU",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK"]),
+        .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice"]),
+        .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
+        .testTarget(name: "CLITests", dependencies: ["bmru"]),
+    ]
+)

@@ -1,0 +1,184 @@
+import Foundation
+
+/// The contents of a model's `config.json` (docs/model-format.md): architecture, units and how the
+/// input features are made. The free-form `training` object is not read: it does not affect the
+/// network.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    /// Always `"bmru-model"`.
+    public var format: String
+    /// Format revision; this code reads version 1.
+    public var formatVersion: Int
+    /// Model name, also its folder name under `results/models/`.
+    public var name: String
+    /// Cell kind; only `"fq-bmru"` (the first-quadrant hardware cell) is defined.
+    public var cell: String
+    /// Input features per frame, n.
+    public var inputs: Int
+    /// State size d of every cell layer.
+    public var hidden: Int
+    /// Number of residual blocks.
+    public var blocks: Int
+    /// Class names in logit order.
+    public var classes: [String]
+    /// Amperes per model unit in the circuit (the paper: 1e-9).
+    public var unitCurrent: Double
+    /// How input frames are made from the raw signal.
+    public var features: Features
+
+    /// The supported `format` string.
+    public static let formatName = "bmru-model"
+    /// The supported `format_version`.
+    public static let supportedVersion = 1
+    /// The supported `cell`.
+    public static let fqCell = "fq-bmru"
+
+    /// Feature extraction settings. For `kind == "mfcc"` every optional field is required; for
+    /// `"raw"` (inputs given directly, e.g. synthetic tasks) none is.
+    public struct Features: Codable, Sendable, Equatable {
+        /// `"mfcc"` or `"raw"`.
+        public var kind: String
+        /// Audio sample rate in Hz.
+        public var sampleRate: Int?
+        /// MFCC coefficients per frame; equals the model's `inputs`.
+        public var nMfcc: Int?
+        /// FFT size in samples.
+        public var nFft: Int?
+        /// Samples between frames.
+        public var hopLength: Int?
+        /// Frames per clip.
+        public var frames: Int?
+        /// Feature normalisation, e.g. `"per_clip_per_coefficient"`.
+        public var normalization: String?
+
+        /// Settings for inputs given directly.
+        public static let raw = Features(kind: "raw")
+
+        /// Creates feature settings.
+        public init(kind: String, sampleRate: Int? = nil, nMfcc: Int? = nil, nFft: Int? = nil,
+                    hopLength: Int? = nil, frames: Int? = nil, normalization: String? = nil) {
+            self.kind = kind
+            self.sampleRate = sampleRate
+            self.nMfcc = nMfcc
+            self.nFft = nFft
+            self.hopLength = hopLength
+            self.frames = frames
+            self.normalization = normalization
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case kind, frames, normalization
+            case sampleRate = "sample_rate", nMfcc = "n_mfcc", nFft = "n_fft", hopLength = "hop_length"
+        }
+    }
+
+    /// Creates a config for the current format and the FQ-BMRU cell.
+    public init(name: String, inputs: Int, hidden: Int, blocks: Int, classes: [String],
+                unitCurrent: Double = 1e-9, features: Features = .raw) {
+        self.format = Self.formatName
+        self.formatVersion = Self.supportedVersion
+        self.name = name
+        self.cell = Self.fqCell
+        self.inputs = inputs
+        self.hidden = hidden
+        self.blocks = blocks
+        self.classes = classes
+        self.unitCurrent = unitCurrent
+        self.features = features
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, name, cell, inputs, hidden, blocks, classes, features
+        case formatVersion = "format_version", unitCurrent = "unit_current"
+    }
+
+    /// Reads, decodes and validates a `config.json`.
+    public static func load(from url: URL) throws(ModelError) -> ModelConfig {
+        let file = url.relativePath
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unreadable(file: file, reason: SafetensorsFile.reason(error))
+        }
+        let config: ModelConfig
+        do {
+            config = try JSONDecoder().decode(ModelConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw Self.describe(error, file: file)
+        } catch {
+            throw .invalidField(file: file, field: "(document)", problem: SafetensorsFile.reason(error))
+        }
+        try config.validate(file: file)
+        return config
+    }
+
+    /// The config as pretty-printed JSON with snake_case keys, as stored in `config.json`.
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Strings, numbers and optionals only: encoding cannot fail.
+        return try! encoder.encode(self)
+    }
+
+    /// Checks the values that decoding alone does not: format, cell kind, positive sizes, unique
+    /// class names, a finite positive unit current and complete MFCC settings.
+    public func validate(file: String) throws(ModelError) {
+        func fail(_ field: String, _ problem: String) -> ModelError {
+            .invalidField(file: file, field: field, problem: problem)
+        }
+        guard format == Self.formatName else { throw fail("format", "is \"\(format)\", expected \"\(Self.formatName)\"") }
+        guard formatVersion == Self.supportedVersion else {
+            throw fail("format_version", "is \(formatVersion), this build reads \(Self.supportedVersion)")
+        }
+        guard !name.isEmpty else { throw fail("name", "must not be empty") }
+        guard cell == Self.fqCell else { throw fail("cell", "is \"\(cell)\", expected \"\(Self.fqCell)\"") }
+        for (field, value) in [("inputs", inputs), ("hidden", hidden), ("blocks", blocks)] where value < 1 {
+            throw fail(field, "is \(value), must be >= 1")
+        }
+        guard classes.count >= 2 else { throw fail("classes", "has \(classes.count) entries, needs >= 2") }
+        guard Set(classes).count == classes.count, !classes.contains("") else {
+            throw fail("classes", "names must be unique and non-empty")
+        }
+        guard unitCurrent.isFinite, unitCurrent > 0 else { throw fail("unit_current", "is \(unitCurrent), must be finite and > 0") }
+        switch features.kind {
+        case "raw":
+            break
+        case "mfcc":
+            let required: [(String, Int?)] = [
+                ("sample_rate", features.sampleRate), ("n_mfcc", features.nMfcc), ("n_fft", features.nFft),
+                ("hop_length", features.hopLength), ("frames", features.frames),
+            ]
+            for (field, value) in required {
+                guard let value else { throw fail("features.\(field)", "required when kind is \"mfcc\"") }
+                guard value >= 1 else { throw fail("features.\(field)", "is \(value), must be >= 1") }
+            }
+            guard features.nMfcc == inputs else {
+                throw fail("features.n_mfcc", "is \(features.nMfcc ?? 0), must equal inputs (\(inputs))")
+            }
+        default:
+            throw fail("features.kind", "is \"\(features.kind)\", expected \"mfcc\" or \"raw\"")
+        }
+    }
+
+    /// Maps a decoding error to one line naming the field (snake_case path as in the file).
+    private static func describe(_ error: DecodingError, file: String) -> ModelError {
+        func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.isEmpty ? "(document)" : String(text.drop { $0 == "." })
+        }
+        switch error {
+        case let .keyNotFound(key, context):
+            return .invalidField(file: file, field: path(context, key), problem: "missing")
+        case let .typeMismatch(type, context):
+            return .invalidField(file: file, field: path(context), problem: "expected \(type)")
+        case let .valueNotFound(type, context):
+            return .invalidField(file: file, field: path(context), problem: "is null, expected \(type)")
+        case let .dataCorrupted(context):
+            let problem = context.codingPath.isEmpty ? "not valid JSON" : context.debugDescription
+            return .invalidField(file: file, field: path(context), problem: problem)
+        @unknown default:
+            return .invalidField(file: file, field: "(document)", problem: "cannot decode")
+        }
+    }
+}

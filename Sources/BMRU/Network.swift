@@ -1,0 +1,289 @@
+/// Input sequences of equal length in one flat row-major buffer [clips, frames, width], the layout
+/// of the golden files' `inputs` tensor and the cheapest to run.
+public struct FrameBatch: Sendable, Equatable {
+    /// Number of sequences.
+    public let clips: Int
+    /// Frames per sequence.
+    public let frames: Int
+    /// Values per frame (the model's `inputs`).
+    public let width: Int
+    /// `clips * frames * width` values; frame t of clip g starts at `(g * frames + t) * width`.
+    public let values: [Double]
+
+    /// Creates a batch; `values.count` must be `clips * frames * width` (a programming error
+    /// otherwise).
+    public init(clips: Int, frames: Int, width: Int, values: [Double]) {
+        precondition(clips >= 0 && frames >= 0 && width >= 1 && values.count == clips * frames * width,
+                     "batch of \(values.count) values is not \(clips) x \(frames) x \(width)")
+        self.clips = clips
+        self.frames = frames
+        self.width = width
+        self.values = values
+    }
+
+    /// One sequence of frames; every frame must have `width` values.
+    public init(sequence: [[Double]], width: Int) throws(ModelError) {
+        for (t, frame) in sequence.enumerated() where frame.count != width {
+            throw .inputWidth(frame: t, expected: width, actual: frame.count)
+        }
+        self.init(clips: 1, frames: sequence.count, width: width, values: sequence.flatMap { $0 })
+    }
+}
+
+/// The two clip decisions of the format: the majority vote of per-frame argmax and the argmax of
+/// the time-integrated logits. Ties go to the lower class index in both.
+public struct ClipDecision: Sendable, Equatable {
+    /// Frames won by each class.
+    public let votes: [Int]
+    /// Sum of each class's logits over the frames.
+    public let integratedLogits: [Double]
+
+    /// Creates a decision from vote counts and summed logits.
+    public init(votes: [Int], integratedLogits: [Double]) {
+        self.votes = votes
+        self.integratedLogits = integratedLogits
+    }
+
+    /// The class with the most frame votes (lowest index on ties).
+    public var majority: Int { Self.argmax(votes.map(Double.init)) }
+    /// The class with the largest integrated logit (lowest index on ties).
+    public var integrated: Int { Self.argmax(integratedLogits) }
+
+    /// Index of the first maximum; 0 for an empty array.
+    public static func argmax<C: Collection<Double>>(_ values: C) -> Int {
+        var (best, bestValue) = (0, -Double.infinity)
+        for (i, v) in values.enumerated() where i == 0 || v > bestValue { (best, bestValue) = (i, v) }
+        return best
+    }
+}
+
+/// Everything the reference network computes for one sequence, frame by frame, in flat row-major
+/// arrays (T = frames, B = blocks, d = hidden, C = classes).
+public struct Trace: Sendable, Equatable {
+    /// T.
+    public let frames: Int
+    /// B.
+    public let blocks: Int
+    /// d.
+    public let hidden: Int
+    /// C.
+    public let classes: Int
+    /// Candidates c_k, [T, B, d].
+    public internal(set) var candidates: [Double]
+    /// State bits s_k,t after each frame's update, [T, B, d].
+    public internal(set) var states: [Bool]
+    /// State currents h_k = alpha * s_k, [T, B, d].
+    public internal(set) var stateCurrents: [Double]
+    /// Block outputs p_k = ReLU(W_post h_k + b_post), [T, B, d].
+    public internal(set) var blockOutputs: [Double]
+    /// Residual stream u_0 (pre-projection output) ... u_B, [T, B + 1, d].
+    public internal(set) var residuals: [Double]
+    /// Logits, [T, C].
+    public internal(set) var logits: [Double]
+
+    init(frames: Int, blocks: Int, hidden: Int, classes: Int) {
+        (self.frames, self.blocks, self.hidden, self.classes) = (frames, blocks, hidden, classes)
+        let cells = frames * blocks * hidden
+        candidates = [Double](repeating: 0, count: cells)
+        states = [Bool](repeating: false, count: cells)
+        stateCurrents = candidates
+        blockOutputs = candidates
+        residuals = [Double](repeating: 0, count: frames * (blocks + 1) * hidden)
+        logits = [Double](repeating: 0, count: frames * classes)
+    }
+
+    /// Flat index of (frame, block, unit) in the [T, B, d] arrays.
+    public func cellIndex(frame: Int, block: Int, unit: Int) -> Int {
+        (frame * blocks + block) * hidden + unit
+    }
+
+    /// The logits of one frame.
+    public func logits(frame: Int) -> ArraySlice<Double> {
+        logits[(frame * classes)..<((frame + 1) * classes)]
+    }
+
+    /// Majority vote and integrated-logit decision over all frames.
+    public var decision: ClipDecision {
+        var votes = [Int](repeating: 0, count: classes)
+        var sums = [Double](repeating: 0, count: classes)
+        for t in 0..<frames {
+            let frame = logits(frame: t)
+            votes[ClipDecision.argmax(frame)] += 1
+            for (c, value) in frame.enumerated() { sums[c] += value }
+        }
+        return ClipDecision(votes: votes, integratedLogits: sums)
+    }
+}
+
+/// The float64 reference of an FQ-BMRU network, exactly as docs/model-format.md defines it.
+///
+/// The parameters are repacked once into one flat buffer with transposed weights, so that each
+/// layer is a sequence of contiguous axpy updates (vectorisable, and zero ReLU outputs are
+/// skipped); running allocates only the results. Sums start from the bias and add the inputs in
+/// order, exactly like `Linear.callAsFunction`.
+public struct Network: Sendable {
+    /// The model being run.
+    public let model: Model
+    private let parameters: [Double]
+    private let layout: Layout
+
+    /// Prepares a model for running.
+    public init(_ model: Model) {
+        self.model = model
+        let layout = Layout(model.config)
+        var p = [Double]()
+        p.reserveCapacity(layout.parameterCount)
+        func append(_ layer: Linear) {
+            for j in 0..<layer.inputs { for i in 0..<layer.outputs { p.append(layer.weight[i * layer.inputs + j]) } }
+            p += layer.bias
+        }
+        append(model.pre)
+        for block in model.blocks {
+            append(block.cell.candidate)
+            p += block.cell.alpha + block.cell.betaLo + block.cell.betaHi + block.cell.s0.map { $0 ? 1 : 0 }
+            append(block.post)
+        }
+        append(model.classifier)
+        assert(p.count == layout.parameterCount)
+        self.parameters = p
+        self.layout = layout
+    }
+
+    /// Runs one sequence of frames (each `model.config.inputs` values) from the initial states.
+    public func run(_ frames: [[Double]]) throws(ModelError) -> Trace {
+        try run(FrameBatch(sequence: frames, width: model.config.inputs))[0]
+    }
+
+    /// Runs every sequence of a batch, each from the initial states, and returns full traces.
+    public func run(_ batch: FrameBatch) throws(ModelError) -> [Trace] {
+        try check(batch)
+        return (0..<batch.clips).map { clip in
+            var trace = Trace(frames: batch.frames, blocks: layout.blocks, hidden: layout.hidden, classes: layout.classes)
+            let (cells, residuals) = (layout.blocks * layout.hidden, (layout.blocks + 1) * layout.hidden)
+            trace.candidates.withUnsafeMutableBufferPointer { candidates in
+            trace.states.withUnsafeMutableBufferPointer { states in
+            trace.stateCurrents.withUnsafeMutableBufferPointer { currents in
+            trace.blockOutputs.withUnsafeMutableBufferPointer { outputs in
+            trace.residuals.withUnsafeMutableBufferPointer { stream in
+            trace.logits.withUnsafeMutableBufferPointer { logits in
+                process(batch, clip: clip) { t, scratch in
+                    let l = layout
+                    for i in 0..<cells {
+                        candidates[t * cells + i] = scratch[l.c + i]
+                        states[t * cells + i] = scratch[l.s + i] == 1
+                        currents[t * cells + i] = scratch[l.h + i]
+                        outputs[t * cells + i] = scratch[l.p + i]
+                    }
+                    for i in 0..<residuals { stream[t * residuals + i] = scratch[l.u + i] }
+                    for i in 0..<l.classes { logits[t * l.classes + i] = scratch[l.logits + i] }
+                }
+            }}}}}}
+            return trace
+        }
+    }
+
+    /// Runs every sequence of a batch and keeps only the clip decisions: the fast path for
+    /// accuracy and noise studies.
+    public func decide(_ batch: FrameBatch) throws(ModelError) -> [ClipDecision] {
+        try check(batch)
+        let classes = layout.classes
+        return (0..<batch.clips).map { clip in
+            var votes = [Int](repeating: 0, count: classes)
+            var sums = [Double](repeating: 0, count: classes)
+            process(batch, clip: clip) { _, scratch in
+                let logits = UnsafeBufferPointer(rebasing: scratch[layout.logits..<(layout.logits + classes)])
+                votes[ClipDecision.argmax(logits)] += 1
+                for c in 0..<classes { sums[c] += logits[c] }
+            }
+            return ClipDecision(votes: votes, integratedLogits: sums)
+        }
+    }
+
+    private func check(_ batch: FrameBatch) throws(ModelError) {
+        guard batch.width == layout.inputs else { throw .inputWidth(frame: 0, expected: layout.inputs, actual: batch.width) }
+    }
+
+    /// Runs one clip, calling `record` with the scratch buffer after every frame.
+    @inline(__always)
+    private func process(_ batch: FrameBatch, clip: Int, record: (Int, UnsafeMutableBufferPointer<Double>) -> Void) {
+        let l = layout
+        let (n, d, classes) = (l.inputs, l.hidden, l.classes)
+        var scratch = [Double](repeating: 0, count: l.scratchCount)
+        parameters.withUnsafeBufferPointer { params in
+        batch.values.withUnsafeBufferPointer { inputs in
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            let w = params.baseAddress!, x = inputs.baseAddress!, m = buffer.baseAddress!
+            for k in 0..<l.blocks { (m + l.s + k * d).update(from: w + l.block(k) + l.s0, count: d) }
+            for t in 0..<batch.frames {
+                let u = m + l.u
+                Self.affine(w + l.pre, x + (clip * batch.frames + t) * n, inputs: n, outputs: d, into: u)
+                for k in 0..<l.blocks {
+                    let b = w + l.block(k), a = m + l.a
+                    let c = m + l.c + k * d, s = m + l.s + k * d, h = m + l.h + k * d, p = m + l.p + k * d
+                    let (uk, next) = (u + k * d, u + (k + 1) * d)
+                    for i in 0..<d { a[i] = max(uk[i], 0) }
+                    Self.affine(b + l.candidate, a, inputs: d, outputs: d, into: c)
+                    for i in 0..<d {
+                        c[i] = max(c[i], 0)
+                        s[i] = FQCell.nextState(candidate: c[i], betaLo: b[l.betaLo + i], betaHi: b[l.betaHi + i], previous: s[i] == 1) ? 1 : 0
+                        h[i] = b[l.alpha + i] * s[i]
+                    }
+                    Self.affine(b + l.post, h, inputs: d, outputs: d, into: p)
+                    for i in 0..<d {
+                        p[i] = max(p[i], 0)
+                        next[i] = uk[i] + p[i]
+                    }
+                }
+                let a = m + l.a, last = u + l.blocks * d
+                for i in 0..<d { a[i] = max(last[i], 0) }
+                Self.affine(w + l.classifier, a, inputs: d, outputs: classes, into: m + l.logits)
+                record(t, buffer)
+            }
+        }}}
+    }
+
+    /// y = W x + b with W stored transposed (column j contiguous) followed by b: starts from the
+    /// bias and adds the columns in input order, skipping zero inputs (adding 0 changes nothing).
+    @inline(__always)
+    private static func affine(_ layer: UnsafePointer<Double>, _ x: UnsafePointer<Double>, inputs: Int, outputs: Int,
+                               into y: UnsafeMutablePointer<Double>) {
+        y.update(from: layer + inputs * outputs, count: outputs)
+        for j in 0..<inputs {
+            let xj = x[j]
+            if xj == 0 { continue }
+            let column = layer + j * outputs
+            for i in 0..<outputs { y[i] += column[i] * xj }
+        }
+    }
+
+    /// Offsets into the flat parameter buffer and the per-clip scratch buffer.
+    private struct Layout: Sendable {
+        let inputs, hidden, blocks, classes: Int
+        // Parameters: pre (n*d + d), blocks, classifier (d*C + C). Inside a block, relative to
+        // `block(k)`: candidate (d*d + d), alpha, beta_lo, beta_hi, s0 (d each), post (d*d + d).
+        let pre = 0
+        var candidate: Int { 0 }
+        var alpha: Int { hidden * hidden + hidden }
+        var betaLo: Int { alpha + hidden }
+        var betaHi: Int { betaLo + hidden }
+        var s0: Int { betaHi + hidden }
+        var post: Int { s0 + hidden }
+        var blockSize: Int { post + hidden * hidden + hidden }
+        func block(_ k: Int) -> Int { inputs * hidden + hidden + k * blockSize }
+        var classifier: Int { block(blocks) }
+        var parameterCount: Int { classifier + hidden * classes + classes }
+        // Scratch: residual stream u_0..u_B, then c, s, h, p for all blocks, a ReLU buffer, logits.
+        var u: Int { 0 }
+        var c: Int { (blocks + 1) * hidden }
+        var s: Int { c + blocks * hidden }
+        var h: Int { s + blocks * hidden }
+        var p: Int { h + blocks * hidden }
+        var a: Int { p + blocks * hidden }
+        var logits: Int { a + hidden }
+        var scratchCount: Int { logits + classes }
+
+        init(_ config: ModelConfig) {
+            (inputs, hidden, blocks, classes) = (config.inputs, config.hidden, config.blocks, config.classes.count)
+        }
+    }
+}

@@ -1,0 +1,282 @@
+"""Train an FQ-BMRU network and export it as a BMRUKit model directory.
+
+    python -m scripts.train.train --task kws-yes --hidden 4 --blocks 2 --seed 0 \
+        --out results/models/kws-yes-d4
+
+eps schedule (leaky cell): eps = 1 for the first --anneal-start fraction of the epochs, then linear
+down to 0 at --anneal-end, then 0. Only eps = 0 epochs are evaluated on validation; the best one
+(highest validation accuracy, then lowest validation loss) is exported. Test data is only used for
+the final report.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--task", required=True, choices=["kws-yes", "latch-d4"])
+    ap.add_argument("--hidden", type=int, default=4)
+    ap.add_argument("--blocks", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True, help="model directory to write")
+    ap.add_argument("--name", default=None, help="model name (default: basename of --out)")
+    ap.add_argument("--data", default=os.environ.get(
+        "BMRUKIT_DATA", "/work/shared/data/speech_commands_v0.02_test"))
+    ap.add_argument("--epochs", type=int, default=None, help="default: 200 (kws), 60 (latch)")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--final-lr", type=float, default=1e-4, help="cosine target after annealing")
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--clip", type=float, default=1.0, help="global gradient-norm clipping")
+    ap.add_argument("--anneal-start", type=float, default=0.1)
+    ap.add_argument("--anneal-end", type=float, default=0.5)
+    ap.add_argument("--n-aug", type=int, default=8, help="augmented variants per training clip")
+    ap.add_argument("--p-clean", type=float, default=0.25, help="chance to use the clean clip")
+    ap.add_argument("--neg-factor", type=float, default=1.0,
+                    help="negatives per positive per epoch (1 = balanced)")
+    ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
+    ap.add_argument("--golden", type=int, default=8)
+    ap.add_argument("--no-progress", action="store_true")
+    return ap.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- task adapters
+
+class LatchTask:
+    classes = ["off", "on"]
+    inputs = 2
+    per_frame_labels = True
+
+    def __init__(self, args):
+        from . import latch
+        self.latch = latch
+        self.splits = latch.load()
+
+    def epoch(self, rng):
+        x, y = self.splits["train"]
+        return x.astype(np.float32), y
+
+    def eval_set(self, split):
+        return self.splits[split]
+
+    def features(self):
+        return {"kind": "raw", "frames": self.latch.T,
+                "description": "channel 0: set pulses, channel 1: reset pulses (+ noise)"}
+
+    def golden_set(self, n):
+        x, y = self.splits["test"]
+        return x[:n], None
+
+    def summary(self):
+        return {"generator": "scripts/train/latch.py", "split_seeds": self.latch.SPLIT_SEEDS,
+                "sequences": self.latch.SPLIT_SIZES, "frames": self.latch.T,
+                "labels": "per-frame"}
+
+
+class KwsTask:
+    classes = ["yes", "other"]
+    inputs = 13
+    per_frame_labels = False
+
+    def __init__(self, args):
+        from . import data, features
+        self.D, self.F, self.args = data, features, args
+        self.data = data.load_kws_yes(args.data, n_aug=args.n_aug, progress=not args.no_progress)
+        self.eval_idx = {s: data.balanced_eval_indices(self.data, s) for s in ["val", "test"]}
+        self.pos = self.data.indices("train", "yes")
+
+    def epoch(self, rng):
+        d, a = self.data, self.args
+        neg = self.D.draw_train_negatives(d, int(round(len(self.pos) * a.neg_factor)), rng)
+        idx = self.pos + neg
+        x = np.zeros((len(idx), self.F.FRAMES, self.F.N_MFCC), np.float32)
+        for j, i in enumerate(idx):
+            if rng.random() < a.p_clean:
+                x[j] = d.feats[i]
+            else:
+                x[j] = d.aug[d.aug_index[i], rng.integers(d.aug.shape[1])]
+        return x, d.labels[idx]
+
+    def eval_set(self, split):
+        idx = self.eval_idx[split]
+        return self.data.feats[idx], self.data.labels[idx]
+
+    def features(self):
+        return dict(self.F.FEATURE_CONFIG)
+
+    def golden_set(self, n):
+        idx = self.eval_idx["test"]
+        pos = [i for i in idx if self.data.labels[i] == 0][: n // 2]
+        neg = [i for i in idx if self.data.labels[i] == 1][: n - len(pos)]
+        sel = [v for pair in zip(pos, neg) for v in pair]
+        return self.data.feats[sel], self.data.labels[sel]
+
+    def summary(self):
+        s = self.D.split_summary(self.data, self.eval_idx)
+        return {"data_path": os.path.abspath(self.args.data),
+                "split_rule": self.D.__doc__.split("Split rule:")[1].split("Task")[0].strip(),
+                "task_rule": "Task" + self.D.__doc__.split("Task", 1)[1].strip(),
+                "splits": s, "feature_cache": self.data.info.get("cache"),
+                "augmentation": {"variants_per_train_clip": self.args.n_aug,
+                                 "p_clean": self.args.p_clean,
+                                 "rule": self.D.augment.__doc__}}
+
+
+# ----------------------------------------------------------------------------- training
+
+def eps_at(epoch, epochs, a0, a1):
+    f = epoch / epochs
+    if f < a0:
+        return 1.0
+    if f >= a1:
+        return 0.0
+    return 1.0 - (f - a0) / (a1 - a0)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    t_start = time.time()
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from tqdm import tqdm
+
+    from . import export, model, reference
+
+    task = LatchTask(args) if args.task == "latch-d4" else KwsTask(args)
+    epochs = args.epochs or (60 if args.task == "latch-d4" else 200)
+    rng = np.random.default_rng(args.seed)
+    key = jax.random.PRNGKey(args.seed)
+    params, s0s = model.init_params(key, task.inputs, args.hidden, args.blocks, len(task.classes))
+
+    x0, _ = task.epoch(np.random.default_rng(0))
+    steps_per_epoch = max(1, len(x0) // args.batch)
+    anneal_steps = int(args.anneal_end * epochs) * steps_per_epoch
+    decay_steps = max(1, epochs * steps_per_epoch - anneal_steps)
+    schedule = optax.join_schedules(
+        [optax.constant_schedule(args.lr),
+         optax.cosine_decay_schedule(args.lr, decay_steps, alpha=args.final_lr / args.lr)],
+        [anneal_steps])
+    decay_mask = jax.tree_util.tree_map_with_path(
+        lambda path, _: getattr(path[-1], "key", None) == "weight", params)
+    opt = optax.chain(optax.clip_by_global_norm(args.clip),
+                      optax.adamw(schedule, weight_decay=args.weight_decay, mask=decay_mask))
+    opt_state = opt.init(params)
+    fwd = functools.partial(model.forward, method=args.scan)
+
+    def loss_fn(p, x, y, eps):
+        logits = fwd(p, s0s, x, eps)
+        if y.ndim == 1:
+            y = jnp.broadcast_to(y[:, None], logits.shape[:2])
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        nll = -jnp.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
+        return nll.mean(), logits
+
+    @jax.jit
+    def train_step(p, o, x, y, eps):
+        (loss, logits), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y, eps)
+        upd, o = opt.update(g, o, p)
+        return optax.apply_updates(p, upd), o, loss, logits
+
+    @jax.jit
+    def eval_logits(p, x):
+        return fwd(p, s0s, x, 0.0)
+
+    def metrics(logits, y):
+        """(primary accuracy, secondary accuracy) for logits [N, T, C] (numpy)."""
+        if task.per_frame_labels:
+            pred = logits.argmax(-1)
+            return float((pred == y).mean()), float((pred == y).all(axis=1).mean())
+        votes = np.stack([np.bincount(r, minlength=logits.shape[-1])
+                          for r in logits.argmax(-1)])
+        return float((votes.argmax(-1) == y).mean()), float((logits.sum(1).argmax(-1) == y).mean())
+
+    xv, yv = task.eval_set("val")
+    best = None
+    history = []
+    bar = tqdm(range(epochs), desc=f"{args.task} d{args.hidden}", disable=args.no_progress,
+               file=sys.stdout, mininterval=2.0)
+    for ep in bar:
+        eps = eps_at(ep, epochs, args.anneal_start, args.anneal_end)
+        x, y = task.epoch(rng)
+        perm = rng.permutation(len(x))
+        losses, accs = [], []
+        for b in range(steps_per_epoch):
+            sel = perm[b * args.batch:(b + 1) * args.batch]
+            params, opt_state, loss, logits = train_step(params, opt_state, jnp.asarray(x[sel]),
+                                                         jnp.asarray(y[sel]), jnp.float32(eps))
+            losses.append(float(loss))
+            accs.append(metrics(np.asarray(logits), y[sel])[0])
+        rec = {"epoch": ep, "eps": eps, "loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
+        if eps == 0.0:
+            lv = np.asarray(eval_logits(params, jnp.asarray(xv, jnp.float32)))
+            va, va2 = metrics(lv, yv)
+            yy = yv if yv.ndim == 2 else np.broadcast_to(yv[:, None], lv.shape[:2])
+            lp = lv - np.log(np.exp(lv - lv.max(-1, keepdims=True)).sum(-1, keepdims=True)) - lv.max(-1, keepdims=True)
+            vloss = float(-np.take_along_axis(lp, yy[..., None], -1).mean())
+            rec.update(val_acc=va, val_acc2=va2, val_loss=vloss)
+            if best is None or (va, -vloss) > (best["val_acc"], -best["val_loss"]):
+                best = dict(rec, params=jax.tree_util.tree_map(np.asarray, params))
+        history.append(rec)
+        bar.set_postfix(eps=f"{eps:.2f}", loss=f"{rec['loss']:.3f}", acc=f"{rec['acc']:.3f}",
+                        val=f"{rec.get('val_acc', float('nan')):.3f}",
+                        best=f"{best['val_acc']:.3f}" if best else "-")
+    train_seconds = time.time() - t_start
+
+    # ---- export the best eps = 0 checkpoint; accuracies from the float64 reference
+    tensors = model.to_named_tensors(best["params"], s0s)
+    p64 = reference.load_params(tensors)
+    result = {}
+    for split in ["val", "test"]:
+        xs, ys = task.eval_set(split)
+        logits = np.stack([reference.run(p64, np.asarray(xx, np.float64))[2] for xx in xs])
+        a1, a2 = metrics(logits, ys)
+        names = (("frame_accuracy", "sequence_all_frames_accuracy") if task.per_frame_labels
+                 else ("clip_accuracy_majority_vote", "clip_accuracy_integrated_logits"))
+        result[split] = {names[0]: a1, names[1]: a2, "n": int(len(xs))}
+    name = args.name or os.path.basename(os.path.normpath(args.out))
+    os.makedirs(args.out, exist_ok=True)
+    training_meta = {"task": args.task, "seed": args.seed, "epochs": epochs,
+                     "selected_epoch": best["epoch"],
+                     "loss": ("per-frame cross-entropy, per-frame labels" if task.per_frame_labels
+                              else "per-frame cross-entropy with the clip label at every frame"),
+                     "val_accuracy": result["val"], "test_accuracy": result["test"]}
+    export.write_config(args.out, name, task.inputs, args.hidden, args.blocks, task.classes,
+                        task.features(), training_meta)
+    export.write_model(args.out, tensors)
+    gx, gy = task.golden_set(args.golden)
+    export.write_golden(args.out, export.golden(tensors, gx, gy))
+    import librosa
+    info = {
+        "name": name, "task": args.task, "seed": args.seed,
+        "command": "python -m scripts.train.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("out", "no_progress")},
+        "epochs": epochs, "steps_per_epoch": steps_per_epoch,
+        "selection": "best validation accuracy (then lowest validation loss) among eps = 0 epochs",
+        "selected_epoch": best["epoch"],
+        "accuracy": result,
+        "accuracy_note": "computed by the float64 numpy reference from the stored float32 tensors",
+        "data": task.summary(),
+        "duration_seconds": round(train_seconds, 1),
+        "versions": {"python": platform.python_version(), "jax": jax.__version__,
+                     "optax": optax.__version__, "librosa": librosa.__version__,
+                     "numpy": np.__version__},
+        "history": [{k: (round(v, 5) if isinstance(v, float) else v) for k, v in h.items()}
+                    for h in history],
+    }
+    export.write_training(args.out, info)
+    print(json.dumps({"out": args.out, "selected_epoch": best["epoch"], "accuracy": result,
+                      "seconds": round(train_seconds, 1)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

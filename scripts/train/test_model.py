@@ -12,6 +12,8 @@ import pytest  # noqa: E402
 
 from scripts.train import latch, model, reference  # noqa: E402
 
+forward = jax.jit(model.forward, static_argnames=("method", "trace"))
+
 
 def random_tensors(rng, n, d, blocks, C):
     """Random format tensors (float32 stored), thresholds in the range the candidates cover."""
@@ -38,7 +40,7 @@ def test_jax_matches_reference(method, n, d, blocks, seed):
     t = random_tensors(rng, n, d, blocks, 2)
     x = rng.normal(0, 1, (6, 60, n))
     params, s0s = model.from_named_tensors(t, dtype=jnp.float64)
-    logits, cands, states = model.forward(params, s0s, jnp.asarray(x), 0.0, method, trace=True)
+    logits, cands, states = forward(params, s0s, jnp.asarray(x), 0.0, method, trace=True)
     p64 = reference.load_params(t)
     switches = 0
     for g in range(x.shape[0]):
@@ -68,7 +70,7 @@ def test_strict_thresholds_hold():
     np.testing.assert_array_equal(s_ref[:, 0, :], expect)
     params, s0s = model.from_named_tensors(t, dtype=jnp.float64)
     for method in ["associative", "scan"]:
-        _, _, s = model.forward(params, s0s, jnp.asarray(x[None]), 0.0, method, trace=True)
+        _, _, s = forward(params, s0s, jnp.asarray(x[None]), 0.0, method, trace=True)
         np.testing.assert_array_equal(np.asarray(s[0, :, 0, :]), expect)
 
 
@@ -79,8 +81,8 @@ def test_leaky_variant_and_surrogate_gradient():
     params, s0s = model.from_named_tensors(t, dtype=jnp.float64)
     s0s = [jnp.zeros_like(s) for s in s0s]
     x = jnp.asarray(rng.normal(0, 1, (2, 40, 3)))
-    _, _, s1 = model.forward(params, s0s, x, 1.0, trace=True)
-    _, c, _ = model.forward(params, s0s, x, 0.0, trace=True)[0:3]
+    _, _, s1 = forward(params, s0s, x, 1.0, trace=True)
+    _, c, _ = forward(params, s0s, x, 0.0, trace=True)
     beta_hi = t["blocks.0.cell.beta_lo"] + t["blocks.0.cell.delta"]
     np.testing.assert_allclose(np.asarray(s1[:, :, 0]),
                                np.cumsum(np.asarray(c[:, :, 0]) > beta_hi, axis=1))
@@ -88,7 +90,7 @@ def test_leaky_variant_and_surrogate_gradient():
     def loss(p):
         return model.forward(p, s0s, x, 0.0).sum()
 
-    g = jax.grad(loss)(params)
+    g = jax.jit(jax.grad(loss))(params)
     assert float(jnp.abs(g["blocks"][0]["cell"]["p_lo"]).sum()) > 0
 
 

@@ -94,12 +94,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Reads, decodes and validates a `config.json`.
     public static func load(from url: URL) throws(ModelError) -> ModelConfig {
         let file = url.relativePath
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw .unreadable(file: file, reason: SafetensorsFile.reason(error))
-        }
+        let data = try SafetensorsFile.contents(of: url)
         let config: ModelConfig
         do {
             config = try JSONDecoder().decode(ModelConfig.self, from: data)

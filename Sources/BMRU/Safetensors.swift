@@ -106,12 +106,7 @@ public struct SafetensorsFile: Sendable, Equatable {
     /// Reads and validates a file; errors name the file by the path it was given.
     public init(contentsOf url: URL) throws(ModelError) {
         let file = url.relativePath
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw .unreadable(file: file, reason: Self.reason(error))
-        }
+        let data = try Self.contents(of: url)
         do {
             try self.init(data: data)
         } catch {
@@ -257,6 +252,20 @@ public struct SafetensorsFile: Sendable, Equatable {
             result.append(Int(number))
         }
         return result
+    }
+
+    /// The bytes of a file (memory-mapped where possible), or `ModelError.unreadable`.
+    static func contents(of url: URL) throws(ModelError) -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw .unreadable(file: url.relativePath, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .unreadable(file: url.relativePath, reason: "is a directory") }
+        do {
+            return try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw .unreadable(file: url.relativePath, reason: reason(error))
+        }
     }
 
     /// The short reason of a Foundation I/O error (its localized description, one line).

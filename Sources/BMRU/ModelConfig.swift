@@ -1,8 +1,8 @@
 import Foundation
 
 /// The contents of a model's `config.json` (docs/model-format.md): architecture, units and how the
-/// input features are made. The free-form `training` object is not read: it does not affect the
-/// network.
+/// input features are made. The free-form `training` object is kept verbatim but not interpreted:
+/// it does not affect the network.
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Always `"bmru-model"`.
     public var format: String
@@ -24,6 +24,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var unitCurrent: Double
     /// How input frames are made from the raw signal.
     public var features: Features
+    /// Free-form training metadata (seed, task, epochs, ...), if present.
+    public var training: JSONValue?
 
     /// The supported `format` string.
     public static let formatName = "bmru-model"
@@ -33,7 +35,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public static let fqCell = "fq-bmru"
 
     /// Feature extraction settings. For `kind == "mfcc"` every optional field is required; for
-    /// `"raw"` (inputs given directly, e.g. synthetic tasks) none is.
+    /// `"raw"` (inputs given directly, e.g. synthetic tasks) none is. Settings the format does not
+    /// name are kept in `extra`.
     public struct Features: Codable, Sendable, Equatable {
         /// `"mfcc"` or `"raw"`.
         public var kind: String
@@ -49,13 +52,17 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         public var frames: Int?
         /// Feature normalisation, e.g. `"per_clip_per_coefficient"`.
         public var normalization: String?
+        /// Further settings, verbatim: e.g. the MFCC details (window, n_mels, fmin, fmax, mel_norm,
+        /// dct_norm, ...) that scripts/train/features.py records for a Swift MFCC to match.
+        public var extra: [String: JSONValue]
 
         /// Settings for inputs given directly.
         public static let raw = Features(kind: "raw")
 
         /// Creates feature settings.
         public init(kind: String, sampleRate: Int? = nil, nMfcc: Int? = nil, nFft: Int? = nil,
-                    hopLength: Int? = nil, frames: Int? = nil, normalization: String? = nil) {
+                    hopLength: Int? = nil, frames: Int? = nil, normalization: String? = nil,
+                    extra: [String: JSONValue] = [:]) {
             self.kind = kind
             self.sampleRate = sampleRate
             self.nMfcc = nMfcc
@@ -63,17 +70,45 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             self.hopLength = hopLength
             self.frames = frames
             self.normalization = normalization
+            self.extra = extra
         }
 
         enum CodingKeys: String, CodingKey {
             case kind, frames, normalization
             case sampleRate = "sample_rate", nMfcc = "n_mfcc", nFft = "n_fft", hopLength = "hop_length"
         }
+
+        /// Decodes the named fields, then keeps every other key in `extra`.
+        public init(from decoder: any Decoder) throws {
+            let named = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try named.decode(String.self, forKey: .kind)
+            sampleRate = try named.decodeIfPresent(Int.self, forKey: .sampleRate)
+            nMfcc = try named.decodeIfPresent(Int.self, forKey: .nMfcc)
+            nFft = try named.decodeIfPresent(Int.self, forKey: .nFft)
+            hopLength = try named.decodeIfPresent(Int.self, forKey: .hopLength)
+            frames = try named.decodeIfPresent(Int.self, forKey: .frames)
+            normalization = try named.decodeIfPresent(String.self, forKey: .normalization)
+            let all = try decoder.container(keyedBy: AnyCodingKey.self)
+            extra = [:]
+            for key in all.allKeys where CodingKeys(rawValue: key.stringValue) == nil {
+                extra[key.stringValue] = try all.decode(JSONValue.self, forKey: key)
+            }
+        }
+
+        /// Encodes the named fields and `extra` as one flat object.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: AnyCodingKey.self)
+            for (key, value) in extra { try container.encode(value, forKey: AnyCodingKey(key)) }
+            let named: [(CodingKeys, Int?)] = [(.sampleRate, sampleRate), (.nMfcc, nMfcc), (.nFft, nFft), (.hopLength, hopLength), (.frames, frames)]
+            for (key, value) in named { try container.encodeIfPresent(value, forKey: AnyCodingKey(key.rawValue)) }
+            try container.encode(kind, forKey: AnyCodingKey(CodingKeys.kind.rawValue))
+            try container.encodeIfPresent(normalization, forKey: AnyCodingKey(CodingKeys.normalization.rawValue))
+        }
     }
 
     /// Creates a config for the current format and the FQ-BMRU cell.
     public init(name: String, inputs: Int, hidden: Int, blocks: Int, classes: [String],
-                unitCurrent: Double = 1e-9, features: Features = .raw) {
+                unitCurrent: Double = 1e-9, features: Features = .raw, training: JSONValue? = nil) {
         self.format = Self.formatName
         self.formatVersion = Self.supportedVersion
         self.name = name
@@ -84,10 +119,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.classes = classes
         self.unitCurrent = unitCurrent
         self.features = features
+        self.training = training
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, name, cell, inputs, hidden, blocks, classes, features
+        case format, name, cell, inputs, hidden, blocks, classes, features, training
         case formatVersion = "format_version", unitCurrent = "unit_current"
     }
 
@@ -107,12 +143,12 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         return config
     }
 
-    /// The config as pretty-printed JSON with snake_case keys, as stored in `config.json`.
-    public func encoded() -> Data {
+    /// The config as pretty-printed JSON with snake_case keys, as stored in `config.json`. Fails
+    /// only for a non-finite number, which JSON cannot hold.
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        // Strings, numbers and optionals only: encoding cannot fail.
-        return try! encoder.encode(self)
+        return try encoder.encode(self)
     }
 
     /// Checks the values that decoding alone does not: format, cell kind, positive sizes, unique

@@ -141,6 +141,15 @@ import Testing
     @Test func configRoundTripsThroughJSON() throws {
         let decoded = try JSONDecoder().decode(ModelConfig.self, from: config.encoded())
         #expect(decoded == config)
-        #expect(String(decoding: config.encoded(), as: UTF8.self).contains("\"unit_current\""))
+        #expect(String(decoding: try config.encoded(), as: UTF8.self).contains("\"unit_current\""))
+    }
+
+    @Test func keepsExtraFeatureSettingsAndTrainingMetadata() throws {
+        let json = Self.validConfig.replacingOccurrences(of: "\"frames\": 101,", with: "\"frames\": 101, \"window\": \"hann\", \"fmax\": 8000.0, \"center\": true,")
+        let config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+        #expect(config.features.extra == ["window": .string("hann"), "fmax": .number(8000), "center": .bool(true)])
+        #expect(config.features.frames == 101)
+        #expect(config.training == .object(["seed": .number(0), "anything": .array([.number(1), .number(2)])]))
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: config.encoded()) == config)
     }
 }

@@ -140,8 +140,9 @@ public struct Model: Sendable, Equatable {
     /// Builds a model from named tensors, checking that exactly the tensors of the format are
     /// present with the shapes `config` implies, every value is finite, and the hardware
     /// constraints hold: alpha > 0, beta_lo >= 0, delta > 0, s0 in {0, 1}. `file` names the source
-    /// in errors.
+    /// in errors (also for config problems, which `Model.load` has already reported by then).
     public init(config: ModelConfig, tensors: [String: Tensor], file: String) throws(ModelError) {
+        try config.validate(file: file)
         let (n, d, c) = (config.inputs, config.hidden, config.classes.count)
         var used = Set<String>()
         func values(_ name: String, _ shape: [Int], rule: String? = nil, _ accept: (Double) -> Bool = { _ in true }) throws(ModelError) -> [Double] {

@@ -109,6 +109,31 @@ import Testing
         #expect(error == .overlap(tensor: "b", other: "a"))
     }
 
+    @Test func randomCorruptionNeverCrashes() {
+        let config = ModelConfig(name: "x", inputs: 3, hidden: 2, blocks: 1, classes: ["a", "b"])
+        let valid = [UInt8](SafetensorsFile(tensors: Model.random(config, seed: 1).tensors(dtype: .f32)).serialized())
+        var rng = SplitMix64(seed: 3)
+        var rejected = 0
+        for trial in 0..<500 {
+            var bytes = valid
+            if trial % 5 == 0 {
+                bytes.removeLast(Int.random(in: 1...bytes.count, using: &rng))
+            } else {
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                }
+            }
+            // Either error is fine; reaching the end of the loop without trapping is the test.
+            do {
+                let file = try SafetensorsFile(data: Data(bytes))
+                _ = try Model(config: config, tensors: file.tensors, file: "fuzz")
+            } catch {
+                rejected += 1
+            }
+        }
+        #expect(rejected > 100)
+    }
+
     @Test func namesTheFileOnDisk() throws {
         let url = try temporaryDirectory().appendingPathComponent("broken.safetensors")
         try Data([1, 2]).write(to: url)

@@ -37,10 +37,10 @@ struct ModelCommand: ParsableCommand {
             print("\(c.name): \(c.cell), \(c.inputs) inputs -> \(c.blocks) blocks x \(c.hidden) units -> \(c.classes.count) classes (\(c.classes.joined(separator: ", ")))")
             print("parameters: \(report.parameters) learned + \(c.blocks * c.hidden) initial state bits")
             print("unit current: \(formatCurrent(c.unitCurrent)); features: \(c.features.kind)")
-            print("block unit  s0       alpha               beta_lo              beta_hi")
+            print("block unit  s0 " + ["alpha", "beta_lo", "beta_hi"].map { $0.padding(toLength: 25, withPad: " ", startingAt: 0) }.joined())
             for unit in report.units {
                 func both(_ value: Double) -> String {
-                    "\(String(format: "%8.4f", value)) (\(formatCurrent(value * c.unitCurrent)))".padding(toLength: 21, withPad: " ", startingAt: 0)
+                    "\(String(format: "%.5g", value)) (\(formatCurrent(value * c.unitCurrent)))".padding(toLength: 25, withPad: " ", startingAt: 0)
                 }
                 print("\(String(format: "%5d %4d", unit.block, unit.unit))  \(unit.s0)  \(both(unit.alpha))\(both(unit.betaLo))\(both(unit.betaHi))")
             }

@@ -37,12 +37,16 @@ struct ModelCommand: ParsableCommand {
             print("\(c.name): \(c.cell), \(c.inputs) inputs -> \(c.blocks) blocks x \(c.hidden) units -> \(c.classes.count) classes (\(c.classes.joined(separator: ", ")))")
             print("parameters: \(report.parameters) learned + \(c.blocks * c.hidden) initial state bits")
             print("unit current: \(formatCurrent(c.unitCurrent)); features: \(c.features.kind)")
-            print("block unit  s0 " + ["alpha", "beta_lo", "beta_hi"].map { $0.padding(toLength: 25, withPad: " ", startingAt: 0) }.joined())
+            // Fixed-width columns: a value in units with its current, e.g. "0.24839 (248.4 pA)".
+            func row(_ head: String, _ columns: [String]) {
+                let line = head + columns.dropLast().map { $0.padding(toLength: 25, withPad: " ", startingAt: 0) }.joined()
+                print(line + (columns.last ?? ""))
+            }
+            row("block unit  s0  ", ["alpha", "beta_lo", "beta_hi"])
             for unit in report.units {
-                func both(_ value: Double) -> String {
-                    "\(String(format: "%.5g", value)) (\(formatCurrent(value * c.unitCurrent)))".padding(toLength: 25, withPad: " ", startingAt: 0)
-                }
-                print("\(String(format: "%5d %4d", unit.block, unit.unit))  \(unit.s0)  \(both(unit.alpha))\(both(unit.betaLo))\(both(unit.betaHi))")
+                row(String(format: "%5d %4d  %d   ", unit.block, unit.unit, unit.s0), [unit.alpha, unit.betaLo, unit.betaHi].map {
+                    "\(String(format: "%.5g", $0)) (\(formatCurrent($0 * c.unitCurrent)))"
+                })
             }
         }
     }

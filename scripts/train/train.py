@@ -43,6 +43,10 @@ def parse_args(argv=None):
     ap.add_argument("--p-clean", type=float, default=0.25, help="chance to use the clean clip")
     ap.add_argument("--neg-factor", type=float, default=1.0,
                     help="negatives per positive per epoch (1 = balanced)")
+    ap.add_argument("--synth", type=int, default=0,
+                    help="espeak-ng synthetic clips per class in the bank (0 = none)")
+    ap.add_argument("--synth-per-epoch", type=int, default=100,
+                    help="synthetic clips per class added to each epoch")
     ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
     ap.add_argument("--golden", type=int, default=8)
     ap.add_argument("--no-progress", action="store_true")
@@ -67,6 +71,9 @@ class LatchTask:
 
     def eval_set(self, split):
         return self.splits[split]
+
+    def select_set(self):
+        return self.splits["val"]
 
     def features(self):
         return {"kind": "raw", "frames": self.latch.T,
@@ -93,6 +100,16 @@ class KwsTask:
         self.data = data.load_kws_yes(args.data, n_aug=args.n_aug, progress=not args.no_progress)
         self.eval_idx = {s: data.balanced_eval_indices(self.data, s) for s in ["val", "test"]}
         self.pos = self.data.indices("train", "yes")
+        self.synth = None
+        if args.synth > 0:
+            from . import synth
+            self.synth = synth.load_synth(self.data, args.data, args.synth,
+                                          progress=not args.no_progress)
+
+    def select_set(self):
+        """All validation clips (unbalanced; selection uses balanced accuracy)."""
+        idx = self.data.indices("val")
+        return self.data.feats[idx], self.data.labels[idx]
 
     def epoch(self, rng):
         d, a = self.data, self.args
@@ -104,7 +121,14 @@ class KwsTask:
                 x[j] = d.feats[i]
             else:
                 x[j] = d.aug[d.aug_index[i], rng.integers(d.aug.shape[1])]
-        return x, d.labels[idx]
+        y = d.labels[idx]
+        if self.synth is not None:
+            sx, sy = self.synth
+            m = a.synth_per_epoch
+            pick = np.concatenate([rng.choice(np.flatnonzero(sy == k), m, replace=False)
+                                   for k in (0, 1)])
+            x, y = np.concatenate([x, sx[pick]]), np.concatenate([y, sy[pick]])
+        return x, y
 
     def eval_set(self, split):
         idx = self.eval_idx[split]
@@ -128,7 +152,11 @@ class KwsTask:
                 "splits": s, "feature_cache": self.data.info.get("cache"),
                 "augmentation": {"variants_per_train_clip": self.args.n_aug,
                                  "p_clean": self.args.p_clean,
-                                 "rule": self.D.augment.__doc__}}
+                                 "rule": self.D.augment.__doc__},
+                "synthetic_speech": ({"clips_per_class_in_bank": self.args.synth,
+                                      "per_class_per_epoch": self.args.synth_per_epoch,
+                                      "rule": __import__("scripts.train.synth").train.synth.__doc__}
+                                     if self.synth is not None else None)}
 
 
 # ----------------------------------------------------------------------------- training
@@ -191,6 +219,16 @@ def main(argv=None):
     def eval_logits(p, x):
         return fwd(p, s0s, x, 0.0)
 
+    def balanced(logits, y):
+        """Mean per-class recall of the primary decision (selection metric)."""
+        if task.per_frame_labels:
+            pred, yy = logits.argmax(-1).ravel(), y.ravel()
+        else:
+            pred = np.array([np.bincount(r, minlength=logits.shape[-1]).argmax()
+                             for r in logits.argmax(-1)])
+            yy = y
+        return float(np.mean([np.mean(pred[yy == k] == k) for k in np.unique(yy)]))
+
     def metrics(logits, y):
         """(primary accuracy, secondary accuracy) for logits [N, T, C] (numpy)."""
         if task.per_frame_labels:
@@ -200,7 +238,7 @@ def main(argv=None):
                           for r in logits.argmax(-1)])
         return float((votes.argmax(-1) == y).mean()), float((logits.sum(1).argmax(-1) == y).mean())
 
-    xv, yv = task.eval_set("val")
+    xv, yv = task.select_set()
     best = None
     history = []
     bar = tqdm(range(epochs), desc=f"{args.task} d{args.hidden}", disable=args.no_progress,
@@ -219,7 +257,7 @@ def main(argv=None):
         rec = {"epoch": ep, "eps": eps, "loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
         if eps == 0.0:
             lv = np.asarray(eval_logits(params, jnp.asarray(xv, jnp.float32)))
-            va, va2 = metrics(lv, yv)
+            va, va2 = balanced(lv, yv), metrics(lv, yv)[1]
             yy = yv if yv.ndim == 2 else np.broadcast_to(yv[:, None], lv.shape[:2])
             lp = lv - np.log(np.exp(lv - lv.max(-1, keepdims=True)).sum(-1, keepdims=True)) - lv.max(-1, keepdims=True)
             vloss = float(-np.take_along_axis(lp, yy[..., None], -1).mean())
@@ -261,7 +299,9 @@ def main(argv=None):
         "command": "python -m scripts.train.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("out", "no_progress")},
         "epochs": epochs, "steps_per_epoch": steps_per_epoch,
-        "selection": "best validation accuracy (then lowest validation loss) among eps = 0 epochs",
+        "selection": ("best balanced validation accuracy (mean per-class recall of the majority "
+                      "vote, over all validation clips; then lowest validation loss) among eps = 0 "
+                      "epochs"),
         "selected_epoch": best["epoch"],
         "accuracy": result,
         "accuracy_note": "computed by the float64 numpy reference from the stored float32 tensors",

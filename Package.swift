@@ -5,7 +5,7 @@ let package = Package(
     name: "BMRUKit",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "bmru", targets: ["bmru"]),
+        .executable(name: "bmru", targets: ["BMRUCLI"]),
         .library(name: "Ngspice", targets: ["Ngspice"]),
         .library(name: "PDK", targets: ["PDK"]),
         .library(name: "BMRU", targets: ["BMRU"]),
@@ -29,8 +29,10 @@ let package = Package(
         ),
         .target(name: "PDK"),
         .target(name: "BMRU"),
+        // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
+        // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
-            name: "bmru",
+            name: "BMRUCLI",
             dependencies: [
                 "Ngspice", "PDK", "BMRU",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -40,6 +42,6 @@ let package = Package(
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK"]),
         .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
-        .testTarget(name: "CLITests", dependencies: ["bmru"]),
+        .testTarget(name: "CLITests", dependencies: ["BMRUCLI"]),
     ]
 )

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The `bmru` command: parses arguments and calls the library modules. Each subcommand lives in its
+/// own file; none of them contains simulation or model logic.
+@main
+struct BMRUCommand: AsyncParsableCommand {
+    /// Logs go to stderr; BMRUKIT_LOG_LEVEL (trace, debug, info, warning, error) sets the level.
+    static func main() async {
+        let level = ProcessInfo.processInfo.environment["BMRUKIT_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "bmru",
+        abstract: "Compile trained BMRU networks to transistor-level circuits and verify them with ngspice.",
+        version: BMRUKitVersion.string,
+        subcommands: [SimulateCommand.self, ModelCommand.self]
+    )
+}
+
+/// The toolchain's version, written into reports and decks.
+enum BMRUKitVersion {
+    static let string = "0.1.0"
+}

@@ -1,0 +1,30 @@
+/// An analysis to run, or the analysis lines already in the deck.
+public enum Analysis: Sendable, Equatable {
+    /// Whatever analysis statements the loaded deck contains (`run`).
+    case deck
+    /// DC operating point.
+    case op
+    /// DC sweep of a source from `start` to `stop` in steps of `step`.
+    case dc(source: String, start: Double, stop: Double, step: Double)
+    /// Small-signal AC sweep, `points` per decade from `start` to `stop` hertz.
+    case ac(pointsPerDecade: Int, start: Double, stop: Double)
+    /// Transient to `stop` seconds with print step `step` and an optional maximum internal step.
+    case tran(step: Double, stop: Double, start: Double = 0, maxStep: Double? = nil)
+
+    /// The ngspice command for this analysis.
+    public var command: String {
+        switch self {
+        case .deck: "run"
+        case .op: "op"
+        case let .dc(source, start, stop, step): "dc \(source) \(spice(start)) \(spice(stop)) \(spice(step))"
+        case let .ac(points, start, stop): "ac dec \(points) \(spice(start)) \(spice(stop))"
+        case let .tran(step, stop, start, maxStep):
+            "tran \(spice(step)) \(spice(stop)) \(spice(start))" + (maxStep.map { " \(spice($0))" } ?? "")
+        }
+    }
+}
+
+/// A number as ngspice reads it: full double precision, C locale, exponent form.
+func spice(_ value: Double) -> String {
+    "\(value)"
+}

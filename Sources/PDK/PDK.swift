@@ -1,0 +1,158 @@
+import Foundation
+
+/// A process design kit ready to use: its descriptor and the folder its model files are in.
+public struct PDK: Sendable, Equatable {
+    /// What the PDK provides.
+    public let descriptor: PDKDescriptor
+    /// The `pdk.json` the descriptor was read from.
+    public let descriptorFile: URL
+    /// The resolved folder of the model files.
+    public let modelRoot: URL
+
+    /// The PDK's name.
+    public var name: String { descriptor.name }
+
+    /// Reads a descriptor and resolves its model folder with `environment` (for `$PDK_ROOT`).
+    ///
+    /// A model root naming an unset variable is a `missingVariable` error that names the variable and
+    /// the folder it should lead to.
+    public init(descriptorFile: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(PDKError)
+    {
+        let data: Data
+        do {
+            data = try Data(contentsOf: descriptorFile)
+        } catch {
+            throw .invalidDescriptor(file: descriptorFile.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let descriptor: PDKDescriptor
+        do {
+            descriptor = try JSONDecoder().decode(PDKDescriptor.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw .invalidDescriptor(file: descriptorFile.path, reason: "missing field '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw .invalidDescriptor(file: descriptorFile.path, reason: "field '\(field)': \(context.debugDescription)")
+        } catch {
+            throw .invalidDescriptor(file: descriptorFile.path, reason: "not valid JSON")
+        }
+        guard descriptor.corners[descriptor.defaultCorner] != nil else {
+            throw .invalidDescriptor(file: descriptorFile.path,
+                                     reason: "default_corner '\(descriptor.defaultCorner)' is not among the corners")
+        }
+        self.descriptor = descriptor
+        self.descriptorFile = descriptorFile
+        modelRoot = try Self.resolve(root: descriptor.modelRoot, beside: descriptorFile, environment: environment)
+    }
+
+    private static func resolve(root: String, beside file: URL, environment: [String: String]) throws(PDKError) -> URL {
+        if root == "embedded" { return file.deletingLastPathComponent() }
+        guard root.hasPrefix("$") else {
+            return URL(fileURLWithPath: root, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
+        }
+        let variable = String(root.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        let rest = String(root.dropFirst(1 + variable.count))
+        guard let value = environment[variable], !value.isEmpty else {
+            throw .missingVariable(variable: variable, expected: root)
+        }
+        let folder = URL(fileURLWithPath: value + rest).standardizedFileURL
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .missingModelFile(path: folder.path, hint: "\(variable)=\(value) should contain \(rest.dropFirst())")
+        }
+        return folder
+    }
+
+    /// The corner to use: `corner` if given (it must exist), else the descriptor's default.
+    public func corner(_ corner: String?) throws(PDKError) -> String {
+        let name = corner ?? descriptor.defaultCorner
+        guard descriptor.corners[name] != nil else {
+            throw .unknownCorner(pdk: self.name, corner: name, available: descriptor.corners.keys.sorted())
+        }
+        return name
+    }
+
+    /// The model statements a deck needs for `corner`: `.include` and `.lib` lines with absolute
+    /// paths, plus the statistical libraries and switches when `statistics` asks for them.
+    ///
+    /// Every referenced file is checked to exist, so a broken installation fails here with the path
+    /// rather than inside ngspice.
+    public func modelStatements(corner: String?, statistics: StatisticalVariation = .none) throws(PDKError)
+        -> [String]
+    {
+        let name = try self.corner(corner)
+        let selected = descriptor.corners[name]!
+        var libraries = selected.libs
+        var switches: [String] = []
+        if statistics != .none {
+            guard let stats = descriptor.statistics else { throw .noStatistics(pdk: self.name) }
+            libraries += stats.libs
+            let global = statistics == .global || statistics == .globalAndMismatch ? 1 : 0
+            let mismatch = statistics == .mismatch || statistics == .globalAndMismatch ? 1 : 0
+            switches = [".param \(stats.globalSwitch)=\(global) \(stats.mismatchSwitch)=\(mismatch)"]
+        }
+        var lines: [String] = []
+        for include in selected.includes {
+            lines.append(".include \(try path(include))")
+        }
+        lines += switches
+        for library in libraries {
+            lines.append(".lib \(try path(library.file)) \(library.section)")
+        }
+        return lines
+    }
+
+    private func path(_ file: String) throws(PDKError) -> String {
+        let url = modelRoot.appendingPathComponent(file)
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw .missingModelFile(path: url.path, hint: "listed in \(descriptorFile.path)")
+        }
+        return url.path
+    }
+}
+
+/// Which statistical variation a Monte Carlo deck turns on.
+public enum StatisticalVariation: String, Sendable, CaseIterable, Codable {
+    /// Nominal models only.
+    case none
+    /// Global (process, die-to-die) variation.
+    case global
+    /// Local device mismatch.
+    case mismatch
+    /// Both global variation and mismatch.
+    case globalAndMismatch = "global+mismatch"
+}
+
+/// Why a PDK could not be found or used; each description is one line naming the file or variable.
+public enum PDKError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No folder with PDK descriptors was found.
+    case catalogNotFound(searched: [String])
+    /// No PDK of that name is in the catalog.
+    case unknownPDK(name: String, available: [String])
+    /// A `pdk.json` cannot be read or lacks a field.
+    case invalidDescriptor(file: String, reason: String)
+    /// The model root names an environment variable that is not set.
+    case missingVariable(variable: String, expected: String)
+    /// A model file or folder the descriptor names does not exist.
+    case missingModelFile(path: String, hint: String)
+    /// The PDK has no such corner.
+    case unknownCorner(pdk: String, corner: String, available: [String])
+    /// Statistical variation was asked of a PDK without statistical models.
+    case noStatistics(pdk: String)
+
+    public var description: String {
+        switch self {
+        case let .catalogNotFound(searched):
+            "no PDK descriptors found (looked in \(searched.joined(separator: ", "))); set BMRUKIT_PDK_DIR to the repository's pdk/ folder"
+        case let .unknownPDK(name, available):
+            "unknown PDK '\(name)' (available: \(available.joined(separator: ", ")), or a path to a pdk.json)"
+        case let .invalidDescriptor(file, reason): "\(file): \(reason)"
+        case let .missingVariable(variable, expected):
+            "\(variable) is not set: the PDK's models are expected at \(expected) (e.g. export \(variable)=../shared/pdk)"
+        case let .missingModelFile(path, hint): "model file or folder not found: \(path) (\(hint))"
+        case let .unknownCorner(pdk, corner, available):
+            "PDK \(pdk) has no corner '\(corner)' (available: \(available.joined(separator: ", ")))"
+        case let .noStatistics(pdk): "PDK \(pdk) has no statistical models"
+        }
+    }
+}

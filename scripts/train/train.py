@@ -49,6 +49,7 @@ def parse_args(argv=None):
                     help="synthetic clips per class added to each epoch")
     ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
     ap.add_argument("--golden", type=int, default=8)
+    ap.add_argument("--note", default="", help="free text stored in training.json")
     ap.add_argument("--no-progress", action="store_true")
     return ap.parse_args(argv)
 
@@ -303,6 +304,8 @@ def main(argv=None):
                       "vote, over all validation clips; then lowest validation loss) among eps = 0 "
                       "epochs"),
         "selected_epoch": best["epoch"],
+        "selection_value": {"val_balanced_accuracy": best["val_acc"], "val_loss": best["val_loss"]},
+        "note": args.note,
         "accuracy": result,
         "accuracy_note": "computed by the float64 numpy reference from the stored float32 tensors",
         "data": task.summary(),

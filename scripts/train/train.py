@@ -162,6 +162,12 @@ class KwsTask:
 
 # ----------------------------------------------------------------------------- training
 
+def thin_history(history, selected):
+    """Every 10th epoch plus the selected and last ones, values rounded (keeps training.json small)."""
+    keep = [h for h in history if h["epoch"] % 10 == 0 or h["epoch"] in (selected, len(history) - 1)]
+    return [{k: (round(v, 5) if isinstance(v, float) else v) for k, v in h.items()} for h in keep]
+
+
 def eps_at(epoch, epochs, a0, a1):
     f = epoch / epochs
     if f < a0:
@@ -313,8 +319,8 @@ def main(argv=None):
         "versions": {"python": platform.python_version(), "jax": jax.__version__,
                      "optax": optax.__version__, "librosa": librosa.__version__,
                      "numpy": np.__version__},
-        "history": [{k: (round(v, 5) if isinstance(v, float) else v) for k, v in h.items()}
-                    for h in history],
+        "history_note": "every 10th epoch, the selected epoch and the last epoch",
+        "history": thin_history(history, best["epoch"]),
     }
     export.write_training(args.out, info)
     print(json.dumps({"out": args.out, "selected_epoch": best["epoch"], "accuracy": result,

@@ -10,6 +10,8 @@ public enum Analysis: Sendable, Equatable {
     case ac(pointsPerDecade: Int, start: Double, stop: Double)
     /// Transient to `stop` seconds with print step `step` and an optional maximum internal step.
     case tran(step: Double, stop: Double, start: Double = 0, maxStep: Double? = nil)
+    /// Any other analysis command, as ngspice spells it (`noise v(out) v1 dec 10 1 1e6`).
+    case command(String)
 
     /// The ngspice command for this analysis.
     public var command: String {
@@ -20,6 +22,7 @@ public enum Analysis: Sendable, Equatable {
         case let .ac(points, start, stop): "ac dec \(points) \(spice(start)) \(spice(stop))"
         case let .tran(step, stop, start, maxStep):
             "tran \(spice(step)) \(spice(stop)) \(spice(start))" + (maxStep.map { " \(spice($0))" } ?? "")
+        case let .command(text): text
         }
     }
 }

@@ -105,13 +105,17 @@ public struct StreamedPoint: Sendable {
     public var index: Int
     /// The scale value (time for a transient).
     public var scale: Double
-    /// Names of the saved vectors, in the order of `values` (shared between points).
+    /// Names of the saved vectors as ngspice streams them (node voltages without `v(...)`: `out`),
+    /// in the order of `values` (shared between points).
     public var names: [String]
     /// The value of every saved vector at this point.
     public var values: [Double]
 
-    /// The value of the vector `name` at this point, if it is saved.
+    /// The value of the vector `name` at this point, if it is saved; `v(out)` and `out` both name
+    /// the voltage of node `out`, and case does not matter.
     public subscript(name: String) -> Double? {
-        names.firstIndex(of: name).map { values[$0] }
+        var key = name.lowercased()
+        if key.hasPrefix("v("), key.hasSuffix(")"), !key.contains(",") { key = String(key.dropFirst(2).dropLast()) }
+        return names.firstIndex { $0.lowercased() == key }.map { values[$0] }
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// libngspice reports errors only as text on its stderr channel; `NgspiceError.classify` turns those
 /// lines into a case a caller can act on (fix the netlist, add a model, relax tolerances, retry).
-public enum NgspiceError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum NgspiceError: Error, Equatable, Sendable, Codable, CustomStringConvertible {
     /// The shared library could not be found or loaded.
     case libraryNotLoaded(path: String, reason: String)
     /// The library lacks an entry point BMRUKit needs (an ngspice older than 39).

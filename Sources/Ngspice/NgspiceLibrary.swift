@@ -8,6 +8,11 @@ import Foundation
 /// under a unique name), so that several sessions in one process never share state and
 /// an instance left unusable by ngspice's ControlledExit can be unloaded and loaded afresh. The copy
 /// must be a real copy: glibc recognises a hard link by its inode and returns the loaded handle.
+///
+/// A loaded copy is never unloaded: after ngspice reports that its background thread has ended, that
+/// thread still runs library code for a moment, and no API lets the caller join it, so `dlclose`
+/// could unmap code under a running thread. A replaced or released instance costs its mapping (about
+/// 8 MB) until the process exits; sessions are few and long-lived, so this stays small.
 final class NgspiceLibrary {
     let handle: UnsafeMutableRawPointer
     let initialize: ngspice_init_fn
@@ -40,13 +45,9 @@ final class NgspiceLibrary {
             running = try Self.symbol(handle, "ngSpice_running")
             setBreakpoint = try Self.symbol(handle, "ngSpice_SetBkpt")
         } catch {
-            dlclose(handle)
+            dlclose(handle)  // no ngspice code has run yet
             throw error
         }
-    }
-
-    deinit {
-        dlclose(handle)
     }
 
     private static func symbol<T>(_ handle: UnsafeMutableRawPointer, _ name: String) throws(NgspiceError) -> T {

@@ -34,7 +34,8 @@ public final class NgspiceSession: @unchecked Sendable {
     public let configuration: Configuration
     private var library: NgspiceLibrary
     private let sink = CallbackSink()
-    private var hasCircuit = false
+    /// True while a circuit is loaded (a controlled exit or `removeCircuit` clears it).
+    public private(set) var hasCircuit = false
     private var unusableReason: String?
     /// Warnings from the last load or run (stderr lines that are not errors).
     public private(set) var warnings: [String] = []
@@ -225,7 +226,7 @@ public final class NgspiceSession: @unchecked Sendable {
                 stop = .cancelled
             } else if let timeout, ContinuousClock.now - start > timeout {
                 let parts = timeout.components
-                stop = .timeout(seconds: Double(parts.seconds) + Double(parts.attoseconds) * 1e-18)
+                stop = .timeout(seconds: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
             }
             if let stop {
                 try halt()
@@ -400,7 +401,7 @@ final class StartupDirectory: Sendable {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("bmrukit-ngspice-startup-\(getpid())").path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: folder + "/.spiceinit",
+        _ = FileManager.default.createFile(atPath: folder + "/.spiceinit",
                                        contents: Data("* BMRUKit: no user settings\n".utf8))
         path = folder
     }

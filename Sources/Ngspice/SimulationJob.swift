@@ -1,0 +1,76 @@
+import Foundation
+
+/// One simulation for a worker: a deck (or the worker's current one), commands, an analysis and the
+/// vectors to bring back. Jobs and replies travel between the pool and its worker processes as one
+/// JSON object per line.
+public struct SimulationJob: Codable, Sendable, Equatable {
+    /// Netlist lines to load.
+    public var deck: [String]
+    /// When the worker's loaded circuit came from the same deck, skip parsing it again (about 57 ms
+    /// for the GF180 models) and only reset it. Changes made by `commands` of earlier jobs persist, so
+    /// jobs that re-use a deck must set every value they alter.
+    public var reuseParsedDeck: Bool
+    /// ngspice commands run after loading and before the analysis (`alter`, `alterparam`, ...).
+    public var commands: [String]
+    /// The analysis to run: an ngspice analysis command (`tran 1u 1m`) or `run` for the deck's own.
+    public var analysis: String
+    /// Vectors to return (the scale is always returned); nil returns every vector of the plot.
+    public var vectors: [String]?
+    /// In-worker time limit in seconds, enforced by halting ngspice (the pool's own timeout, which
+    /// kills the worker, covers a simulator that does not stop).
+    public var timeout: Double?
+
+    /// A job with the given contents.
+    public init(deck: [String], reuseParsedDeck: Bool = false, commands: [String] = [], analysis: String = "run",
+                vectors: [String]? = nil, timeout: Double? = nil) {
+        self.deck = deck
+        self.reuseParsedDeck = reuseParsedDeck
+        self.commands = commands
+        self.analysis = analysis
+        self.vectors = vectors
+        self.timeout = timeout
+    }
+}
+
+/// Why a job produced no result.
+public enum JobFailure: Error, Equatable, Sendable, Codable, CustomStringConvertible {
+    /// ngspice reported an error; the worker survived.
+    case simulation(NgspiceError)
+    /// The worker process died while running the job.
+    case workerCrashed(String)
+    /// The job ran longer than the pool's timeout and its worker was killed.
+    case timedOut(seconds: Double)
+    /// A worker could not be started or spoke something other than the protocol.
+    case worker(String)
+
+    public var description: String {
+        switch self {
+        case let .simulation(error): error.description
+        case let .workerCrashed(detail): "worker crashed: \(detail)"
+        case let .timedOut(seconds): "job exceeded its \(seconds) s timeout; worker killed"
+        case let .worker(detail): "worker error: \(detail)"
+        }
+    }
+}
+
+/// What a worker sends back for one job.
+struct WorkerReply: Codable, Sendable {
+    var result: SimulationResult?
+    var failure: JobFailure?
+    var warnings: [String]
+    var seconds: Double
+}
+
+/// The outcome of one job of a pool run.
+public struct JobOutcome: Sendable {
+    /// The job's position in the list given to the pool.
+    public var index: Int
+    /// The vectors, or why there are none.
+    public var result: Result<SimulationResult, JobFailure>
+    /// ngspice's warnings for the job.
+    public var warnings: [String]
+    /// Wall time of the job inside the worker, in seconds (0 when the worker died).
+    public var seconds: Double
+    /// How many times the job was started (more than 1 after a retry).
+    public var attempts: Int
+}

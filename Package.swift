@@ -27,7 +27,8 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        .target(name: "PDK"),
+        // PDK depends on Ngspice only for `MirrorCheck`, the smoke test that proves a PDK simulates.
+        .target(name: "PDK", dependencies: ["Ngspice"]),
         .target(name: "BMRU"),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.

@@ -19,6 +19,14 @@ public struct PDK: Sendable, Equatable {
     public init(descriptorFile: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(PDKError)
     {
+        let descriptor = try Self.readDescriptor(descriptorFile)
+        self.descriptor = descriptor
+        self.descriptorFile = descriptorFile
+        modelRoot = try Self.resolve(root: descriptor.modelRoot, beside: descriptorFile, environment: environment)
+    }
+
+    /// Reads and checks a `pdk.json` without resolving its model folder.
+    public static func readDescriptor(_ descriptorFile: URL) throws(PDKError) -> PDKDescriptor {
         let data: Data
         do {
             data = try Data(contentsOf: descriptorFile)
@@ -40,9 +48,7 @@ public struct PDK: Sendable, Equatable {
             throw .invalidDescriptor(file: descriptorFile.path,
                                      reason: "default_corner '\(descriptor.defaultCorner)' is not among the corners")
         }
-        self.descriptor = descriptor
-        self.descriptorFile = descriptorFile
-        modelRoot = try Self.resolve(root: descriptor.modelRoot, beside: descriptorFile, environment: environment)
+        return descriptor
     }
 
     private static func resolve(root: String, beside file: URL, environment: [String: String]) throws(PDKError) -> URL {

@@ -59,6 +59,8 @@ struct WorkerReply: Codable, Sendable {
     var failure: JobFailure?
     var warnings: [String]
     var seconds: Double
+    /// The worker's resident memory after the job, in bytes.
+    var residentBytes: Int?
 }
 
 /// The outcome of one job of a pool run.
@@ -73,4 +75,7 @@ public struct JobOutcome: Sendable {
     public var seconds: Double
     /// How many times the job was started (more than 1 after a retry).
     public var attempts: Int
+    /// The worker's resident memory after the job, in bytes (nil when the worker died): watches for
+    /// growth over long runs.
+    public var residentBytes: Int?
 }

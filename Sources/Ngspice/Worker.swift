@@ -34,9 +34,19 @@ public enum Worker {
             } else {
                 reply = WorkerReply(failure: .worker("unreadable job line"), warnings: [], seconds: 0)
             }
-            let data = (try? encoder.encode(reply)) ?? Data(#"{"failure":{"worker":{"_0":"unencodable reply"}},"warnings":[],"seconds":0}"#.utf8)
+            var measured = reply
+            measured.residentBytes = residentBytes()
+            let data = (try? encoder.encode(measured)) ?? Data(#"{"failure":{"worker":{"_0":"unencodable reply"}},"warnings":[],"seconds":0}"#.utf8)
             replies.write(data + Data("\n".utf8))
         }
+    }
+
+    /// Resident memory of this process from /proc/self/statm, in bytes (nil where there is no /proc).
+    static func residentBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * sysconf(Int32(_SC_PAGESIZE))
     }
 
     /// Runs one job; never throws, every failure becomes part of the reply.

@@ -170,7 +170,7 @@ private final class JobQueue: Sendable {
             let result: Result<SimulationResult, JobFailure> =
                 reply.result.map { .success($0) } ?? .failure(reply.failure ?? .worker("reply without result"))
             outcome = JobOutcome(index: job.index, result: result, warnings: reply.warnings,
-                                 seconds: reply.seconds, attempts: job.attempts)
+                                 seconds: reply.seconds, attempts: job.attempts, residentBytes: reply.residentBytes)
         } else {
             outcome = JobOutcome(index: job.index, result: .failure(.worker("unreadable reply")), warnings: [],
                                  seconds: 0, attempts: job.attempts)

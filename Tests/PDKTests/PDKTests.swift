@@ -1,0 +1,114 @@
+import Foundation
+import Ngspice
+import Testing
+@testable import PDK
+
+/// The environment with PDK_ROOT pointing at the shared GF180 models when it is not set already
+/// (../shared/pdk beside the checkout, as CI lays it out).
+func pdkEnvironment() -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    if environment["PDK_ROOT"]?.isEmpty ?? true {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        environment["PDK_ROOT"] = repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path
+    }
+    return environment
+}
+
+let catalog = PDKCatalog(directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("pdk"))
+
+@Suite("PDK")
+struct PDKTests {
+    @Test("The catalog lists both PDKs and every descriptor names existing model files")
+    func catalogue() throws {
+        #expect(catalog.names() == ["generic180", "gf180mcu"])
+        for name in catalog.names() {
+            let pdk = try catalog.pdk(name, environment: pdkEnvironment())
+            for corner in pdk.descriptor.corners.keys {
+                let statements = try pdk.modelStatements(corner: corner)
+                #expect(statements.contains { $0.hasPrefix(".lib /") && $0.hasSuffix(" \(corner)") })
+            }
+        }
+    }
+
+    @Test("Subthreshold mirrors follow their width ratio within 10 % from 10 pA to 3 nA in every corner",
+          arguments: ["generic180", "gf180mcu"])
+    func mirrors(name: String) throws {
+        let pdk = try catalog.pdk(name, environment: pdkEnvironment())
+        let session = try NgspiceSession()
+        let check = MirrorCheck(currents: [10e-12, 100e-12, 1e-9, 3e-9])
+        for corner in pdk.descriptor.corners.keys.sorted() {
+            let measurements = try check.run(pdk: pdk, corner: corner, session: session)
+            #expect(measurements.count == 2 * 4 * 2)
+            for m in measurements {
+                #expect(abs(m.error) < 0.10, "\(name) \(corner) \(m.polarity) \(m.input) A x\(m.widthRatio): ratio \(m.ratio)")
+                // Subthreshold: |Vgs| of the input device stays below the threshold (up to about 0.9 V for the
+                // 3.3 V GF180 PMOS in the slow corner).
+                #expect(m.gateVoltage > 0.05 && m.gateVoltage < 1.0)
+            }
+        }
+    }
+
+    @Test("Statistical switches are written only when asked for, and only for PDKs that have them")
+    func statistics() throws {
+        let gf180 = try catalog.pdk("gf180mcu", environment: pdkEnvironment())
+        let nominal = try gf180.modelStatements(corner: "typical")
+        #expect(!nominal.contains { $0.contains("sw_stat") })
+        let monteCarlo = try gf180.modelStatements(corner: "typical", statistics: .mismatch)
+        #expect(monteCarlo.contains(".param sw_stat_global=0 sw_stat_mismatch=1"))
+        #expect(monteCarlo.contains { $0.hasSuffix(" statistical") })
+        let generic = try catalog.pdk("generic180")
+        #expect(throws: PDKError.noStatistics(pdk: "generic180")) {
+            try generic.modelStatements(corner: nil, statistics: .global)
+        }
+    }
+
+    @Test("A missing PDK_ROOT names the variable and the expected path")
+    func missingRoot() {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PDK_ROOT"] = nil
+        #expect(throws: PDKError.missingVariable(variable: "PDK_ROOT", expected: "$PDK_ROOT/gf180mcuD/libs.tech/ngspice")) {
+            try catalog.pdk("gf180mcu", environment: environment)
+        }
+        environment["PDK_ROOT"] = "/nonexistent"
+        #expect {
+            try catalog.pdk("gf180mcu", environment: environment)
+        } throws: { error in
+            (error as? PDKError)?.description.contains("/nonexistent/gf180mcuD/libs.tech/ngspice") ?? false
+        }
+    }
+
+    @Test("Unknown PDKs, unknown corners and broken descriptors are one-line errors naming the problem")
+    func errors() throws {
+        #expect(throws: PDKError.unknownPDK(name: "tsmc7", available: ["generic180", "gf180mcu"])) {
+            try catalog.pdk("tsmc7")
+        }
+        let generic = try catalog.pdk("generic180")
+        #expect(throws: PDKError.unknownCorner(pdk: "generic180", corner: "tt", available: ["ff", "fs", "sf", "ss", "typical"])) {
+            try generic.corner("tt")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmrukit-pdk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("pdk.json")
+        try Data(#"{"name": "x", "description": "y"}"#.utf8).write(to: file)
+        #expect(throws: PDKError.invalidDescriptor(file: file.path, reason: "missing field 'corners'")) {
+            try catalog.pdk(file.path)
+        }
+        try Data("not json".utf8).write(to: file)
+        #expect(throws: PDKError.invalidDescriptor(file: file.path, reason: "not valid JSON")) {
+            try catalog.pdk(file.path)
+        }
+        for error in [PDKError.missingVariable(variable: "PDK_ROOT", expected: "$PDK_ROOT/x"),
+                      .unknownPDK(name: "a", available: ["b"])] {
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test("The default options are the documented pA-level settings")
+    func options() {
+        #expect(SimulationOptions().statement
+            == ".options abstol=1e-16 gmin=1e-18 vntol=1e-07 reltol=0.0001 chgtol=1e-17 itl1=500 temp=27.0")
+    }
+}

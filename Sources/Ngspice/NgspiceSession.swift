@@ -219,8 +219,15 @@ public final class NgspiceSession: @unchecked Sendable {
                                    cancelled: () -> Bool = { Task.isCancelled }) throws(NgspiceError) {
         let start = ContinuousClock.now
         var stop: NgspiceError?
+        var ended = false
         while true {
-            if sink.finished.wait(timeout: .now() + .milliseconds(20)) == .success, !library.running() { break }
+            // The end signal can come a moment before ngspice clears its running flag; after it, poll.
+            if ended {
+                usleep(200)
+            } else {
+                ended = sink.finished.wait(timeout: .now() + .milliseconds(20)) == .success
+            }
+            if ended, !library.running() { break }
             if sink.exitStatus != nil { break }
             if cancelled() {
                 stop = .cancelled

@@ -24,13 +24,16 @@ extension SimulationResult {
     /// The result as CSV: a header of vector names, then one row per point (full precision).
     public func csv() -> String {
         let names = orderedNames
-        let rows = names.map { vectors[$0] ?? [] }.map(\.count).max() ?? 0
+        let columns = names.map { vectors[$0] ?? [] }
+        let rows = columns.map(\.count).max() ?? 0
         var text = names.joined(separator: ",") + "\n"
+        text.reserveCapacity(rows * columns.count * 24)
         for row in 0..<rows {
-            text += names.map { name in
-                let values = vectors[name] ?? []
-                return row < values.count ? "\(values[row])" : ""
-            }.joined(separator: ",") + "\n"
+            for (index, column) in columns.enumerated() {
+                if index > 0 { text.append(",") }
+                if row < column.count { text.append(column[row].description) }
+            }
+            text.append("\n")
         }
         return text
     }

@@ -16,7 +16,7 @@ public enum Worker {
         let decoder = JSONDecoder()
         var session: NgspiceSession?
         var startupFailure: NgspiceError?
-        var loadedDeck: [String]?
+        var loadedDeck: SimulationJob.Deck?
         do {
             session = try NgspiceSession(configuration)
         } catch {
@@ -50,7 +50,7 @@ public enum Worker {
     }
 
     /// Runs one job; never throws, every failure becomes part of the reply.
-    static func run(_ job: SimulationJob, in session: NgspiceSession, loadedDeck: inout [String]?) -> WorkerReply {
+    static func run(_ job: SimulationJob, in session: NgspiceSession, loadedDeck: inout SimulationJob.Deck?) -> WorkerReply {
         let start = ContinuousClock.now
         func elapsed() -> Double {
             let parts = (ContinuousClock.now - start).components
@@ -61,7 +61,10 @@ public enum Worker {
                 try session.command("reset")
             } else {
                 loadedDeck = nil
-                try session.load(lines: job.deck)
+                switch job.deck {
+                case let .lines(lines): try session.load(lines: lines)
+                case let .file(path): try session.load(file: URL(fileURLWithPath: path))
+                }
                 loadedDeck = job.deck
             }
             for command in job.commands { try session.command(command) }

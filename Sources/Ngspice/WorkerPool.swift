@@ -79,6 +79,8 @@ public struct WorkerPool: Sendable {
                 let execution = try await Subprocess.run(
                     .path(FilePath(configuration.executable.path)),
                     arguments: Arguments(configuration.arguments),
+                    // A crashed worker is replaced at once; symbolicating its backtrace would take seconds.
+                    environment: .inherit.updating(["SWIFT_BACKTRACE": "enable=no"]),
                     input: .inputWriter, output: .sequence, error: .discarded
                 ) { execution in
                     var lines = execution.standardOutput.strings(bufferingPolicy: .unbounded).makeAsyncIterator()

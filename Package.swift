@@ -40,9 +40,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK"]),
-        .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice"]),
+        // Paths and PDK_ROOT resolution shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["PDK"], path: "Tests/TestSupport"),
+        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK", "TestSupport"]),
+        .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
-        .testTarget(name: "CLITests", dependencies: ["BMRUCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

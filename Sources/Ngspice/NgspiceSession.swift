@@ -232,8 +232,7 @@ public final class NgspiceSession: @unchecked Sendable {
             if cancelled() {
                 stop = .cancelled
             } else if let timeout, ContinuousClock.now - start > timeout {
-                let parts = timeout.components
-                stop = .timeout(seconds: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
+                stop = .timeout(seconds: timeout.seconds)
             }
             if let stop {
                 try halt()
@@ -370,6 +369,13 @@ public final class NgspiceSession: @unchecked Sendable {
             index += 1
         }
         return result
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 

@@ -52,10 +52,7 @@ public enum Worker {
     /// Runs one job; never throws, every failure becomes part of the reply.
     static func run(_ job: SimulationJob, in session: NgspiceSession, loadedDeck: inout SimulationJob.Deck?) -> WorkerReply {
         let start = ContinuousClock.now
-        func elapsed() -> Double {
-            let parts = (ContinuousClock.now - start).components
-            return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-        }
+        func elapsed() -> Double { (ContinuousClock.now - start).seconds }
         do {
             if job.reuseParsedDeck, loadedDeck == job.deck, session.hasCircuit {
                 try session.command("reset")

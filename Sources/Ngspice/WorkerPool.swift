@@ -101,7 +101,7 @@ public struct WorkerPool: Sendable {
                         watchdog?.cancel()
                         guard let reply else {
                             let failure: JobFailure = timedOut.isSet
-                                ? .timedOut(seconds: configuration.jobTimeout.map(Self.seconds) ?? 0)
+                                ? .timedOut(seconds: configuration.jobTimeout?.seconds ?? 0)
                                 : .workerCrashed("worker process ended while running the job")
                             queue.failed(job, failure, retries: configuration.retries)
                             pending = nil
@@ -121,10 +121,6 @@ public struct WorkerPool: Sendable {
                 }
             }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `bmru` executable (beside the test bundle) and captures its output.
 struct CLI {
     static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("bmru")
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
 
     struct Output {
         var status: Int32
@@ -19,11 +18,8 @@ struct CLI {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = repository
-        var environment = ProcessInfo.processInfo.environment
-        if environment["PDK_ROOT"]?.isEmpty ?? true {
-            environment["PDK_ROOT"] = repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path
-        }
+        process.currentDirectoryURL = TestSupport.repository
+        var environment = TestSupport.environment()
         environment.merge(extra) { $1 }
         process.environment = environment
         let out = Pipe()

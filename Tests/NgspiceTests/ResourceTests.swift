@@ -1,27 +1,14 @@
 import Foundation
 import PDK
 import Testing
+import TestSupport
 @testable import Ngspice
-
-/// PDK_ROOT for the GF180 models: the environment's, else ../shared/pdk beside the checkout.
-func pdkEnvironment() -> [String: String] {
-    var environment = ProcessInfo.processInfo.environment
-    if environment["PDK_ROOT"]?.isEmpty ?? true {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        environment["PDK_ROOT"] = repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path
-    }
-    return environment
-}
-
-let repositoryPDKs = PDKCatalog(directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("pdk"))
 
 @Suite("Resources and start-up")
 struct ResourceTests {
     @Test("Resident memory stays flat over 500 re-runs of a parsed GF180 circuit (< 5 MB growth)")
     func memoryFlat() async throws {
-        let pdk = try repositoryPDKs.pdk("gf180mcu", environment: pdkEnvironment())
+        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
         let deck = try MirrorCheck().deck(pdk: pdk, corner: "typical")
         let jobs = (0..<550).map { index in
             SimulationJob(deck: deck, reuseParsedDeck: true,

@@ -1,22 +1,10 @@
 import Foundation
 import Ngspice
 import Testing
+import TestSupport
 @testable import PDK
 
-/// The environment with PDK_ROOT pointing at the shared GF180 models when it is not set already
-/// (../shared/pdk beside the checkout, as CI lays it out).
-func pdkEnvironment() -> [String: String] {
-    var environment = ProcessInfo.processInfo.environment
-    if environment["PDK_ROOT"]?.isEmpty ?? true {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        environment["PDK_ROOT"] = repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path
-    }
-    return environment
-}
-
-let catalog = PDKCatalog(directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("pdk"))
+let catalog = TestSupport.catalog
 
 @Suite("PDK")
 struct PDKTests {
@@ -24,7 +12,7 @@ struct PDKTests {
     func catalogue() throws {
         #expect(catalog.names() == ["generic180", "gf180mcu"])
         for name in catalog.names() {
-            let pdk = try catalog.pdk(name, environment: pdkEnvironment())
+            let pdk = try catalog.pdk(name, environment: TestSupport.environment())
             for corner in pdk.descriptor.corners.keys {
                 let statements = try pdk.modelStatements(corner: corner)
                 #expect(statements.contains { $0.hasPrefix(".lib /") && $0.hasSuffix(" \(corner)") })
@@ -35,7 +23,7 @@ struct PDKTests {
     @Test("Subthreshold mirrors follow their width ratio within 10 % from 10 pA to 3 nA in every corner",
           arguments: ["generic180", "gf180mcu"])
     func mirrors(name: String) throws {
-        let pdk = try catalog.pdk(name, environment: pdkEnvironment())
+        let pdk = try catalog.pdk(name, environment: TestSupport.environment())
         let session = try NgspiceSession()
         let check = MirrorCheck(currents: [10e-12, 100e-12, 1e-9, 3e-9])
         for corner in pdk.descriptor.corners.keys.sorted() {
@@ -52,7 +40,7 @@ struct PDKTests {
 
     @Test("Statistical switches are written only when asked for, and only for PDKs that have them")
     func statistics() throws {
-        let gf180 = try catalog.pdk("gf180mcu", environment: pdkEnvironment())
+        let gf180 = try catalog.pdk("gf180mcu", environment: TestSupport.environment())
         let nominal = try gf180.modelStatements(corner: "typical")
         #expect(!nominal.contains { $0.contains("sw_stat") })
         let monteCarlo = try gf180.modelStatements(corner: "typical", statistics: .mismatch)

@@ -1,0 +1,22 @@
+import Foundation
+import PDK
+
+/// Paths and settings shared by the test targets.
+public enum TestSupport {
+    /// The repository's top folder.
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The process environment with PDK_ROOT pointing at the GF180 models: the environment's own,
+    /// else `../shared/pdk` beside the checkout (as CI lays it out).
+    public static func environment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if environment["PDK_ROOT"]?.isEmpty ?? true {
+            environment["PDK_ROOT"] = repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path
+        }
+        return environment
+    }
+
+    /// The repository's PDK catalog (`pdk/`).
+    public static let catalog = PDKCatalog(directory: repository.appendingPathComponent("pdk"))
+}

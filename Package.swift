@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Ngspice", targets: ["Ngspice"]),
         .library(name: "PDK", targets: ["PDK"]),
         .library(name: "BMRU", targets: ["BMRU"]),
+        .library(name: "KWS", targets: ["KWS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,11 @@ let package = Package(
         // PDK depends on Ngspice only for `MirrorCheck`, the smoke test that proves a PDK simulates.
         .target(name: "PDK", dependencies: ["Ngspice"]),
         .target(name: "BMRU"),
+        // C libraries of the audio front end, linked through module maps.
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "KWS", dependencies: ["CSndfile", "CFFTW", "CSamplerate"]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
@@ -45,6 +51,7 @@ let package = Package(
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK", "TestSupport"]),
         .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
+        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRU", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

@@ -17,6 +17,14 @@ public enum TestSupport {
         return environment
     }
 
+    /// The Speech Commands test clips: `$BMRUKIT_DATA`, else `../shared/data/speech_commands_v0.02_test`.
+    public static var speechCommands: URL {
+        if let path = ProcessInfo.processInfo.environment["BMRUKIT_DATA"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return repository.deletingLastPathComponent().appendingPathComponent("shared/data/speech_commands_v0.02_test")
+    }
+
     /// The repository's PDK catalog (`pdk/`).
     public static let catalog = PDKCatalog(directory: repository.appendingPathComponent("pdk"))
 }

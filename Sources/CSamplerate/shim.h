@@ -1,0 +1,2 @@
+// CSamplerate through a module map (see Package.swift).
+#include <samplerate.h>

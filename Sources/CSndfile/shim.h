@@ -1,0 +1,2 @@
+// CSndfile through a module map (see Package.swift).
+#include <sndfile.h>

@@ -35,13 +35,14 @@ let package = Package(
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
-        .target(name: "KWS", dependencies: ["CSndfile", "CFFTW", "CSamplerate"]),
+        // KWS also depends on BMRU: `KeywordSpotter` feeds a model the features its config names.
+        .target(name: "KWS", dependencies: ["CSndfile", "CFFTW", "CSamplerate", "BMRU"]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
             name: "BMRUCLI",
             dependencies: [
-                "Ngspice", "PDK", "BMRU",
+                "Ngspice", "PDK", "BMRU", "KWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

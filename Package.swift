@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Ngspice", targets: ["Ngspice"]),
         .library(name: "PDK", targets: ["PDK"]),
         .library(name: "BMRU", targets: ["BMRU"]),
+        .library(name: "Netlist", targets: ["Netlist"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,8 @@ let package = Package(
         // PDK depends on Ngspice only for `MirrorCheck`, the smoke test that proves a PDK simulates.
         .target(name: "PDK", dependencies: ["Ngspice"]),
         .target(name: "BMRU"),
+        // Netlist values, the one SPICE writer and the circuit primitives; Ngspice for characterization.
+        .target(name: "Netlist", dependencies: ["PDK", "BMRU", "Ngspice"]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
@@ -43,6 +46,7 @@ let package = Package(
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK"]),
         .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI"]),
     ]
 )

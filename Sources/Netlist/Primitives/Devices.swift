@@ -15,11 +15,12 @@ public enum Polarity: String, Sendable, Equatable, CaseIterable, Codable {
 
 /// A transistor's drawn width and length in metres.
 ///
-/// `unit` (W = 1 um, L = 2 um) is the size every primitive uses unless told otherwise: it is the
-/// geometry of the brief's GF180 cell check, far enough above both PDKs' minima (L >= 0.28 um,
-/// W >= 0.22 um) that channel-length modulation and narrow-width effects stay small (mirrors within
-/// a few percent from 100 pA to 3 nA, see `NetlistTests`), and its 2 um^2 gate area keeps Pelgrom
-/// mismatch moderate. W/L = 0.5 keeps every device in weak inversion up to a few nanoamperes.
+/// `unit` (W = 1 um, L = 2 um) is the size of the memory cell's, the comparator's and the bias
+/// references' devices unless told otherwise: the geometry of the brief's GF180 cell check, far
+/// above both PDKs' minima (L >= 0.28 um, W >= 0.22 um) so that channel-length modulation and
+/// narrow-width effects stay small, with a 2 um^2 gate for moderate Pelgrom mismatch; W/L = 0.5
+/// keeps every device in weak inversion up to a few nanoamperes. Weight mirrors use the wider
+/// `CurrentMirror.mirrorUnit`.
 public struct DeviceSize: Sendable, Equatable, Codable {
     /// Drawn channel width in metres.
     public var width: Double

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PDK", targets: ["PDK"]),
         .library(name: "BMRU", targets: ["BMRU"]),
         .library(name: "KWS", targets: ["KWS"]),
+        .library(name: "Netlist", targets: ["Netlist"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,8 @@ let package = Package(
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         // KWS also depends on BMRU: `KeywordSpotter` feeds a model the features its config names.
         .target(name: "KWS", dependencies: ["CSndfile", "CFFTW", "CSamplerate", "BMRU"]),
+        // Netlist values, the one SPICE writer and the circuit primitives; Ngspice for characterization.
+        .target(name: "Netlist", dependencies: ["PDK", "BMRU", "Ngspice"]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRU", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

@@ -18,16 +18,20 @@ public enum Analysis: Sendable, Equatable {
         switch self {
         case .deck: "run"
         case .op: "op"
-        case let .dc(source, start, stop, step): "dc \(source) \(spice(start)) \(spice(stop)) \(spice(step))"
-        case let .ac(points, start, stop): "ac dec \(points) \(spice(start)) \(spice(stop))"
+        case let .dc(source, start, stop, step): "dc \(source) \(spiceNumber(start)) \(spiceNumber(stop)) \(spiceNumber(step))"
+        case let .ac(points, start, stop): "ac dec \(points) \(spiceNumber(start)) \(spiceNumber(stop))"
         case let .tran(step, stop, start, maxStep):
-            "tran \(spice(step)) \(spice(stop)) \(spice(start))" + (maxStep.map { " \(spice($0))" } ?? "")
+            "tran \(spiceNumber(step)) \(spiceNumber(stop)) \(spiceNumber(start))" + (maxStep.map { " \(spiceNumber($0))" } ?? "")
         case let .command(text): text
         }
     }
 }
 
-/// A number as ngspice reads it: full double precision, C locale, exponent form.
-func spice(_ value: Double) -> String {
+/// A number as ngspice reads it: the shortest text that reads back as the same double (full
+/// precision), in C-locale form whatever the process locale (`1e-16`, `3.5e-10`, `1.8`).
+///
+/// Public so that every writer of SPICE text (the session's commands, `Netlist.SpiceWriter`) prints
+/// numbers the same way.
+public func spiceNumber(_ value: Double) -> String {
     "\(value)"
 }

@@ -180,15 +180,15 @@ public final class NgspiceSession: @unchecked Sendable {
     /// Sets a device parameter of the loaded circuit, e.g. `alter(device: "v1", parameter: "dc", value: 1)`.
     public func alter(device: String, parameter: String? = nil, value: Double) throws(NgspiceError) {
         if let parameter {
-            try command("alter \(device) \(parameter) = \(spice(value))")
+            try command("alter \(device) \(parameter) = \(spiceNumber(value))")
         } else {
-            try command("alter \(device) = \(spice(value))")
+            try command("alter \(device) = \(spiceNumber(value))")
         }
     }
 
     /// Changes a `.param` of the loaded circuit and re-evaluates the circuit with it.
     public func alterParameter(_ name: String, value: Double) throws(NgspiceError) {
-        try command("alterparam \(name) = \(spice(value))")
+        try command("alterparam \(name) = \(spiceNumber(value))")
         try command("reset")
     }
 

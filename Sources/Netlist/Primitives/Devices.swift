@@ -1,0 +1,60 @@
+import PDK
+
+/// The channel type of a transistor.
+public enum Polarity: String, Sendable, Equatable, CaseIterable, Codable {
+    /// n-channel: sinks current, bulk at the lowest rail.
+    case nmos
+    /// p-channel: sources current, bulk at the highest rail.
+    case pmos
+
+    /// The PDK's device of this polarity.
+    public func device(in pdk: PDK) -> PDKDescriptor.Device {
+        self == .nmos ? pdk.descriptor.devices.nmos : pdk.descriptor.devices.pmos
+    }
+}
+
+/// A transistor's drawn width and length in metres.
+///
+/// `unit` (W = 1 um, L = 2 um) is the size of the memory cell's, the comparator's and the bias
+/// references' devices unless told otherwise: the geometry of the brief's GF180 cell check, far
+/// above both PDKs' minima (L >= 0.28 um, W >= 0.22 um) so that channel-length modulation and
+/// narrow-width effects stay small, with a 2 um^2 gate for moderate Pelgrom mismatch; W/L = 0.5
+/// keeps every device in weak inversion up to a few nanoamperes. Weight mirrors use the wider
+/// `CurrentMirror.mirrorUnit`.
+public struct DeviceSize: Sendable, Equatable, Codable {
+    /// Drawn channel width in metres.
+    public var width: Double
+    /// Drawn channel length in metres.
+    public var length: Double
+
+    /// A device of the given drawn width and length.
+    public init(width: Double, length: Double) {
+        self.width = width
+        self.length = length
+    }
+
+    /// W = 1 um, L = 2 um (see the type's documentation).
+    public static let unit = DeviceSize(width: 1e-6, length: 2e-6)
+
+    /// Throws when the width or length is below `pdk`'s minimum (or not a positive number).
+    public func check(against pdk: PDK, what: String) throws(NetlistError) {
+        guard width.isFinite, width >= pdk.descriptor.wmin else {
+            throw .belowMinimum(what: "\(what) width", value: width, minimum: pdk.descriptor.wmin, pdk: pdk.name)
+        }
+        guard length.isFinite, length >= pdk.descriptor.lmin else {
+            throw .belowMinimum(what: "\(what) length", value: length, minimum: pdk.descriptor.lmin, pdk: pdk.name)
+        }
+    }
+}
+
+/// A transistor element of `pdk` (geometry checked by the caller), bulk tied to `bulk`.
+func transistor(_ name: String, _ polarity: Polarity, drain: String, gate: String, source: String, bulk: String,
+                size: DeviceSize, multiplier: Int = 1, pdk: PDK) -> Element {
+    .mosfet(MOSFET(name: name, drain: drain, gate: gate, source: source, bulk: bulk, device: polarity.device(in: pdk),
+                   width: .number(size.width), length: .number(size.length), multiplier: multiplier))
+}
+
+/// A description of a size for doc lines, in micrometres (`W=1u L=2u`).
+func describe(_ size: DeviceSize, multiplier: Int = 1) -> String {
+    "W=\(size.width * 1e6)u L=\(size.length * 1e6)u" + (multiplier == 1 ? "" : " m=\(multiplier)")
+}

@@ -1,0 +1,86 @@
+import PDK
+
+/// The 9-transistor current-mode memory cell (a Schmitt trigger: two Heaviside stages in feedback,
+/// ../shared/docs/bmru-analog.md §3), with PMOS output mirrors copying its state current.
+///
+/// - `v0` is the current comparator: M1 (PMOS, gate `in`) sources the candidate current into it,
+///   M2 (NMOS, gate `thresh`) sinks I_thresh, M9 (PMOS, gate `vfb`) sources the feedback current.
+/// - Output branch: M3 (NMOS switch, gate `v0`) in series with M5 (NMOS, gate `gain`) pulls I_gain
+///   through M4 (diode-connected PMOS, node `vout`) when `v0` is high.
+/// - Feedback branch: M6 (switch, gate `v0`) and M8 (gate `width`) pull I_width through M7 (PMOS
+///   diode, node `vfb`); M9 mirrors it back into `v0`.
+///
+/// So the cell switches on when I_in > I_thresh, off when I_in < I_thresh - I_width, and its high
+/// level is I_gain. Ports: `in`, `thresh`, `width`, `gain`, `out1` ... `outN`, `vdd`, `vss`.
+///
+/// Interface choice: every input is a gate line, not a current. `in` is the gate of a PMOS diode
+/// (a PMOS `ReLU` at the candidate's summing node) that M1 mirrors 1:1; `thresh`, `width` and `gain`
+/// are gates of NMOS diodes (NMOS `ReLU`s of the same size) fed by the bias currents. That keeps the
+/// cell at 9 transistors (plus its outputs), lets one bias line serve several cells, and lets a
+/// calibration trim a bias without touching the cell. The outputs are PMOS devices on `vout` sourcing
+/// ratio x I_gain each (sized by `CurrentMirror.outputSize`).
+///
+/// Measured with all devices at `DeviceSize.unit` (W=1u L=2u), I_thresh 350 pA, I_width 200 pA,
+/// I_gain 500 pA, 1.8 V, typical corner, a 0 -> 700 pA -> 0 triangle of 0.2 s each way, output read
+/// through one 1:1 output device held at 0.9 V (`NetlistTests`, `memoryCell`):
+/// GF180 on at 340.4 pA, off at 150.9 pA (hysteresis 189.5 pA), high 539.8 pA;
+/// generic180 on at 319.8 pA, off at 137.0 pA (hysteresis 182.8 pA), high 551.2 pA.
+/// A 2 s ramp moves the GF180 thresholds by under 4 pA (a 0.02 s ramp by 10 pA). The offsets (on
+/// 3..9 % below I_thresh, high level 8..10 % above I_gain) are what a calibration step must trim.
+public struct MemoryCell: Sendable, Equatable {
+    /// The subcircuit's name.
+    public var name: String
+    /// The size of all nine cell devices.
+    public var size: DeviceSize
+    /// Current ratio (to I_gain) of each state-current output.
+    public var outputs: [Double]
+
+    /// A cell with the given device size and outputs.
+    public init(name: String = "bmru_cell", size: DeviceSize = .unit, outputs: [Double] = [1]) {
+        self.name = name
+        self.size = size
+        self.outputs = outputs
+    }
+
+    /// The port names, in order.
+    public var ports: [String] {
+        ["in", "thresh", "width", "gain"] + outputs.indices.map { "out\($0 + 1)" } + ["vdd", "vss"]
+    }
+
+    /// The internal node names: comparator, output diode and feedback diode.
+    public static let comparatorNode = "v0", outputNode = "vout", feedbackNode = "vfb"
+
+    /// The cell as a subcircuit of `pdk`.
+    public func subcircuit(pdk: PDK) throws(NetlistError) -> Subcircuit {
+        try size.check(against: pdk, what: "memory cell \(name) device")
+        let (v0, vout, vfb) = (Self.comparatorNode, Self.outputNode, Self.feedbackNode)
+        func device(_ name: String, _ polarity: Polarity, _ drain: String, _ gate: String, _ source: String) -> Element {
+            transistor(name, polarity, drain: drain, gate: gate, source: source,
+                       bulk: polarity == .nmos ? "vss" : "vdd", size: size, pdk: pdk)
+        }
+        var elements: [Element] = [
+            .comment("comparator"),
+            device("m1", .pmos, v0, "in", "vdd"),
+            device("m2", .nmos, v0, "thresh", "vss"),
+            device("m9", .pmos, v0, vfb, "vdd"),
+            .comment("output branch: I_gain through the diode m4 when v0 is high"),
+            device("m3", .nmos, vout, v0, "gain_tail"),
+            device("m5", .nmos, "gain_tail", "gain", "vss"),
+            device("m4", .pmos, vout, vout, "vdd"),
+            .comment("feedback branch: I_width through the diode m7, mirrored back into v0 by m9"),
+            device("m6", .nmos, vfb, v0, "width_tail"),
+            device("m8", .nmos, "width_tail", "width", "vss"),
+            device("m7", .pmos, vfb, vfb, "vdd"),
+        ]
+        var doc = ["9-transistor current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
+                   "on when I(in) > I_thresh, off when I(in) < I_thresh - I_width, high level I_gain"]
+        for (index, ratio) in outputs.enumerated() {
+            let (outputSize, fingers) = try CurrentMirror.outputSize(ratio: ratio, unit: size, pdk: pdk)
+            let port = "out\(index + 1)"
+            elements.append(transistor(port, .pmos, drain: port, gate: vout, source: "vdd", bulk: "vdd",
+                                       size: outputSize, multiplier: fingers, pdk: pdk))
+            doc.append("\(port): sources \(ratio) x I_gain, \(describe(outputSize, multiplier: fingers))")
+        }
+        return Subcircuit(name: name, ports: ports, elements: elements, doc: doc)
+    }
+}

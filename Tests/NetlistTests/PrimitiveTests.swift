@@ -1,0 +1,163 @@
+import Foundation
+import Ngspice
+import PDK
+import Testing
+@testable import Netlist
+
+@Suite("Primitives")
+struct PrimitiveTests {
+    /// The biases of the brief's cell check.
+    static let (threshold, width, gain) = (350e-12, 200e-12, 500e-12)
+
+    /// The cell between a PMOS input diode drawing a 0 -> 700 pA -> 0 triangle (0.2 s each way) and
+    /// an output held at 0.9 V, biases from NMOS diodes fed by ideal sources.
+    static func cellBench(pdk: PDK) throws -> Circuit {
+        let cell = MemoryCell(outputs: [1])
+        // The input diode and the bias references are the size of the cell devices they drive.
+        let input = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
+        let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
+        var circuit = try bench("memory cell hysteresis", pdk: pdk)
+        for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
+            try circuit.define(subcircuit)
+        }
+        let peak = 700e-12
+        circuit.elements += [
+            .instance(Instance(name: "input", subcircuit: input.name, nodes: ["cin", "vdd"])),
+            .currentSource(name: "input", positive: "cin", negative: "0",
+                           value: .pwl([PWLPoint(0, 0), PWLPoint(0.2, peak), PWLPoint(0.4, 0)])),
+        ]
+        for (node, current) in [("thresh", threshold), ("width", width), ("gain", gain)] {
+            circuit.elements += [
+                .instance(Instance(name: node, subcircuit: bias.name, nodes: [node, "0"])),
+                .currentSource(name: node, positive: "vdd", negative: node, value: .dc(.number(current))),
+            ]
+        }
+        circuit.elements += [
+            .instance(Instance(name: "cell", of: try cell.subcircuit(pdk: pdk),
+                               connections: ["in": "cin", "out1": "out", "vss": "0"])),
+            .voltageSource(name: "out", positive: "out", negative: "half", value: .dc(0)),
+        ]
+        circuit.saves = [.current(source: "out")]
+        circuit.analyses = [.tran(step: 1e-3, stop: 0.4)]
+        return circuit
+    }
+
+    @Test("The memory cell latches: on near I_thresh, off near I_thresh - I_width, high near I_gain",
+          arguments: ["generic180", "gf180mcu"])
+    func memoryCell(pdk name: String) throws {
+        let session = try simulate(Self.cellBench(pdk: testPDK(name)))
+        let time = try session.vector("time"), output = try session.vector("i(vout)")
+        let input = { (t: Double) in 700e-12 * (t <= 0.2 ? t / 0.2 : (0.4 - t) / 0.2) }
+        let high = try #require(output.max())
+        let on = try #require(crossing(time, output, level: high / 2, rising: true))
+        let off = try #require(crossing(time, output, level: high / 2, rising: false, from: on.index))
+        let (onCurrent, offCurrent) = (input(on.time), input(off.time))
+        print("\(name) cell: on \(onCurrent) A, off \(offCurrent) A, high \(high) A")
+        #expect(on.time < 0.2 && off.time > 0.2)
+        #expect(abs(onCurrent / Self.threshold - 1) < 0.15)
+        #expect(abs(offCurrent / (Self.threshold - Self.width) - 1) < 0.25)
+        #expect(abs((onCurrent - offCurrent) / Self.width - 1) < 0.25)
+        #expect(abs(high / Self.gain - 1) < 0.15)
+        // Hysteresis: at 250 pA, inside the band, the output is low on the way up and high on the way down.
+        let up = try #require(time.firstIndex { $0 >= 250.0 / 700 * 0.2 })
+        let down = try #require(time.firstIndex { $0 >= 0.4 - 250.0 / 700 * 0.2 })
+        #expect(output[up] < 0.05 * high && output[down] > 0.9 * high)
+    }
+
+    @Test("Mirrors follow their ratios within 10 % from 100 pA to 3 nA; the ReLU passes only positive net current",
+          arguments: ["generic180", "gf180mcu"])
+    func mirrors(pdk name: String) throws {
+        let pdk = try testPDK(name)
+        let ratios = [0.5, 1, 2.5], currents = [100e-12, 1e-9, 3e-9]
+        var circuit = try bench("mirror ratios", pdk: pdk)
+        var probes: [(polarity: Polarity, input: Double, output: Int)] = []
+        for polarity in Polarity.allCases {
+            let mirror = CurrentMirror(name: "mirror_\(polarity)", polarity: polarity, ratios: ratios)
+            try circuit.define(mirror.subcircuit(pdk: pdk))
+            for (index, current) in currents.enumerated() {
+                let tag = "\(polarity)\(index)"
+                let rail = polarity == .nmos ? "0" : "vdd"
+                var connections = ["in": "in_\(tag)", "rail": rail]
+                for output in ratios.indices {
+                    connections["out\(output + 1)"] = "out_\(tag)_\(output)"
+                    circuit.elements.append(.voltageSource(name: "o_\(tag)_\(output)", positive: "out_\(tag)_\(output)",
+                                                           negative: "half", value: .dc(0)))
+                    probes.append((polarity, current, output))
+                }
+                circuit.elements.append(.instance(Instance(name: tag, of: try mirror.subcircuit(pdk: pdk),
+                                                           connections: connections)))
+                // Into the NMOS diode from vdd; out of the PMOS diode to ground.
+                circuit.elements.append(.currentSource(name: tag, positive: polarity == .nmos ? "vdd" : "in_\(tag)",
+                                                       negative: polarity == .nmos ? "in_\(tag)" : "0",
+                                                       value: .dc(.number(current))))
+            }
+        }
+        // ReLU: an NMOS diode at a summing node fed 1 nA in and 0.4 nA out (and the reverse), read by an
+        // output-only mirror.
+        let relu = ReLU(name: "relu", polarity: .nmos)
+        let bank = CurrentMirror(name: "bank", polarity: .nmos, ratios: [1], diode: false)
+        try circuit.define(relu.subcircuit(pdk: pdk))
+        try circuit.define(bank.subcircuit(pdk: pdk))
+        for (tag, into, outOf) in [("pos", 1e-9, 0.4e-9), ("neg", 0.4e-9, 1e-9)] {
+            circuit.elements += [
+                .instance(Instance(name: "relu_\(tag)", subcircuit: "relu", nodes: ["sum_\(tag)", "0"])),
+                .currentSource(name: "into_\(tag)", positive: "vdd", negative: "sum_\(tag)", value: .dc(.number(into))),
+                .currentSource(name: "outof_\(tag)", positive: "sum_\(tag)", negative: "0", value: .dc(.number(outOf))),
+                .instance(Instance(name: "bank_\(tag)", subcircuit: "bank", nodes: ["sum_\(tag)", "relu_out_\(tag)", "0"])),
+                .voltageSource(name: "relu_\(tag)", positive: "relu_out_\(tag)", negative: "half", value: .dc(0)),
+            ]
+        }
+        let session = try simulate(circuit, .op)
+        var report: [String] = []
+        for probe in probes {
+            let tag = "\(probe.polarity)\(currents.firstIndex(of: probe.input)!)"
+            let branch = try session.vector(try SpiceWriter.expression(.current(source: "o_\(tag)_\(probe.output)")))[0]
+            // Current into the + terminal: positive when a PMOS output sources, negative when an NMOS sinks.
+            let ratio = (probe.polarity == .nmos ? -branch : branch) / probe.input
+            report.append(String(format: "%@ %.0e x%.1f: %.3f", probe.polarity.rawValue, probe.input,
+                                 ratios[probe.output], ratio))
+            #expect(abs(ratio / ratios[probe.output] - 1) < 0.10, "\(name) \(report.last!)")
+        }
+        print("\(name) mirrors: " + report.joined(separator: ", "))
+        let positive = -(try session.vector("i(vrelu_pos)")[0]), negative = -(try session.vector("i(vrelu_neg)")[0])
+        print("\(name) ReLU: net +0.6 nA -> \(positive) A, net -0.6 nA -> \(negative) A")
+        #expect(abs(positive / 0.6e-9 - 1) < 0.10)
+        #expect(abs(negative) < 5e-12)
+    }
+
+    @Test("The differential-pair readout decides correctly for 5 % current differences from 100 pA to 3 nA",
+          arguments: ["generic180", "gf180mcu"])
+    func readout(pdk name: String) throws {
+        let pdk = try testPDK(name)
+        let readout = DifferentialPair(), bias = ReLU(name: "bias_diode", polarity: .nmos, size: readout.size)
+        var circuit = try bench("readout", pdk: pdk)
+        try circuit.define(readout.subcircuit(pdk: pdk))
+        try circuit.define(bias.subcircuit(pdk: pdk))
+        circuit.elements += [
+            .instance(Instance(name: "tail", subcircuit: bias.name, nodes: ["tail", "0"])),
+            .currentSource(name: "tail", positive: "vdd", negative: "tail", value: .dc(100e-12)),
+        ]
+        var cases: [(tag: String, aWins: Bool)] = []
+        for (index, level) in [100e-12, 1e-9, 3e-9].enumerated() {
+            for aWins in [true, false] {
+                let tag = "c\(index)\(aWins ? "a" : "b")"
+                let (a, b) = aWins ? (1.05 * level, level) : (level, 1.05 * level)
+                circuit.elements += [
+                    .currentSource(name: "a_\(tag)", positive: "vdd", negative: "a_\(tag)", value: .dc(.number(a))),
+                    .currentSource(name: "b_\(tag)", positive: "vdd", negative: "b_\(tag)", value: .dc(.number(b))),
+                    .instance(Instance(name: tag, of: try readout.subcircuit(pdk: pdk),
+                                       connections: ["a": "a_\(tag)", "b": "b_\(tag)", "out": "out_\(tag)", "vss": "0"])),
+                ]
+                cases.append((tag, aWins))
+            }
+        }
+        let session = try simulate(circuit, .op)
+        var report: [String] = []
+        for (tag, aWins) in cases {
+            let out = try session.vector("v(out_\(tag))")[0]
+            report.append(String(format: "%@ %.3f V", tag, out))
+            #expect(aWins ? out > 0.9 * supply : out < 0.1 * supply, "\(name) \(tag): \(out) V")
+        }
+        print("\(name) readout: " + report.joined(separator: ", "))
+    }
+}

@@ -209,6 +209,10 @@ public struct Network: Sendable {
         let l = layout
         let (n, d, classes) = (l.inputs, l.hidden, l.classes)
         var scratch = [Double](repeating: 0, count: l.scratchCount)
+        let widest = max(n, d)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: widest) { offsets in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: widest) { values in
+        let gather = Gather(offsets: offsets.baseAddress!, values: values.baseAddress!)
         parameters.withUnsafeBufferPointer { params in
         batch.values.withUnsafeBufferPointer { inputs in
         scratch.withUnsafeMutableBufferPointer { buffer in
@@ -216,19 +220,23 @@ public struct Network: Sendable {
             for k in 0..<l.blocks { (m + l.s + k * d).update(from: w + l.block(k) + l.s0, count: d) }
             for t in 0..<batch.frames {
                 let u = m + l.u
-                Self.affine(w + l.pre, x + (clip * batch.frames + t) * n, inputs: n, outputs: d, into: u)
+                Self.affine(w + l.pre, x + (clip * batch.frames + t) * n, inputs: n, outputs: d, into: u, gather: gather)
                 for k in 0..<l.blocks {
                     let b = w + l.block(k), a = m + l.a
                     let c = m + l.c + k * d, s = m + l.s + k * d, h = m + l.h + k * d, p = m + l.p + k * d
                     let (uk, next) = (u + k * d, u + (k + 1) * d)
                     for i in 0..<d { a[i] = max(uk[i], 0) }
-                    Self.affine(b + l.candidate, a, inputs: d, outputs: d, into: c)
+                    Self.affine(b + l.candidate, a, inputs: d, outputs: d, into: c, gather: gather)
                     for i in 0..<d {
                         c[i] = max(c[i], 0)
-                        s[i] = FQCell.nextState(candidate: c[i], betaLo: b[l.betaLo + i], betaHi: b[l.betaHi + i], previous: s[i] == 1) ? 1 : 0
+                        // FQCell.nextState without branches: set if c > beta_hi, else reset if
+                        // c < beta_lo, else hold.
+                        let set = c[i] > b[l.betaHi + i] ? 1 : 0, hold = c[i] < b[l.betaLo + i] ? 0 : 1
+                        let previous = s[i] == 1 ? 1 : 0
+                        s[i] = Double(set | (hold & previous))
                         h[i] = b[l.alpha + i] * s[i]
                     }
-                    Self.affine(b + l.post, h, inputs: d, outputs: d, into: p)
+                    Self.affine(b + l.post, h, inputs: d, outputs: d, into: p, gather: gather)
                     for i in 0..<d {
                         p[i] = max(p[i], 0)
                         next[i] = uk[i] + p[i]
@@ -236,24 +244,93 @@ public struct Network: Sendable {
                 }
                 let a = m + l.a, last = u + l.blocks * d
                 for i in 0..<d { a[i] = max(last[i], 0) }
-                Self.affine(w + l.classifier, a, inputs: d, outputs: classes, into: m + l.logits)
+                Self.affine(w + l.classifier, a, inputs: d, outputs: classes, into: m + l.logits, gather: gather)
                 record(t, buffer)
             }
-        }}}
+        }}}}}
     }
 
-    /// y = W x + b with W stored transposed (column j contiguous) followed by b: starts from the
-    /// bias and adds the columns in input order, skipping zero inputs (adding 0 changes nothing).
+    /// y = W x + b with W stored transposed (column j contiguous) followed by b: every output
+    /// starts from its bias and adds the products w_ij x_j in input order, skipping zero inputs
+    /// (adding 0 changes nothing), so each output sees exactly the operations of the plain loop
+    /// `y = b; for j where x_j != 0 { y += W[:, j] * x_j }` (no fused multiply-add; `Network`'s
+    /// results are bit-identical to it, see NetworkTests).
+    ///
+    /// Fast path: the nonzero inputs are first gathered (branch-free) into `gather`, then the
+    /// outputs are computed in register-resident blocks of 16 (then 4, 2, 1), each block walking
+    /// the gathered inputs once: no stores inside the inner loop and no data-dependent branches.
     @inline(__always)
     private static func affine(_ layer: UnsafePointer<Double>, _ x: UnsafePointer<Double>, inputs: Int, outputs: Int,
-                               into y: UnsafeMutablePointer<Double>) {
-        y.update(from: layer + inputs * outputs, count: outputs)
+                               into y: UnsafeMutablePointer<Double>, gather: Gather) {
+        let (offsets, values) = (gather.offsets, gather.values)
+        var count = 0
         for j in 0..<inputs {
             let xj = x[j]
-            if xj == 0 { continue }
-            let column = layer + j * outputs
-            for i in 0..<outputs { y[i] += column[i] * xj }
+            offsets[count] = j &* outputs
+            values[count] = xj
+            // count += (xj != 0 ? 1 : 0) in integer arithmetic: a compare would be compiled to
+            // a branch, mispredicted on about half of the ReLU outputs. m is |xj|'s bits, and
+            // m | -m has its top bit set exactly when m != 0.
+            let m = xj.bitPattern & ~(1 << 63)
+            count &+= Int(truncatingIfNeeded: (m | (0 &- m)) >> 63)
         }
+        let bias = layer + inputs * outputs
+        var i = 0
+        while i &+ 16 <= outputs {
+            var y0 = load8(bias + i), y1 = load8(bias + i + 8)
+            for q in 0..<count {
+                let column = layer + offsets[q] + i, xj = values[q]
+                y0 += load8(column) * xj
+                y1 += load8(column + 8) * xj
+            }
+            store8(y0, y + i)
+            store8(y1, y + i + 8)
+            i &+= 16
+        }
+        while i &+ 4 <= outputs {
+            var y0 = load4(bias + i)
+            for q in 0..<count { y0 += load4(layer + offsets[q] + i) * values[q] }
+            store4(y0, y + i)
+            i &+= 4
+        }
+        while i &+ 2 <= outputs {
+            var y0 = load2(bias + i)
+            for q in 0..<count { y0 += load2(layer + offsets[q] + i) * values[q] }
+            store2(y0, y + i)
+            i &+= 2
+        }
+        while i < outputs {
+            var yi = bias[i]
+            for q in 0..<count { yi += layer[offsets[q] + i] * values[q] }
+            y[i] = yi
+            i &+= 1
+        }
+    }
+
+    @inline(__always) private static func load8(_ p: UnsafePointer<Double>) -> SIMD8<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+    }
+    @inline(__always) private static func store8(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Double>.self)
+    }
+    @inline(__always) private static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+    @inline(__always) private static func store4(_ v: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Double>.self)
+    }
+
+    @inline(__always) private static func load2(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self)
+    }
+    @inline(__always) private static func store2(_ v: SIMD2<Double>, _ p: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Double>.self)
+    }
+
+    /// Per-clip scratch for `affine`: column offsets and values of the nonzero inputs.
+    private struct Gather {
+        let offsets: UnsafeMutablePointer<Int>
+        let values: UnsafeMutablePointer<Double>
     }
 
     /// Offsets into the flat parameter buffer and the per-clip scratch buffer.

@@ -183,10 +183,35 @@ public struct Network: Sendable {
     }
 
     /// Runs every sequence of a batch and keeps only the clip decisions: the fast path for
-    /// accuracy and noise studies.
+    /// accuracy and noise studies. Small models (d <= `laneThreshold`) run `Lanes.scalarCount`
+    /// clips at once, one clip per SIMD lane; larger ones one clip at a time with the blocked
+    /// kernel. Both give exactly the decisions of `run(_:)` (bit-identical sums).
     public func decide(_ batch: FrameBatch) throws(ModelError) -> [ClipDecision] {
         try check(batch)
         let classes = layout.classes
+        if layout.hidden <= Self.laneThreshold {
+            var decisions: [ClipDecision] = []
+            decisions.reserveCapacity(batch.clips)
+            for first in stride(from: 0, to: batch.clips, by: Lanes.scalarCount) {
+                let lanes = min(Lanes.scalarCount, batch.clips - first)
+                var votes = [[Int]](repeating: [Int](repeating: 0, count: classes), count: lanes)
+                var sums = [[Double]](repeating: [Double](repeating: 0, count: classes), count: lanes)
+                processLanes(batch, firstClip: first) { _, logits in
+                    for g in 0..<lanes {
+                        var (best, bestValue) = (0, logits[0][g])
+                        sums[g][0] += bestValue
+                        for c in 1..<classes {
+                            let v = logits[c][g]
+                            if v > bestValue { (best, bestValue) = (c, v) }
+                            sums[g][c] += v
+                        }
+                        votes[g][best] += 1
+                    }
+                }
+                for g in 0..<lanes { decisions.append(ClipDecision(votes: votes[g], integratedLogits: sums[g])) }
+            }
+            return decisions
+        }
         return (0..<batch.clips).map { clip in
             var votes = [Int](repeating: 0, count: classes)
             var sums = [Double](repeating: 0, count: classes)
@@ -196,6 +221,89 @@ public struct Network: Sendable {
                 for c in 0..<classes { sums[c] += logits[c] }
             }
             return ClipDecision(votes: votes, integratedLogits: sums)
+        }
+    }
+
+    /// One value per clip of a group run together.
+    typealias Lanes = SIMD4<Double>
+    private typealias LaneBits = SIMD4<UInt64>
+    /// Largest d for which `decide` runs clips in SIMD lanes.
+    static let laneThreshold = 16
+
+    /// Runs `Lanes.scalarCount` clips from `firstClip` in lockstep, one per lane (missing clips
+    /// past the end repeat the last one), calling `record` with the logits after every frame.
+    /// Lane g does exactly the operations of `process` for its clip.
+    @inline(__always)
+    private func processLanes(_ batch: FrameBatch, firstClip: Int, record: (Int, UnsafeMutablePointer<Lanes>) -> Void) {
+        let l = layout
+        let (n, d, classes, L) = (l.inputs, l.hidden, l.classes, Lanes.scalarCount)
+        let clips = (0..<L).map { min(firstClip + $0, batch.clips - 1) }
+        let widest = max(n, d)
+        withUnsafeTemporaryAllocation(of: Lanes.self, capacity: l.scratchCount + n) { buffer in
+        withUnsafeTemporaryAllocation(of: LaneBits.self, capacity: widest) { signs in
+        parameters.withUnsafeBufferPointer { params in
+        batch.values.withUnsafeBufferPointer { inputs in
+            let w = params.baseAddress!, v = inputs.baseAddress!, m = buffer.baseAddress!, z = signs.baseAddress!
+            m.initialize(repeating: Lanes(), count: l.scratchCount + n)
+            let x = m + l.scratchCount
+            for k in 0..<l.blocks {
+                for i in 0..<d { m[l.s + k * d + i] = Lanes(repeating: w[l.block(k) + l.s0 + i]) }
+            }
+            for t in 0..<batch.frames {
+                for j in 0..<n {
+                    var xj = Lanes()
+                    for g in 0..<L { xj[g] = v[(clips[g] * batch.frames + t) * n + j] }
+                    x[j] = xj
+                }
+                let u = m + l.u
+                Self.affineLanes(w + l.pre, x, inputs: n, outputs: d, into: u, signs: z)
+                for k in 0..<l.blocks {
+                    let b = w + l.block(k), a = m + l.a
+                    let c = m + l.c + k * d, s = m + l.s + k * d, h = m + l.h + k * d, p = m + l.p + k * d
+                    let (uk, next) = (u + k * d, u + (k + 1) * d)
+                    for i in 0..<d { a[i] = Self.relu(uk[i]) }
+                    Self.affineLanes(b + l.candidate, a, inputs: d, outputs: d, into: c, signs: z)
+                    for i in 0..<d {
+                        let ci = Self.relu(c[i])
+                        c[i] = ci
+                        let set = ci .> Lanes(repeating: b[l.betaHi + i]), low = ci .< Lanes(repeating: b[l.betaLo + i])
+                        let state = set .| (.!low .& (s[i] .== 1))
+                        s[i] = Lanes().replacing(with: 1, where: state)
+                        h[i] = Lanes(repeating: b[l.alpha + i]) * s[i]
+                    }
+                    Self.affineLanes(b + l.post, h, inputs: d, outputs: d, into: p, signs: z)
+                    for i in 0..<d {
+                        p[i] = Self.relu(p[i])
+                        next[i] = uk[i] + p[i]
+                    }
+                }
+                let a = m + l.a, last = u + l.blocks * d
+                for i in 0..<d { a[i] = Self.relu(last[i]) }
+                Self.affineLanes(w + l.classifier, a, inputs: d, outputs: classes, into: m + l.logits, signs: z)
+                record(t, m + l.logits)
+            }
+        }}}}
+    }
+
+    /// `max(v, 0)` per lane exactly as Swift's `max` (`0 >= v ? 0 : v`: -0 becomes +0, NaN stays).
+    @inline(__always)
+    private static func relu(_ v: Lanes) -> Lanes { v.replacing(with: 0, where: v .<= 0) }
+
+    /// `affine` per lane, without branches: a zero input's product w * 0 (= +-0, the weights
+    /// being finite) is replaced by -0 (sign bit or-ed in), and y + (-0) == y bit for bit, so
+    /// each lane gets exactly the result of skipping its zero inputs.
+    @inline(__always)
+    private static func affineLanes(_ layer: UnsafePointer<Double>, _ x: UnsafePointer<Lanes>, inputs: Int, outputs: Int,
+                                    into y: UnsafeMutablePointer<Lanes>, signs: UnsafeMutablePointer<LaneBits>) {
+        for j in 0..<inputs { signs[j] = LaneBits().replacing(with: 1 << 63, where: x[j] .== 0) }
+        let bias = layer + inputs * outputs
+        for i in 0..<outputs {
+            var acc = Lanes(repeating: bias[i])
+            for j in 0..<inputs {
+                let term = Lanes(repeating: layer[j &* outputs &+ i]) * x[j]
+                acc += unsafeBitCast(unsafeBitCast(term, to: LaneBits.self) | signs[j], to: Lanes.self)
+            }
+            y[i] = acc
         }
     }
 

@@ -165,6 +165,25 @@ struct PlainLoopNetwork {
         #expect(try Network(model).decide(batch) == [trace.decision])
     }
 
+    /// `decide` (clips in SIMD lanes for small d, one at a time for large d) sums exactly the
+    /// logits of `run`, bit for bit, including a last group with fewer clips than lanes.
+    @Test(arguments: [(13, 4, 2), (5, 16, 3), (5, 17, 2), (3, 1, 2), (13, 64, 2)])
+    func decisionsAreBitIdenticalToTraces(inputs: Int, hidden: Int, classes: Int) throws {
+        let config = ModelConfig(name: "x", inputs: inputs, hidden: hidden, blocks: 2, classes: (0..<classes).map { "c\($0)" })
+        let network = Network(Model.random(config, seed: UInt64(hidden)))
+        var rng = SplitMix64(seed: 11)
+        let clips = Network.Lanes.scalarCount + 3, frames = 25
+        let values = (0..<(clips * frames * inputs)).map { i in i % 7 == 0 ? 0 : 2 * rng.nextGaussian() }
+        let batch = FrameBatch(clips: clips, frames: frames, width: inputs, values: values)
+        let traces = try network.run(batch)
+        let decisions = try network.decide(batch)
+        #expect(decisions.count == clips)
+        for (decision, trace) in zip(decisions, traces) {
+            #expect(decision.votes == trace.decision.votes)
+            #expect(decision.integratedLogits.map(\.bitPattern) == trace.decision.integratedLogits.map(\.bitPattern))
+        }
+    }
+
     @Test func batchRunsEqualSingleRunsAndDecisionsEqualTraces() throws {
         let config = ModelConfig(name: "x", inputs: 4, hidden: 8, blocks: 2, classes: ["a", "b"])
         let network = Network(Model.random(config, seed: 3))

@@ -2,16 +2,18 @@
 """Benchmark of the Swift float64 reference network (module BMRU); writes results/bench/reference.json.
 
     python3 scripts/bench/reference.py            # from anywhere; needs swift, taskset optional
+    python3 scripts/bench/reference.py --cpu 1 --scratch-path .build-perf   # other core / build dir
 
-Builds `bmru` in release mode (scratch path .build-bmru), runs `bmru model bench` for d = 4 and
+Builds `bmru` in release mode (scratch path .build-bmru unless --scratch-path), runs `bmru model bench` for d = 4 and
 d = 64 (1,000 random clips of 101 frames, 13 inputs, 2 blocks, random parameters) pinned to one
-core, and records cell-steps per second (clips x frames x blocks x d per second). If the training
+core (--cpu, default 0), and records cell-steps per second (clips x frames x blocks x d per second). If the training
 venv (.venv, made by scripts/setup-python.sh) has jax, the JAX model of scripts/train is timed on
 the same inputs and parameters, also on one core, and the ratio Swift / JAX is recorded; otherwise
 the JAX fields are null. Standard library only.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -25,6 +27,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "results", "bench", "reference.json")
 HIDDEN = [4, 64]
 CLIPS, FRAMES = 1000, 101
+CPU = "0"
 
 
 def run(command: list[str], env: dict | None = None) -> str:
@@ -32,7 +35,7 @@ def run(command: list[str], env: dict | None = None) -> str:
 
 
 def one_core(command: list[str]) -> list[str]:
-    return (["taskset", "-c", "0"] if shutil.which("taskset") else []) + command
+    return (["taskset", "-c", CPU] if shutil.which("taskset") else []) + command
 
 
 def machine() -> dict:
@@ -60,8 +63,14 @@ def jax_results(export_dir: str) -> tuple[dict | None, str]:
 
 
 def main() -> None:
-    run(["swift", "build", "-c", "release", "--scratch-path", ".build-bmru", "--product", "bmru"])
-    binary = os.path.join(".build-bmru", "release", "bmru")  # relative to ROOT, the working directory
+    global CPU
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cpu", default=CPU, help="core to pin both benchmarks to (taskset -c)")
+    parser.add_argument("--scratch-path", default=".build-bmru", help="swift build scratch path, relative to the repository")
+    args = parser.parse_args()
+    CPU = args.cpu
+    run(["swift", "build", "-c", "release", "--scratch-path", args.scratch_path, "--product", "bmru"])
+    binary = os.path.join(args.scratch_path, "release", "bmru")  # relative to ROOT, the working directory
     with tempfile.TemporaryDirectory() as export_dir:
         bench = [binary, "model", "bench", "--clips", str(CLIPS), "--frames", str(FRAMES), "--export", export_dir]
         for d in HIDDEN:

@@ -203,14 +203,26 @@ public final class NgspiceSession: @unchecked Sendable {
         try checkUsable()
         guard hasCircuit else { throw .noCircuit }
         let before = currentPlot
-        let text = "bg_" + analysis.command
-        try command(text)
+        let text = try startBackground(analysis)
         try waitForBackground(command: text, timeout: timeout)
         let plot = currentPlot
         if plot == before || plot == "const" {
             throw .commandFailed(command: text, message: "no analysis ran (the deck has no analysis statement?)")
         }
         return plot
+    }
+
+    /// Starts `analysis` in ngspice's background thread and returns the command. Its output is
+    /// judged only once the thread has ended: judging it earlier could leave a run going unseen.
+    private func startBackground(_ analysis: Analysis) throws(NgspiceError) -> String {
+        let text = "bg_" + analysis.command
+        sink.beginCommand()
+        let status = text.withCString { library.command(UnsafeMutablePointer(mutating: $0)) }
+        if status != 0, !library.running() {
+            try finish(command: text)
+            throw .commandFailed(command: text, message: "ngspice returned \(status)")
+        }
+        return text
     }
 
     /// Waits for a background run, enforcing the timeout and cancellation (of the calling task, or
@@ -266,9 +278,9 @@ public final class NgspiceSession: @unchecked Sendable {
         guard hasCircuit else { throw .noCircuit }
         let (stream, continuation) = AsyncThrowingStream<StreamedPoint, Error>.makeStream()
         sink.state.withLock { $0.stream = continuation }
-        let text = "bg_" + analysis.command
+        let text: String
         do {
-            try command(text)
+            text = try startBackground(analysis)
         } catch {
             sink.state.withLock { $0.stream = nil }
             throw error

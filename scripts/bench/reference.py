@@ -27,6 +27,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "results", "bench", "reference.json")
 HIDDEN = [4, 64]
 CLIPS, FRAMES = 1000, 101
+REPEATS = 5  # timed repetitions, the fastest counts (Swift and JAX alike); the machine is shared
 CPU = "0"
 
 
@@ -58,7 +59,7 @@ def jax_results(export_dir: str) -> tuple[dict | None, str]:
     env = dict(os.environ, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
                JAX_PLATFORMS="cpu")
     script = os.path.join(ROOT, "scripts", "bench", "reference_jax.py")
-    output = run(one_core([python, script] + [os.path.join(export_dir, f"d{d}") for d in HIDDEN]), env)
+    output = run(one_core([python, script, "--repeats", str(REPEATS)] + [os.path.join(export_dir, f"d{d}") for d in HIDDEN]), env)
     return json.loads(output), "JAX model of scripts/train (jit, eps = 0, associative scan) on CPU, one core"
 
 
@@ -72,7 +73,8 @@ def main() -> None:
     run(["swift", "build", "-c", "release", "--scratch-path", args.scratch_path, "--product", "bmru"])
     binary = os.path.join(args.scratch_path, "release", "bmru")  # relative to ROOT, the working directory
     with tempfile.TemporaryDirectory() as export_dir:
-        bench = [binary, "model", "bench", "--clips", str(CLIPS), "--frames", str(FRAMES), "--export", export_dir]
+        bench = [binary, "model", "bench", "--clips", str(CLIPS), "--frames", str(FRAMES),
+                 "--repetitions", str(REPEATS), "--export", export_dir]
         for d in HIDDEN:
             bench += ["--hidden", str(d)]
         swift = json.loads(run(one_core(bench)))
@@ -89,7 +91,7 @@ def main() -> None:
     report = {
         "benchmark": "Swift float64 reference network (BMRU.Network), cell-steps per second on one core",
         "definition": "cell-steps = clips x frames x blocks x hidden; random parameters (Model.random) and N(0,1) inputs; "
-                      "best of 3; 'cell_steps_per_second' runs Network.decide (clip decisions only), "
+                      f"best of {REPEATS} (both); 'cell_steps_per_second' runs Network.decide (clip decisions only), "
                       "'traced_cell_steps_per_second' runs Network.run (full traces)",
         "target_cell_steps_per_second": 1e7,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

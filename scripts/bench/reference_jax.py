@@ -1,11 +1,11 @@
 """Time the JAX model of scripts/train on the inputs that `bmru model bench --export DIR` wrote.
 
-    .venv/bin/python scripts/bench/reference_jax.py DIR/d4 DIR/d64
+    .venv/bin/python scripts/bench/reference_jax.py [--repeats N] DIR/d4 DIR/d64
 
 For each model directory (config.json, model.safetensors, bench.safetensors with `inputs`
 [clips, frames, n] and the Swift reference's `majority` decisions), runs the jitted training
 forward (eps = 0, associative scan) in float32 (the training dtype) and float64, and prints JSON:
-seconds (best of 3 after a warm-up compile), cell-steps per second, and the share of clips whose
+seconds (best of N, default 3, after a warm-up compile), cell-steps per second, and the share of clips whose
 majority-vote decision agrees with the Swift reference. Run it pinned to one core (taskset) with
 XLA's thread pool limited, as scripts/bench/reference.py does.
 """
@@ -34,7 +34,7 @@ def majority(logits: np.ndarray) -> np.ndarray:
     return np.argmax(votes, axis=-1)
 
 
-def measure(directory: str) -> dict:
+def measure(directory: str, repeats: int = 3) -> dict:
     config = json.load(open(os.path.join(directory, "config.json")))
     tensors = load_file(os.path.join(directory, "model.safetensors"))
     bench = load_file(os.path.join(directory, "bench.safetensors"))
@@ -48,7 +48,7 @@ def measure(directory: str) -> dict:
         x = jnp.asarray(x64, dtype)
         forward(params, s0s, x).block_until_ready()  # compile
         best = float("inf")
-        for _ in range(3):
+        for _ in range(repeats):
             start = time.perf_counter()
             logits = forward(params, s0s, x).block_until_ready()
             best = min(best, time.perf_counter() - start)
@@ -58,5 +58,9 @@ def measure(directory: str) -> dict:
 
 
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    repeats = 3
+    if args[:1] == ["--repeats"]:
+        repeats, args = int(args[1]), args[2:]
     print(json.dumps({"jax": jax.__version__, "backend": jax.default_backend(),
-                      "results": [measure(d) for d in sys.argv[1:]]}, indent=2))
+                      "results": [measure(d, repeats) for d in args]}, indent=2))

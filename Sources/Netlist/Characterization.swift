@@ -289,7 +289,36 @@ public struct Characterization: Sendable, Equatable, Codable {
                                     results: results)
     }
 
-    /// Reduces the four sweep results (in `decks` order) to tables.
+    // MARK: Files
+
+    /// File name of the tables inside a characterization folder.
+    public static let fileName = "characterization.json"
+
+    /// Writes the tables as `characterization.json` into `directory` (created if needed).
+    public func write(to directory: URL) throws(CharacterizationError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try encoder.encode(self).write(to: directory.appendingPathComponent(Self.fileName))
+        } catch {
+            throw .file(directory.appendingPathComponent(Self.fileName).path, error.localizedDescription)
+        }
+    }
+
+    /// Reads `characterization.json` from `directory`.
+    public static func load(from directory: URL) throws(CharacterizationError) -> Characterization {
+        let url = directory.appendingPathComponent(fileName)
+        do {
+            return try JSONDecoder().decode(Characterization.self, from: Data(contentsOf: url))
+        } catch {
+            throw .file(url.path, "\(error)")
+        }
+    }
+}
+
+extension Characterization {
+    /// Reduces the four sweep results (in `circuits` order) to tables.
     init(pdk: String, corner: String, unitCurrent: Double, supply: Double, results: [SimulationResult])
         throws(CharacterizationError)
     {
@@ -350,33 +379,6 @@ public struct Characterization: Sendable, Equatable, Codable {
         }
         readout = ReadoutTable(levels: Self.readoutLevels.map { $0 * unitCurrent }, offsets: offsets,
                                tail: Self.readoutTail(unitCurrent))
-    }
-
-    // MARK: Files
-
-    /// File name of the tables inside a characterization folder.
-    public static let fileName = "characterization.json"
-
-    /// Writes the tables as `characterization.json` into `directory` (created if needed).
-    public func write(to directory: URL) throws(CharacterizationError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try encoder.encode(self).write(to: directory.appendingPathComponent(Self.fileName))
-        } catch {
-            throw .file(directory.appendingPathComponent(Self.fileName).path, error.localizedDescription)
-        }
-    }
-
-    /// Reads `characterization.json` from `directory`.
-    public static func load(from directory: URL) throws(CharacterizationError) -> Characterization {
-        let url = directory.appendingPathComponent(fileName)
-        do {
-            return try JSONDecoder().decode(Characterization.self, from: Data(contentsOf: url))
-        } catch {
-            throw .file(url.path, "\(error)")
-        }
     }
 }
 

@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "BMRUCLI",
             dependencies: [
-                "Ngspice", "PDK", "BMRU", "KWS",
+                "Ngspice", "PDK", "BMRU", "KWS", "Netlist",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRU", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "TestSupport"]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "BMRU", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

@@ -30,7 +30,8 @@ struct BMRUCommand: AsyncParsableCommand {
         commandName: "bmru",
         abstract: "Compile trained BMRU networks to transistor-level circuits and verify them with ngspice.",
         version: BMRUKitVersion.string,
-        subcommands: [SimulateCommand.self, PDKCommand.self, ModelCommand.self, KWSCommand.self, WorkerCommand.self]
+        subcommands: [SimulateCommand.self, PDKCommand.self, ModelCommand.self, KWSCommand.self, NetlistCommand.self,
+                      CharacterizeCommand.self, WorkerCommand.self]
     )
 }
 

@@ -23,11 +23,14 @@ public struct Circuit: Sendable, Equatable {
     public var saves: [Probe]
     /// Analysis statements run by `run` (`Analysis.deck` is not a statement and is rejected).
     public var analyses: [Analysis]
+    /// Node voltages held during the operating point and released at t = 0 (`.ic`): how a bistable
+    /// circuit (the memory cell) is started in a chosen state without `uic`.
+    public var initialConditions: [InitialCondition]
 
     /// A circuit with the given parts.
     public init(title: String, models: [String] = [], options: SimulationOptions? = SimulationOptions(),
                 parameters: [Parameter] = [], subcircuits: [Subcircuit] = [], elements: [Element] = [],
-                saves: [Probe] = [], analyses: [Analysis] = []) {
+                saves: [Probe] = [], analyses: [Analysis] = [], initialConditions: [InitialCondition] = []) {
         self.title = title
         self.models = models
         self.options = options
@@ -36,6 +39,7 @@ public struct Circuit: Sendable, Equatable {
         self.elements = elements
         self.saves = saves
         self.analyses = analyses
+        self.initialConditions = initialConditions
     }
 
     /// Adds a subcircuit definition unless an identical one is already there, so that generators can
@@ -93,4 +97,18 @@ public enum Probe: Sendable, Equatable {
     case voltage(String, path: [String] = [])
     /// The current through the top-level voltage source `source` (into its positive node).
     case current(source: String)
+}
+
+/// A node voltage imposed at the operating point (`.ic v(node)=volts`).
+public struct InitialCondition: Sendable, Equatable {
+    /// The node, as a voltage probe (top level or inside instances).
+    public var node: Probe
+    /// The voltage held at the operating point.
+    public var volts: Double
+
+    /// Holds `node` at `volts` during the operating point.
+    public init(_ node: Probe, volts: Double) {
+        self.node = node
+        self.volts = volts
+    }
 }

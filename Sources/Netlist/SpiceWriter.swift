@@ -42,6 +42,10 @@ public struct SpiceWriter: Sendable {
             out += try lines(subcircuit, in: circuit)
         }
         out += try lines(circuit.elements, scope: "top level", in: circuit)
+        for condition in circuit.initialConditions {
+            guard case .voltage = condition.node else { throw .invalidValue(".ic", "only node voltages can be set") }
+            out.append(".ic " + (try Self.expression(condition.node)) + "=" + (try number(condition.volts, ".ic")))
+        }
         if !circuit.saves.isEmpty {
             out += wrap([".save"] + (try circuit.saves.map(Self.expression)))
         }

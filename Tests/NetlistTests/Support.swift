@@ -26,17 +26,3 @@ func simulate(_ circuit: Circuit, _ analysis: Analysis = .deck) throws -> Ngspic
     try session.run(analysis, timeout: .seconds(120))
     return session
 }
-
-/// The first time at which `values` crosses `level` in the given direction after index `from`,
-/// linearly interpolated between samples, with the index after the crossing.
-func crossing(_ time: [Double], _ values: [Double], level: Double, rising: Bool, from: Int = 1)
-    -> (time: Double, index: Int)?
-{
-    for index in max(from, 1)..<values.count {
-        let (a, b) = (values[index - 1] - level, values[index] - level)
-        if rising ? (a < 0 && b >= 0) : (a > 0 && b <= 0) {
-            return (time[index - 1] + (time[index] - time[index - 1]) * a / (a - b), index)
-        }
-    }
-    return nil
-}

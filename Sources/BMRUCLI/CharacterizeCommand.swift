@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Netlist
+import Ngspice
+import PDK
+
+/// `bmru characterize`: measures the primitives of a PDK corner and writes the tables the compiler uses.
+struct CharacterizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "characterize",
+        abstract: "Measure weight mirrors, the memory cell and the readout with ngspice; write characterization.json.",
+        discussion: """
+            Mirror current ratio against input current (0.05..5 I_u) and width; the cell's switch-on and \
+            switch-off currents, hysteresis and high level against its three biases (slow triangles); \
+            the readout's offset. The sweeps run in parallel worker processes.
+
+            Example: bmru characterize --pdk gf180mcu --corner typical --out results/characterization/gf180mcu
+            """
+    )
+
+    @Option(help: "PDK name (see 'bmru pdk list') or path to a pdk.json.")
+    var pdk: String
+
+    @Option(help: "Process corner (default: the PDK's).")
+    var corner: String?
+
+    @Option(help: "Unit current I_u in amperes.")
+    var unitCurrent = 1e-9
+
+    @Option(help: "Output folder.", completion: .directory)
+    var out: String
+
+    @Option(help: "Worker processes (default: number of cores).")
+    var jobs: Int?
+
+    func run() async throws {
+        let pdk = try PDKCatalog.locate().pdk(pdk)
+        let pool = WorkerPool(.init(workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount))
+        let table = try await Characterization.measure(pdk: pdk, corner: corner, unitCurrent: unitCurrent, pool: pool)
+        try table.write(to: URL(fileURLWithPath: out))
+        let cell = table.cell
+        print("mirrors at I_u: " + table.mirrors.map { mirror in
+            "\(mirror.polarity.rawValue) width 1 -> ratio \(String(format: "%.3f", mirror.column(at: unitCurrent)[Characterization.mirrorWidths.firstIndex(of: 1)!]))"
+        }.joined(separator: ", "))
+        print(String(format: "cell: on = %.3f I_thresh %+.1f pA, hysteresis = %.3f I_width %+.1f pA, high = %.3f I_gain %+.1f pA",
+                     cell.on.slope, cell.on.intercept * 1e12, cell.hysteresis.slope, cell.hysteresis.intercept * 1e12,
+                     cell.high.slope, cell.high.intercept * 1e12))
+        print("readout offsets: " + table.readout.offsets.map { String(format: "%+.2f %%", 100 * $0) }.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import BMRU
+import Foundation
+import Netlist
+import PDK
+
+/// `bmru netlist`: compiles a trained model into a transistor-level deck and its manifest.
+struct NetlistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netlist",
+        abstract: "Compile a trained FQ-BMRU model into a hierarchical ngspice deck (deck.cir) and manifest.json.",
+        discussion: """
+            Inputs are EXTERNAL sources (driven by the verifier) unless --golden selects a stored input \
+            sequence, which becomes PWL sources of 10 ms frames with a transient over them. With \
+            --characterization (a folder written by 'bmru characterize') weights are sized from the \
+            measured mirror table and the cell biases corrected for the measured offsets.
+
+            Example: bmru netlist --model results/models/kws-yes-d4 --pdk gf180mcu --out spice/kws-yes-d4/gf180mcu
+            """
+    )
+
+    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
+    var model: String
+
+    @Option(help: "PDK name (see 'bmru pdk list') or path to a pdk.json.")
+    var pdk: String
+
+    @Option(help: "Process corner (default: the PDK's).")
+    var corner: String?
+
+    @Option(help: "Amperes per model unit (default: the model's unit_current).")
+    var unitCurrent: Double?
+
+    @Option(help: "Folder holding characterization.json.", completion: .directory)
+    var characterization: String?
+
+    @Option(help: "Drive the inputs with golden sequence N (PWL) instead of EXTERNAL sources.")
+    var golden: Int?
+
+    @Option(help: "With --golden: only the first K frames.")
+    var frames: Int?
+
+    @Option(help: "Output folder.", completion: .directory)
+    var out: String
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: model)
+        let network = try Model.load(from: directory)
+        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
+        let compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
+                                    characterization: table)
+        var inputs = Compiler.Inputs.external
+        if let golden {
+            let set = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: network.config)
+            let batch = set.inputs
+            guard (0..<batch.clips).contains(golden) else {
+                throw ValidationFailure("--golden \(golden): the golden file has \(batch.clips) sequences")
+            }
+            let count = min(frames ?? batch.frames, batch.frames)
+            inputs = .frames((0..<count).map { t in
+                let start = (golden * batch.frames + t) * batch.width
+                return Array(batch.values[start..<start + batch.width])
+            })
+        }
+        let compilation = try compiler.compile(network, inputs: inputs)
+        try compilation.write(to: URL(fileURLWithPath: out))
+        let totals = compilation.manifest.totals
+        print("\(network.config.name) -> \(out)/\(Compilation.deckFileName): \(totals.transistors) transistors, "
+            + String(format: "gate area %.0f um^2, bias %.1f nA (%.1f nW from vdd_bias)", totals.gateArea * 1e12,
+                     totals.biasCurrent * 1e9, totals.biasPower * 1e9))
+    }
+}

@@ -1,0 +1,435 @@
+import Foundation
+import Ngspice
+import PDK
+
+/// Measured behaviour of the primitives in one PDK corner: the tables the compiler uses to turn
+/// model parameters into sizes and bias currents (`bmru characterize`).
+///
+/// Three independent sweeps, each one deck (run in parallel through a `WorkerPool`):
+/// - weight mirrors (`CurrentMirror.mirrorUnit` diode, outputs held at half the supply), NMOS and PMOS:
+///   output current against input current (0.05..5 I_u) and nominal width ratio, one operating point;
+/// - the memory cell, slow triangle input (transient: a DC sweep cannot show hysteresis), three 1-D
+///   sweeps around one operating point: switch-on current against I_thresh, hysteresis width against
+///   I_width, high level against I_gain, each reduced to a straight-line fit;
+/// - the differential-pair readout: the input current at which it flips, against a fixed other
+///   input, at three levels (its offset).
+public struct Characterization: Sendable, Equatable, Codable {
+    /// The PDK's name.
+    public var pdk: String
+    /// The corner measured.
+    public var corner: String
+    /// The unit current I_u the sweeps are scaled to, in amperes.
+    public var unitCurrent: Double
+    /// Supply voltage, volts.
+    public var supply: Double
+    /// One table per mirror polarity (NMOS first).
+    public var mirrors: [MirrorTable]
+    /// The memory cell's sweeps and fits.
+    public var cell: CellTable
+    /// The readout's offsets.
+    public var readout: ReadoutTable
+
+    /// Output current of weight-mirror outputs against input current and nominal width ratio.
+    public struct MirrorTable: Sendable, Equatable, Codable {
+        /// NMOS (sinking) or PMOS (sourcing).
+        public var polarity: Polarity
+        /// Input currents, amperes, increasing.
+        public var inputs: [Double]
+        /// Nominal width ratios (`CurrentMirror.outputSize`), increasing.
+        public var widths: [Double]
+        /// Measured output/input current ratio, `ratio[input][width]`.
+        public var ratio: [[Double]]
+    }
+
+    /// One switching measurement of the memory cell.
+    public struct CellPoint: Sendable, Equatable, Codable {
+        /// Bias currents set, amperes.
+        public var threshold, width, gain: Double
+        /// Input current at which the cell switched on and off, and its high output current, amperes.
+        public var on, off, high: Double
+    }
+
+    /// A straight line y = slope x + intercept (least squares).
+    public struct Line: Sendable, Equatable, Codable {
+        /// dy/dx.
+        public var slope: Double
+        /// y at x = 0.
+        public var intercept: Double
+
+        /// The least-squares line through the points.
+        init(fitting x: [Double], _ y: [Double]) {
+            let n = Double(x.count), mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+            let sxy = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+            let sxx = x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+            slope = sxy / sxx
+            intercept = my - slope * mx
+        }
+
+        /// The x giving y (the line inverted).
+        public func x(for y: Double) -> Double { (y - intercept) / slope }
+    }
+
+    /// The memory cell's sweeps and their fits.
+    public struct CellTable: Sendable, Equatable, Codable {
+        /// I_thresh swept (I_width 0.4 I_thresh, I_gain I_u).
+        public var thresholdSweep: [CellPoint]
+        /// I_width swept (I_thresh 2 I_u, I_gain I_u).
+        public var widthSweep: [CellPoint]
+        /// I_gain swept (I_thresh I_u, I_width 0.4 I_u).
+        public var gainSweep: [CellPoint]
+        /// Switch-on current against I_thresh.
+        public var on: Line
+        /// Hysteresis (on - off) against I_width.
+        public var hysteresis: Line
+        /// High level against I_gain.
+        public var high: Line
+    }
+
+    /// The readout's switching point against its reference input.
+    public struct ReadoutTable: Sendable, Equatable, Codable {
+        /// Reference current on input b, amperes.
+        public var levels: [Double]
+        /// Relative offset (I_a at the flip / I_b - 1) at each level.
+        public var offsets: [Double]
+        /// Tail current, amperes.
+        public var tail: Double
+    }
+
+    // MARK: Using the tables
+
+    /// The nominal width ratio (output W over the unit's W, as `CurrentMirror.outputSize` realises
+    /// it) whose measured current ratio is `weight` at input current `unitCurrent`.
+    ///
+    /// The table's ratio is interpolated log-linearly in input current, then inverted by monotone
+    /// piecewise-linear interpolation in log-log space (a non-monotone step is flattened first).
+    /// Beyond the table the output is taken proportional to the width from the nearest end.
+    public func width(for weight: Double, at unitCurrent: Double, polarity: Polarity) throws(CharacterizationError)
+        -> Double
+    {
+        guard weight.isFinite, weight > 0 else { throw .invalid("weight \(weight) must be > 0") }
+        guard let table = mirrors.first(where: { $0.polarity == polarity }) else {
+            throw .invalid("no \(polarity.rawValue) mirror table")
+        }
+        let measured = table.column(at: unitCurrent)
+        var curve: [Double] = []
+        for value in measured { curve.append(max(value, curve.last ?? 0)) }
+        let widths = table.widths
+        if weight <= curve[0] { return widths[0] * weight / curve[0] }
+        if weight >= curve[curve.count - 1] { return widths[widths.count - 1] * weight / curve[curve.count - 1] }
+        let upper = curve.firstIndex { $0 >= weight }!
+        let (lo, hi) = (upper - 1, upper)
+        guard curve[hi] > curve[lo] else { return widths[hi] }
+        let t = log(weight / curve[lo]) / log(curve[hi] / curve[lo])
+        return exp(log(widths[lo]) + t * log(widths[hi] / widths[lo]))
+    }
+
+    /// The bias currents (amperes) that make the cell switch on at `on`, have hysteresis `width` and
+    /// high level `high` (amperes), from the fitted lines.
+    public func cellBiases(on: Double, width: Double, high: Double) -> (threshold: Double, width: Double, gain: Double) {
+        (cell.on.x(for: on), cell.hysteresis.x(for: width), cell.high.x(for: high))
+    }
+
+    // MARK: Measuring
+
+    /// Input-current multiples of I_u and nominal width ratios of the mirror sweep.
+    public static let mirrorInputs = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
+    /// See `mirrorInputs`.
+    public static let mirrorWidths = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5]
+    /// Bias multiples of I_u of the three cell sweeps.
+    static let thresholds = [0.25, 1, 2.5, 5.0], widths = [0.1, 0.4, 0.8, 1.5], gains = [0.25, 1, 2, 4.0]
+    /// Readout reference levels, multiples of I_u.
+    static let readoutLevels = [0.1, 1, 3.0]
+    /// Duration of each cell ramp (up, then down), seconds.
+    static let ramp = 0.5
+
+    /// The sweep circuits (mirror NMOS, mirror PMOS, cell, readout); each saves what is measured.
+    public static func circuits(pdk: PDK, corner: String?, unitCurrent: Double, supply: Double = 1.8)
+        throws(CharacterizationError) -> [Circuit]
+    {
+        do {
+            let models = try pdk.modelStatements(corner: corner)
+            func base(_ title: String) -> Circuit {
+                Circuit(title: title, models: models, elements: [
+                    .voltageSource(name: "dd", positive: "vdd", negative: "0", value: .dc(.number(supply))),
+                    .voltageSource(name: "half", positive: "half", negative: "0", value: .dc(.number(supply / 2))),
+                ])
+            }
+            var decks: [Circuit] = []
+            for polarity in Polarity.allCases {
+                var circuit = base("characterization: \(polarity.rawValue) weight mirrors")
+                let mirror = CurrentMirror(name: "mirror", polarity: polarity, ratios: mirrorWidths)
+                try circuit.define(mirror.subcircuit(pdk: pdk))
+                for (i, input) in mirrorInputs.enumerated() {
+                    var connections = ["in": "in\(i)", "rail": polarity == .nmos ? "0" : "vdd"]
+                    for w in mirrorWidths.indices {
+                        connections["out\(w + 1)"] = "o\(i)_\(w)"
+                        circuit.elements.append(.voltageSource(name: "o\(i)_\(w)", positive: "o\(i)_\(w)", negative: "half",
+                                                               value: .dc(0)))
+                        circuit.saves.append(.current(source: "o\(i)_\(w)"))
+                    }
+                    circuit.elements.append(.instance(Instance(name: "m\(i)", of: try mirror.subcircuit(pdk: pdk),
+                                                               connections: connections)))
+                    let current = Value.number(input * unitCurrent)
+                    circuit.elements.append(polarity == .nmos
+                        ? .currentSource(name: "in\(i)", positive: "0", negative: "in\(i)", value: .dc(current))
+                        : .currentSource(name: "in\(i)", positive: "in\(i)", negative: "0", value: .dc(current)))
+                }
+                circuit.analyses = [.op]
+                decks.append(circuit)
+            }
+            decks.append(try cellDeck(base("characterization: memory cell"), pdk: pdk, unitCurrent: unitCurrent))
+            decks.append(try readoutDeck(base("characterization: readout"), pdk: pdk, unitCurrent: unitCurrent))
+            return decks
+        } catch let error as PDKError {
+            throw .pdk(error.description)
+        } catch let error as NetlistError {
+            throw .netlist(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// Every cell of the three sweeps, (threshold, width, gain) in amperes, in deck order.
+    static func cellBiasSets(unitCurrent iu: Double) -> [(Double, Double, Double)] {
+        thresholds.map { ($0 * iu, 0.4 * $0 * iu, iu) } + widths.map { (2 * iu, $0 * iu, iu) }
+            + gains.map { (iu, 0.4 * iu, $0 * iu) }
+    }
+
+    /// Peak of the cell's input triangle: above every threshold of the sweep.
+    static func cellPeak(unitCurrent: Double) -> Double { 1.3 * thresholds.max()! * unitCurrent }
+
+    private static func cellDeck(_ base: Circuit, pdk: PDK, unitCurrent: Double) throws -> Circuit {
+        var circuit = base
+        let cell = MemoryCell(outputs: [1])
+        let input = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
+        let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
+        for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
+            try circuit.define(subcircuit)
+        }
+        let peak = cellPeak(unitCurrent: unitCurrent)
+        // One input diode drives every cell's M1: all cells see the same triangle.
+        circuit.elements += [
+            .instance(Instance(name: "input", subcircuit: input.name, nodes: ["cin", "vdd"])),
+            .currentSource(name: "input", positive: "cin", negative: "0",
+                           value: .pwl([PWLPoint(0, 0), PWLPoint(ramp, peak), PWLPoint(2 * ramp, 0)])),
+        ]
+        for (index, biases) in cellBiasSets(unitCurrent: unitCurrent).enumerated() {
+            let nodes = ["thresh", "width", "gain"].map { "\($0)\(index)" }
+            for (node, current) in zip(nodes, [biases.0, biases.1, biases.2]) {
+                circuit.elements += [
+                    .instance(Instance(name: node, subcircuit: bias.name, nodes: [node, "0"])),
+                    .currentSource(name: node, positive: "vdd", negative: node, value: .dc(.number(current))),
+                ]
+            }
+            circuit.elements += [
+                .instance(Instance(name: "cell\(index)", of: try cell.subcircuit(pdk: pdk), connections: [
+                    "in": "cin", "thresh": nodes[0], "width": nodes[1], "gain": nodes[2], "out1": "out\(index)", "vss": "0",
+                ])),
+                .voltageSource(name: "out\(index)", positive: "out\(index)", negative: "half", value: .dc(0)),
+            ]
+            circuit.saves.append(.current(source: "out\(index)"))
+        }
+        circuit.analyses = [.tran(step: ramp / 1000, stop: 2 * ramp, maxStep: ramp / 1000)]
+        return circuit
+    }
+
+    private static func readoutDeck(_ base: Circuit, pdk: PDK, unitCurrent: Double) throws -> Circuit {
+        var circuit = base
+        let readout = DifferentialPair(), bias = ReLU(name: "bias_diode", polarity: .nmos, size: readout.size)
+        try circuit.define(readout.subcircuit(pdk: pdk))
+        try circuit.define(bias.subcircuit(pdk: pdk))
+        circuit.elements += [
+            .instance(Instance(name: "tail", subcircuit: bias.name, nodes: ["tail", "0"])),
+            .currentSource(name: "tail", positive: "vdd", negative: "tail", value: .dc(.number(readoutTail(unitCurrent)))),
+        ]
+        for (index, level) in readoutLevels.enumerated() {
+            let reference = level * unitCurrent
+            circuit.elements += [
+                .currentSource(name: "a\(index)", positive: "0", negative: "a\(index)",
+                               value: .pwl([PWLPoint(0, 0.9 * reference), PWLPoint(readoutRamp, 1.1 * reference)])),
+                .currentSource(name: "b\(index)", positive: "0", negative: "b\(index)", value: .dc(.number(reference))),
+                .instance(Instance(name: "ro\(index)", of: try readout.subcircuit(pdk: pdk), connections: [
+                    "a": "a\(index)", "b": "b\(index)", "out": "out\(index)", "vss": "0",
+                ])),
+            ]
+            circuit.saves.append(.voltage("out\(index)"))
+        }
+        circuit.analyses = [.tran(step: readoutRamp / 2000, stop: readoutRamp, maxStep: readoutRamp / 2000)]
+        return circuit
+    }
+
+    /// The readout's tail current: a tenth of the unit current, as in the primitive's test.
+    public static func readoutTail(_ unitCurrent: Double) -> Double { 0.1 * unitCurrent }
+    /// Duration of the readout's input ramp (0.9 -> 1.1 of the reference), seconds.
+    static let readoutRamp = 0.05
+
+    /// Runs the sweeps through `pool` and reduces them to tables.
+    public static func measure(pdk: PDK, corner: String?, unitCurrent: Double = 1e-9, supply: Double = 1.8,
+                               pool: WorkerPool) async throws(CharacterizationError) -> Characterization
+    {
+        guard unitCurrent.isFinite, unitCurrent > 0 else { throw .invalid("unit current \(unitCurrent) must be > 0") }
+        let cornerName: String
+        do { cornerName = try pdk.corner(corner) } catch { throw .pdk(error.description) }
+        var jobs: [SimulationJob] = []
+        for circuit in try circuits(pdk: pdk, corner: cornerName, unitCurrent: unitCurrent, supply: supply) {
+            do {
+                jobs.append(SimulationJob(deck: try SpiceWriter().lines(circuit),
+                                          vectors: try circuit.saves.map(SpiceWriter.expression), timeout: 600))
+            } catch { throw .netlist(error) }
+        }
+        let outcomes = await pool.run(jobs)
+        var results: [SimulationResult] = []
+        for outcome in outcomes {
+            switch outcome.result {
+            case let .success(result): results.append(result)
+            case let .failure(failure): throw .simulation("sweep \(outcome.index): \(failure)")
+            }
+        }
+        return try Characterization(pdk: pdk.name, corner: cornerName, unitCurrent: unitCurrent, supply: supply,
+                                    results: results)
+    }
+
+    // MARK: Files
+
+    /// File name of the tables inside a characterization folder.
+    public static let fileName = "characterization.json"
+
+    /// Writes the tables as `characterization.json` into `directory` (created if needed).
+    public func write(to directory: URL) throws(CharacterizationError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try encoder.encode(self).write(to: directory.appendingPathComponent(Self.fileName))
+        } catch {
+            throw .file(directory.appendingPathComponent(Self.fileName).path, error.localizedDescription)
+        }
+    }
+
+    /// Reads `characterization.json` from `directory`.
+    public static func load(from directory: URL) throws(CharacterizationError) -> Characterization {
+        let url = directory.appendingPathComponent(fileName)
+        do {
+            return try JSONDecoder().decode(Characterization.self, from: Data(contentsOf: url))
+        } catch {
+            throw .file(url.path, "\(error)")
+        }
+    }
+}
+
+extension Characterization {
+    /// Reduces the four sweep results (in `circuits` order) to tables.
+    init(pdk: String, corner: String, unitCurrent: Double, supply: Double, results: [SimulationResult])
+        throws(CharacterizationError)
+    {
+        func vector(_ result: SimulationResult, _ probe: Probe) throws(CharacterizationError) -> [Double] {
+            let name: String
+            do { name = try SpiceWriter.expression(probe) } catch { throw .netlist(error) }
+            guard let values = result.vectors[name], !values.isEmpty else { throw .measurement("no vector \(name)") }
+            return values
+        }
+        self.pdk = pdk
+        self.corner = corner
+        self.unitCurrent = unitCurrent
+        self.supply = supply
+        mirrors = []
+        for (deck, polarity) in Polarity.allCases.enumerated() {
+            var ratio: [[Double]] = []
+            for (i, input) in Self.mirrorInputs.enumerated() {
+                var row: [Double] = []
+                for w in Self.mirrorWidths.indices {
+                    // Current into the + terminal: an NMOS output draws it out (negative).
+                    let branch = try vector(results[deck], .current(source: "o\(i)_\(w)"))[0]
+                    row.append((polarity == .nmos ? -branch : branch) / (input * unitCurrent))
+                }
+                ratio.append(row)
+            }
+            mirrors.append(MirrorTable(polarity: polarity, inputs: Self.mirrorInputs.map { $0 * unitCurrent },
+                                       widths: Self.mirrorWidths, ratio: ratio))
+        }
+        let cellResult = results[2]
+        guard let time = cellResult.vectors["time"] else { throw .measurement("cell sweep has no time vector") }
+        let peak = Self.cellPeak(unitCurrent: unitCurrent), ramp = Self.ramp
+        let input = { (t: Double) in peak * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp) }
+        var points: [CellPoint] = []
+        for (index, biases) in Self.cellBiasSets(unitCurrent: unitCurrent).enumerated() {
+            let output = try vector(cellResult, .current(source: "out\(index)"))
+            let high = output.max() ?? 0
+            guard high > 0, let on = crossing(time, output, level: high / 2, rising: true),
+                  let off = crossing(time, output, level: high / 2, rising: false, from: on.index)
+            else { throw .measurement("cell \(index) (I_thresh \(biases.0) A) did not switch on and off") }
+            points.append(CellPoint(threshold: biases.0, width: biases.1, gain: biases.2, on: input(on.time),
+                                    off: input(off.time), high: high))
+        }
+        let (t, w) = (Self.thresholds.count, Self.widths.count)
+        let sweeps = (Array(points[0..<t]), Array(points[t..<t + w]), Array(points[(t + w)...]))
+        cell = CellTable(thresholdSweep: sweeps.0, widthSweep: sweeps.1, gainSweep: sweeps.2,
+                         on: Line(fitting: sweeps.0.map(\.threshold), sweeps.0.map(\.on)),
+                         hysteresis: Line(fitting: sweeps.1.map(\.width), sweeps.1.map { $0.on - $0.off }),
+                         high: Line(fitting: sweeps.2.map(\.gain), sweeps.2.map(\.high)))
+        let readoutResult = results[3]
+        guard let readoutTime = readoutResult.vectors["time"] else { throw .measurement("readout sweep has no time") }
+        var offsets: [Double] = []
+        for index in Self.readoutLevels.indices {
+            let out = try vector(readoutResult, .voltage("out\(index)"))
+            guard let flip = crossing(readoutTime, out, level: supply / 2, rising: true) else {
+                throw .measurement("readout \(index) never flipped within +-10 %")
+            }
+            offsets.append(0.9 + 0.2 * flip.time / Self.readoutRamp - 1)
+        }
+        readout = ReadoutTable(levels: Self.readoutLevels.map { $0 * unitCurrent }, offsets: offsets,
+                               tail: Self.readoutTail(unitCurrent))
+    }
+}
+
+extension Characterization.MirrorTable {
+    /// The measured ratio at every width for input current `current`, interpolated in log current
+    /// (clamped to the table's range).
+    public func column(at current: Double) -> [Double] {
+        let logs = inputs.map { log($0) }, x = min(max(log(current), logs[0]), logs[logs.count - 1])
+        let upper = min(max(logs.firstIndex { $0 >= x } ?? logs.count - 1, 1), logs.count - 1)
+        let t = (x - logs[upper - 1]) / (logs[upper] - logs[upper - 1])
+        return zip(ratio[upper - 1], ratio[upper]).map { $0 + t * ($1 - $0) }
+    }
+}
+
+/// Why a characterization could not be made, read or used; one line each.
+public enum CharacterizationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The PDK or corner could not be used.
+    case pdk(String)
+    /// A sweep deck could not be built.
+    case netlist(NetlistError)
+    /// A sweep failed in ngspice or its worker.
+    case simulation(String)
+    /// A sweep ran but its result cannot be reduced (a cell that never switched, a missing vector).
+    case measurement(String)
+    /// A file could not be read or written.
+    case file(String, String)
+    /// An argument is out of range.
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case let .pdk(reason): reason
+        case let .netlist(error): error.description
+        case let .simulation(reason): "characterization sweep failed: \(reason)"
+        case let .measurement(reason): "characterization: \(reason)"
+        case let .file(path, reason): "\(path): \(reason)"
+        case let .invalid(reason): "characterization: \(reason)"
+        }
+    }
+}
+
+/// The first time at which `values` crosses `level` in the given direction after index `from`,
+/// linearly interpolated between samples, with the index after the crossing.
+func crossing(_ time: [Double], _ values: [Double], level: Double, rising: Bool, from: Int = 1)
+    -> (time: Double, index: Int)?
+{
+    for index in max(from, 1)..<values.count {
+        let (a, b) = (values[index - 1] - level, values[index] - level)
+        if rising ? (a < 0 && b >= 0) : (a > 0 && b <= 0) {
+            return (time[index - 1] + (time[index] - time[index - 1]) * a / (a - b), index)
+        }
+    }
+    return nil
+}

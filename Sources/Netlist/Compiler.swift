@@ -1,0 +1,611 @@
+import BMRU
+import Foundation
+import Ngspice
+import PDK
+
+/// Compiles a trained FQ-BMRU model into a hierarchical transistor-level deck and its manifest
+/// (`bmru netlist`), one circuit element per learned parameter (../shared/docs/bmru-analog.md §3).
+///
+/// Signals are non-negative currents, each carried by the gate line of a diode-connected device (its
+/// *native* line); a 1:1 converter (a native output into a diode of the other type) adds the other
+/// line only where a consumer needs it. At a summing node whose diode is NMOS (current flowing in is
+/// what it conducts), a positive term is a PMOS output sourcing into the node and a negative term an
+/// NMOS output sinking from it; at a PMOS-diode node (the candidate nodes: the cell's M1 mirrors a
+/// PMOS diode) the roles swap. The diode is the ReLU. Mapping:
+/// - signed inputs: each feature x_j is two non-negative currents x_j+ = max(x_j, 0) and
+///   x_j- = max(-x_j, 0), the second with negated weights: exact for any input range, no offset;
+/// - residual stream: u_k = W_pre x + b_pre + p_0 + ... + p_(k-1) is summed afresh at its own node
+///   for every k (the pre-projection terms and bias are replicated, each p_m is copied 1:1 into every
+///   later u node), so the signed u_k is never clipped before its own ReLU;
+/// - W_c, W_post, W_cls: mirror outputs sized from the characterization table (`width(for:at:)`)
+///   when one is given, else nominally (width ratio = |weight|); zero weights get no element;
+/// - biases: ideal current sources on the bias supply (transistor-level bias generation is future work);
+/// - alpha, beta_hi = beta_lo + delta, delta: I_gain, I_thresh, I_width of the cell, corrected by the
+///   characterization's fitted offsets when given. beta_lo = 0 (never resets: c >= 0) gets
+///   I_width = I_thresh + I_u/4, so the cell cannot switch off;
+/// - s0: `.ic` on each cell's comparator node;
+/// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
+///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only
+///   two-class models are compiled: the readout is a two-input comparator.
+///
+/// Supplies: `vdd_cell` (memory cells), `vdd_ff` (feedforward mirrors, converters, readout) and
+/// `vdd_bias` (every ideal bias source), all at `supply`, so power splits by source current. State
+/// currents pass through 0 V sense sources (`stateProbe`), the class currents too (`classProbes`).
+public struct Compiler: Sendable {
+    /// The target PDK.
+    public var pdk: PDK
+    /// The model corner (resolved).
+    public var corner: String
+    /// Amperes per model unit; nil takes the model's `unit_current`.
+    public var unitCurrent: Double?
+    /// Measured tables for sizing and bias correction; nil sizes nominally.
+    public var characterization: Characterization?
+    /// Supply voltage of all three supplies, volts.
+    public var supply: Double = 1.8
+    /// Duration of one input frame, seconds (the paper's 10 ms).
+    public var frameDuration: Double = 0.01
+    /// Ramp time of an input change at a frame edge, seconds.
+    public var edge: Double = 1e-5
+
+    /// A compiler for `pdk` in `corner` (default: the PDK's).
+    public init(pdk: PDK, corner: String? = nil, unitCurrent: Double? = nil,
+                characterization: Characterization? = nil) throws(CompileError) {
+        self.pdk = pdk
+        do { self.corner = try pdk.corner(corner) } catch { throw .pdk(error.description) }
+        self.unitCurrent = unitCurrent
+        self.characterization = characterization
+    }
+
+    /// Where the deck's input currents come from.
+    public enum Inputs: Sendable, Equatable {
+        /// PWL sources holding each frame (model units, `[frame][feature]`) for `frameDuration`, and a
+        /// transient over all frames.
+        case frames([[Double]])
+        /// EXTERNAL sources driven by the host program; no analysis statement.
+        case external
+    }
+
+    /// The 0 V source carrying unit `unit`'s state current of block `block`.
+    public static func stateProbe(block: Int, unit: Int) -> Probe { .current(source: "sense_h\(block)_\(unit)") }
+    /// The 0 V sources carrying the readout's two input currents A and B.
+    public static let classProbes: [Probe] = [.current(source: "sense_cls_a"), .current(source: "sense_cls_b")]
+    /// The readout's decision node: high when class 0 wins.
+    public static let decisionNode = "decision"
+    /// The longest channel the compiler draws, metres: GF180's model bins end near 50 um, and longer
+    /// devices are slow. It bounds the smallest realisable weight (`minimumRatio`).
+    public static let maximumLength = 20e-6
+
+    /// The smallest current ratio an output of the weight-mirror unit can realise in `pdk`: a
+    /// minimum-width device of `maximumLength`. Smaller weights are omitted (listed in the manifest as
+    /// `omitted`): their current is below that ratio times the input, a few picoamperes at 1 nA.
+    public static func minimumRatio(pdk: PDK) -> Double {
+        let unit = CurrentMirror.mirrorUnit
+        return pdk.descriptor.wmin / unit.width * unit.length / maximumLength
+    }
+
+    /// The three supplies, in the manifest's order.
+    public static let supplies = ["vdd_cell", "vdd_ff", "vdd_bias"]
+
+    /// Compiles `model`; every check happens before anything is returned, so an invalid model
+    /// produces nothing.
+    public func compile(_ model: Model, inputs: Inputs = .external) throws(CompileError) -> Compilation {
+        let iu = unitCurrent ?? model.config.unitCurrent
+        guard iu.isFinite, iu > 0 else { throw .invalidModel("unit current \(iu) must be > 0") }
+        guard model.config.cell == ModelConfig.fqCell else { throw .invalidModel("cell '\(model.config.cell)' is not fq-bmru") }
+        guard model.config.classes.count == 2 else {
+            throw .invalidModel("\(model.config.classes.count) classes: the readout compares exactly two")
+        }
+        if case let .frames(frames) = inputs {
+            guard !frames.isEmpty, frames.allSatisfy({ $0.count == model.config.inputs && $0.allSatisfy(\.isFinite) }) else {
+                throw .invalidModel("input frames must be non-empty with \(model.config.inputs) finite values each")
+            }
+        }
+        do {
+            var builder = Builder(compiler: self, model: model, unitCurrent: iu)
+            return try builder.build(inputs: inputs)
+        } catch let error as CompileError {
+            throw error
+        } catch let error as NetlistError {
+            throw .netlist(error)
+        } catch let error as CharacterizationError {
+            throw .characterization(error)
+        } catch let error as PDKError {
+            throw .pdk(error.description)
+        } catch {
+            throw .invalidModel("\(error)")
+        }
+    }
+}
+
+/// A compiled model: the deck and its manifest.
+public struct Compilation: Sendable, Equatable {
+    /// The deck.
+    public var circuit: Circuit
+    /// What each parameter became.
+    public var manifest: Manifest
+
+    /// The deck's text.
+    public func deck() throws(NetlistError) -> String { try SpiceWriter().text(circuit) }
+
+    /// File names written by `write(to:)`.
+    public static let deckFileName = "deck.cir", manifestFileName = "manifest.json"
+
+    /// Writes `deck.cir` and `manifest.json` into `directory` (created if needed). Both texts are made
+    /// before either file is written.
+    public func write(to directory: URL) throws(CompileError) {
+        let text: String
+        do { text = try deck() } catch { throw .netlist(error) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            let json = try encoder.encode(manifest)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: directory.appendingPathComponent(Self.deckFileName))
+            try (json + Data("\n".utf8)).write(to: directory.appendingPathComponent(Self.manifestFileName))
+        } catch {
+            throw .file(directory.path, error.localizedDescription)
+        }
+    }
+}
+
+/// What the compiler made of each parameter, and totals.
+public struct Manifest: Sendable, Equatable, Codable {
+    /// The model's name.
+    public var model: String
+    /// PDK and corner.
+    public var pdk: String, corner: String
+    /// Amperes per unit and supply volts.
+    public var unitCurrent: Double, supply: Double
+    /// Whether sizes and biases come from a characterization (else nominal).
+    public var characterized: Bool
+    /// Every learned parameter (and s0) with its elements, in tensor order.
+    public var parameters: [Entry]
+    /// Device and bias totals.
+    public var totals: Totals
+
+    /// One parameter and the elements realising it.
+    public struct Entry: Sendable, Equatable, Codable {
+        /// Tensor name and index, e.g. `pre.weight[2][5]`.
+        public var parameter: String
+        /// Its value in model units.
+        public var value: Double
+        /// Its elements (several when replicated; none for a zero weight).
+        public var elements: [ElementInfo]
+    }
+
+    /// One element: a transistor output, a bias source or an initial condition.
+    public struct ElementInfo: Sendable, Equatable, Codable {
+        /// Path of the element: subcircuit instance and element name as written.
+        public var name: String
+        /// `mirror output`, `omitted` (a weight below `Compiler.minimumRatio`), `bias source`, `cell bias`
+        /// or `initial condition`.
+        public var kind: String
+        /// Transistor type, for outputs.
+        public var polarity: Polarity?
+        /// Drawn width and length in metres and multiplier, for outputs.
+        public var width: Double?, length: Double?, multiplier: Int?
+        /// Nominal width ratio chosen for the weight, for outputs.
+        public var widthRatio: Double?
+        /// Current in amperes (nominal for outputs at one unit of input), for sources; volts for `.ic`.
+        public var current: Double?
+    }
+
+    /// Totals over the whole deck.
+    public struct Totals: Sendable, Equatable, Codable {
+        /// Transistors (fingers counted).
+        public var transistors: Int
+        /// Sum of W L over all transistors, m^2.
+        public var gateArea: Double
+        /// Sum of the magnitudes of all ideal bias currents, amperes.
+        public var biasCurrent: Double
+        /// Power drawn from `vdd_bias` by those sources, watts (the rest depends on the signals:
+        /// measure it from the supply currents of a transient).
+        public var biasPower: Double
+    }
+}
+
+/// Why a model could not be compiled; one line each.
+public enum CompileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The model (or the inputs given with it) cannot be compiled.
+    case invalidModel(String)
+    /// A parameter has no circuit realisation (a non-positive corrected bias).
+    case unrealizable(parameter: String, reason: String)
+    /// The PDK or corner cannot be used.
+    case pdk(String)
+    /// The netlist could not be built or written.
+    case netlist(NetlistError)
+    /// The characterization cannot be used.
+    case characterization(CharacterizationError)
+    /// An output file could not be written.
+    case file(String, String)
+
+    public var description: String {
+        switch self {
+        case let .invalidModel(reason): "model cannot be compiled: \(reason)"
+        case let .unrealizable(parameter, reason): "\(parameter) cannot be realised: \(reason)"
+        case let .pdk(reason): reason
+        case let .netlist(error): error.description
+        case let .characterization(error): error.description
+        case let .file(path, reason): "\(path): \(reason)"
+        }
+    }
+}
+
+// MARK: - Building
+
+/// A summing node: the diode at it (if this deck owns one) fixes which way is positive.
+private struct SumNode {
+    var name: String
+    var direction: Polarity
+    var diode: DeviceSize?
+    var layer: String
+}
+
+/// A contribution to a node: a mirror output from a signal's line, or (no source) an ideal bias.
+private struct Term {
+    var source: String?
+    var target: String
+    var weight: Double
+    var layer: String
+    var parameter: String
+    var value: Double
+}
+
+private extension Polarity {
+    var opposite: Polarity { self == .nmos ? .pmos : .nmos }
+}
+
+private struct Builder {
+    let compiler: Compiler
+    let model: Model
+    let unitCurrent: Double
+    var nodes: [SumNode] = []
+    var terms: [Term] = []
+    var entries: [Manifest.Entry] = []
+    var biasCurrent = 0.0, biasSupplyCurrent = 0.0
+
+    init(compiler: Compiler, model: Model, unitCurrent: Double) {
+        self.compiler = compiler
+        self.model = model
+        self.unitCurrent = unitCurrent
+    }
+
+    var pdk: PDK { compiler.pdk }
+    var d: Int { model.config.hidden }
+    var blocks: Int { model.config.blocks }
+    static let cell = MemoryCell(outputs: [1])
+
+    mutating func node(_ name: String, _ direction: Polarity, layer: String, diode: DeviceSize? = CurrentMirror.mirrorUnit) {
+        nodes.append(SumNode(name: name, direction: direction, diode: diode, layer: layer))
+    }
+
+    mutating func term(_ source: String?, _ target: String, _ weight: Double, layer: String, _ parameter: String,
+                       value: Double? = nil) {
+        terms.append(Term(source: source, target: target, weight: weight, layer: layer, parameter: parameter,
+                          value: value ?? weight))
+    }
+
+    /// Fills `nodes` and `terms` from the model (the plan), layer by layer.
+    mutating func plan() {
+        let n = model.config.inputs
+        for j in 0..<n { for sign in ["p", "n"] { node("x\(j)\(sign)", .nmos, layer: "inputs") } }
+        for k in 0...blocks { for i in 0..<d { node("u\(k)_\(i)", .nmos, layer: "pre") } }
+        for k in 0...blocks {
+            for i in 0..<d {
+                term(nil, "u\(k)_\(i)", model.pre.bias[i], layer: "pre", "pre.bias[\(i)]")
+                for j in 0..<n {
+                    let w = model.pre.weight[i * n + j], parameter = "pre.weight[\(i)][\(j)]"
+                    term("x\(j)p", "u\(k)_\(i)", w, layer: "pre", parameter)
+                    term("x\(j)n", "u\(k)_\(i)", -w, layer: "pre", parameter, value: w)
+                }
+            }
+        }
+        for (k, block) in model.blocks.enumerated() {
+            let (cand, cells, post) = ("b\(k)_cand", "b\(k)_cells", "b\(k)_post")
+            for i in 0..<d {
+                node("c\(k)_\(i)", .pmos, layer: cand, diode: Self.cell.size)
+                term(nil, "c\(k)_\(i)", block.cell.candidate.bias[i], layer: cand, "blocks.\(k).cell.bias[\(i)]")
+                for j in 0..<d {
+                    term("u\(k)_\(j)", "c\(k)_\(i)", block.cell.candidate.weight[i * d + j], layer: cand,
+                         "blocks.\(k).cell.weight[\(i)][\(j)]")
+                }
+            }
+            for i in 0..<d { node("h\(k)_\(i)", .nmos, layer: cells) }
+            for i in 0..<d {
+                node("p\(k)_\(i)", .nmos, layer: post)
+                term(nil, "p\(k)_\(i)", block.post.bias[i], layer: post, "blocks.\(k).post.bias[\(i)]")
+                for j in 0..<d {
+                    term("h\(k)_\(j)", "p\(k)_\(i)", block.post.weight[i * d + j], layer: post,
+                         "blocks.\(k).post.weight[\(i)][\(j)]")
+                }
+                for m in (k + 1)...blocks {
+                    term("p\(k)_\(i)", "u\(m)_\(i)", 1, layer: post, "residual.\(k)[\(i)]")
+                }
+            }
+        }
+        // A and B of the readout: the readout's own input diodes are the NMOS diodes here.
+        node("cls_a", .nmos, layer: "cls", diode: nil)
+        node("cls_b", .nmos, layer: "cls", diode: nil)
+        let targets = ["cls_a", "cls_b"]
+        for c in 0..<2 {
+            let bias = model.classifier.bias[c]
+            term(nil, targets[bias >= 0 ? c : 1 - c], abs(bias), layer: "cls", "classifier.bias[\(c)]", value: bias)
+            for j in 0..<d {
+                let w = model.classifier.weight[c * d + j]
+                term("u\(blocks)_\(j)", targets[w >= 0 ? c : 1 - c], abs(w), layer: "cls", "classifier.weight[\(c)][\(j)]",
+                     value: w)
+            }
+        }
+    }
+
+    func direction(of node: String) -> Polarity { nodes.first { $0.name == node }!.direction }
+    func native(_ signal: String) -> Polarity { direction(of: signal) }
+
+    /// The transistor type realising a term: against the node's diode when positive, with it when negative.
+    func polarity(_ term: Term) -> Polarity {
+        term.weight > 0 ? direction(of: term.target).opposite : direction(of: term.target)
+    }
+
+    /// The gate line of `signal` for a device of `polarity`.
+    func line(_ signal: String, _ polarity: Polarity) -> String {
+        polarity == native(signal) ? signal : signal + "_c"
+    }
+
+    func rail(_ polarity: Polarity, supply: String = "vdd_ff") -> String { polarity == .nmos ? "0" : supply }
+
+    /// The nominal width ratio realising current ratio `ratio` on a `polarity` output.
+    func widthRatio(_ ratio: Double, _ polarity: Polarity) throws -> Double {
+        try compiler.characterization?.width(for: ratio, at: unitCurrent, polarity: polarity) ?? ratio
+    }
+
+    mutating func record(_ parameter: String, _ value: Double, _ info: Manifest.ElementInfo?) {
+        if let index = entries.firstIndex(where: { $0.parameter == parameter }) {
+            if let info { entries[index].elements.append(info) }
+        } else {
+            entries.append(Manifest.Entry(parameter: parameter, value: value, elements: info.map { [$0] } ?? []))
+        }
+    }
+
+    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain`; no element when the
+    /// ratio is below `Compiler.minimumRatio`.
+    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, ratio: Double, layer: String)
+        throws -> (Element?, Manifest.ElementInfo)
+    {
+        let chosen = try widthRatio(ratio, polarity)
+        guard chosen >= Compiler.minimumRatio(pdk: pdk) else {
+            return (nil, Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
+                                              widthRatio: chosen, current: ratio * unitCurrent))
+        }
+        let (size, fingers) = try CurrentMirror.outputSize(ratio: chosen, unit: CurrentMirror.mirrorUnit, pdk: pdk)
+        let element = transistor(name, polarity, drain: drain, gate: gate, source: rail(polarity),
+                                 bulk: rail(polarity), size: size, multiplier: fingers, pdk: pdk)
+        let info = Manifest.ElementInfo(name: "x\(layer).\(try SpiceWriter.elementName(name, letter: polarity.device(in: pdk).subcircuit ? "x" : "m"))",
+                                        kind: "mirror output", polarity: polarity, width: size.width,
+                                        length: size.length, multiplier: fingers, widthRatio: chosen,
+                                        current: ratio * unitCurrent)
+        return (element, info)
+    }
+
+    /// An ideal bias source of `amperes` in the positive direction of `node` (negative: the other way).
+    mutating func biasSource(_ name: String, node: String, amperes: Double, direction: Polarity, layer: String,
+                             kind: String = "bias source") -> (Element, Manifest.ElementInfo) {
+        // Into an NMOS-diode node (or out of a PMOS-diode node) is the positive direction.
+        let into = (amperes > 0) == (direction == .nmos)
+        biasCurrent += abs(amperes)
+        if into { biasSupplyCurrent += abs(amperes) }
+        let element = Element.currentSource(name: name, positive: into ? "vdd_bias" : node, negative: into ? node : "0",
+                                            value: .dc(.number(abs(amperes))))
+        return (element, Manifest.ElementInfo(name: "x\(layer).i\(name)", kind: kind, current: amperes))
+    }
+
+    mutating func build(inputs: Compiler.Inputs) throws -> Compilation {
+        plan()
+        // Which converted lines are needed.
+        var converted = Set<String>()
+        for term in terms {
+            if let source = term.source, term.weight != 0, line(source, polarity(term)) != source { converted.insert(source) }
+        }
+        var circuit = Circuit(title: "BMRUKit: \(model.config.name) on \(pdk.name) (\(compiler.corner)), "
+                                  + "I_u = \(spiceNumber(unitCurrent)) A" + (compiler.characterization == nil ? ", nominal sizing" : ", characterized"),
+                              models: try pdk.modelStatements(corner: compiler.corner))
+        let cell = Self.cell
+        try circuit.define(cell.subcircuit(pdk: pdk))
+        let readout = DifferentialPair()
+        try circuit.define(readout.subcircuit(pdk: pdk))
+        var layers = ["inputs", "pre"]
+        for k in 0..<blocks { layers += ["b\(k)_cand", "b\(k)_cells", "b\(k)_post"] }
+        layers.append("cls")
+        var top: [Element] = []
+        for layer in layers {
+            var elements: [Element] = []
+            var counts: [String: Int] = [:]
+            for node in nodes where node.layer == layer {
+                if let size = node.diode {
+                    elements.append(transistor("d_\(node.name)", node.direction, drain: node.name, gate: node.name,
+                                               source: rail(node.direction), bulk: rail(node.direction), size: size, pdk: pdk))
+                }
+                if converted.contains(node.name) {
+                    let (copy, _) = try output("conv_\(node.name)", node.direction, gate: node.name, drain: node.name + "_c",
+                                               ratio: 1, layer: layer)
+                    let other = node.direction.opposite
+                    // A 1:1 copy is always realisable.
+                    elements += [copy!, transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
+                                                  source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
+                }
+            }
+            if layer.hasSuffix("_cells") { elements += try cellElements(layer: layer, &circuit) }
+            if layer == "cls" {
+                let tail = Characterization.readoutTail(unitCurrent)
+                elements.append(transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
+                                           size: readout.size, pdk: pdk))
+                elements.append(biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0)
+            }
+            for term in terms where term.layer == layer {
+                guard term.weight != 0 else {
+                    record(term.parameter, term.value, nil)
+                    continue
+                }
+                let base = term.source.map { "w_\($0)_\(term.target)" } ?? "b_\(term.target)"
+                let count = counts[base, default: 0]
+                counts[base] = count + 1
+                let name = count == 0 ? base : "\(base)_\(count)"
+                if let source = term.source {
+                    let q = polarity(term)
+                    let (element, info) = try output(name, q, gate: line(source, q), drain: term.target,
+                                                     ratio: abs(term.weight), layer: layer)
+                    if let element { elements.append(element) }
+                    record(term.parameter, term.value, info)
+                } else {
+                    let (element, info) = biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
+                                                     direction: direction(of: term.target), layer: layer)
+                    elements.append(element)
+                    record(term.parameter, term.value, info)
+                }
+            }
+            let subcircuit = Subcircuit(name: layer, ports: ports(of: elements, in: circuit), elements: elements,
+                                        doc: ["layer \(layer) of \(model.config.name)"])
+            try circuit.define(subcircuit)
+            top.append(.instance(Instance(name: layer, of: subcircuit, connections: [:])))
+        }
+        circuit.elements = try topLevel(inputs: inputs, readout: readout, circuit: circuit) + top
+        circuit.initialConditions = model.blocks.enumerated().flatMap { k, block in
+            (0..<d).map { i in
+                InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["b\(k)_cells", "u\(i)"]),
+                                 volts: block.cell.s0[i] ? compiler.supply : 0)
+            }
+        }
+        for (k, block) in model.blocks.enumerated() {
+            for i in 0..<d {
+                record("blocks.\(k).cell.s0[\(i)]", block.cell.s0[i] ? 1 : 0, Manifest.ElementInfo(
+                    name: "v(xb\(k)_cells.xu\(i).\(MemoryCell.comparatorNode))", kind: "initial condition",
+                    current: block.cell.s0[i] ? compiler.supply : 0))
+            }
+        }
+        circuit.saves = (0..<blocks).flatMap { k in (0..<d).map { Compiler.stateProbe(block: k, unit: $0) } }
+            + Compiler.classProbes + [.voltage(Compiler.decisionNode)] + Compiler.supplies.map { .current(source: $0) }
+        if case let .frames(frames) = inputs {
+            let step = compiler.frameDuration / 100
+            circuit.analyses = [.tran(step: step, stop: Double(frames.count) * compiler.frameDuration, maxStep: step)]
+        }
+        let (count, area) = try devices(in: circuit)
+        let manifest = Manifest(model: model.config.name, pdk: pdk.name, corner: compiler.corner, unitCurrent: unitCurrent,
+                                supply: compiler.supply, characterized: compiler.characterization != nil,
+                                parameters: entries,
+                                totals: .init(transistors: count, gateArea: area, biasCurrent: biasCurrent,
+                                              biasPower: biasSupplyCurrent * compiler.supply))
+        return Compilation(circuit: circuit, manifest: manifest)
+    }
+
+    /// The memory cells of a block with their bias diodes and sources.
+    mutating func cellElements(layer: String, _ circuit: inout Circuit) throws -> [Element] {
+        let k = Int(layer.dropFirst().prefix { $0.isNumber })!
+        let block = model.blocks[k].cell
+        let cell = Self.cell
+        var elements: [Element] = []
+        for i in 0..<d {
+            let iu = unitCurrent
+            let (on, width, high) = (block.betaHi[i] * iu, block.delta[i] * iu, block.alpha[i] * iu)
+            var biases = compiler.characterization?.cellBiases(on: on, width: width, high: high)
+                ?? (threshold: on, width: width, gain: high)
+            if block.betaLo[i] == 0 { biases.width = biases.threshold + iu / 4 }
+            let named = [("thresh", biases.threshold, "blocks.\(k).cell.beta_lo[\(i)]", block.betaLo[i]),
+                         ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),
+                         ("gain", biases.gain, "blocks.\(k).cell.alpha[\(i)]", block.alpha[i])]
+            var connections = ["in": "c\(k)_\(i)", "out1": "s\(k)_\(i)", "vdd": "vdd_cell", "vss": "0"]
+            for (port, amperes, parameter, value) in named {
+                guard amperes.isFinite, amperes > 0 else {
+                    throw CompileError.unrealizable(parameter: parameter, reason: "I_\(port) = \(amperes) A after correction")
+                }
+                let node = "\(port)\(k)_\(i)"
+                connections[port] = node
+                elements.append(transistor("d_\(node)", .nmos, drain: node, gate: node, source: "0", bulk: "0",
+                                           size: cell.size, pdk: pdk))
+                let (source, info) = biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
+                                                kind: "cell bias")
+                elements.append(source)
+                record(parameter, value, info)
+            }
+            elements.append(.instance(Instance(name: "u\(i)", of: try cell.subcircuit(pdk: pdk), connections: connections)))
+        }
+        return elements
+    }
+
+    /// Supplies, inputs, sense sources and the readout.
+    func topLevel(inputs: Compiler.Inputs, readout: DifferentialPair, circuit: Circuit) throws -> [Element] {
+        var elements: [Element] = Compiler.supplies.map {
+            .voltageSource(name: $0, positive: $0, negative: "0", value: .dc(.number(compiler.supply)))
+        }
+        for j in 0..<model.config.inputs {
+            for (sign, part) in [("p", 1.0), ("n", -1.0)] {
+                let name = "x\(j)\(sign)"
+                switch inputs {
+                case .external:
+                    elements.append(InputSource.external(name: name, from: "0", into: name))
+                case let .frames(frames):
+                    elements.append(try InputSource.frames(name: name, from: "0", into: name,
+                                                           values: frames.map { max(part * $0[j], 0) * unitCurrent },
+                                                           frameDuration: compiler.frameDuration, edge: compiler.edge))
+                }
+            }
+        }
+        for k in 0..<blocks {
+            for i in 0..<d {
+                elements.append(.voltageSource(name: "sense_h\(k)_\(i)", positive: "s\(k)_\(i)", negative: "h\(k)_\(i)",
+                                               value: .dc(0)))
+            }
+        }
+        elements += [
+            .voltageSource(name: "sense_cls_a", positive: "cls_a", negative: "ro_a", value: .dc(0)),
+            .voltageSource(name: "sense_cls_b", positive: "cls_b", negative: "ro_b", value: .dc(0)),
+            .instance(Instance(name: "readout", of: try readout.subcircuit(pdk: pdk), connections: [
+                "a": "ro_a", "b": "ro_b", "tail": "ro_tail", "out": Compiler.decisionNode, "vdd": "vdd_ff", "vss": "0",
+            ])),
+        ]
+        return elements
+    }
+
+    /// Every node the elements touch except ground, in order of first use: a layer's ports.
+    func ports(of elements: [Element], in circuit: Circuit) -> [String] {
+        var seen = Set<String>(), ports: [String] = []
+        func add(_ node: String) {
+            if node != "0", seen.insert(node).inserted { ports.append(node) }
+        }
+        for element in elements {
+            switch element {
+            case let .mosfet(m): [m.drain, m.gate, m.source, m.bulk].forEach(add)
+            case let .currentSource(_, positive, negative, _), let .voltageSource(_, positive, negative, _),
+                 let .resistor(_, positive, negative, _), let .capacitor(_, positive, negative, _):
+                add(positive)
+                add(negative)
+            case let .instance(instance): instance.nodes.forEach(add)
+            case .comment: break
+            }
+        }
+        return ports
+    }
+
+    /// Transistor count (fingers counted) and total gate area of the top level, through every instance.
+    func devices(in circuit: Circuit) throws -> (Int, Double) {
+        func walk(_ elements: [Element]) -> (Int, Double) {
+            var total = (0, 0.0)
+            for element in elements {
+                switch element {
+                case let .mosfet(m):
+                    if case let .number(w) = m.width, case let .number(l) = m.length {
+                        total.0 += m.multiplier
+                        total.1 += Double(m.multiplier) * w * l
+                    }
+                case let .instance(instance):
+                    if let sub = circuit.subcircuits.first(where: { $0.name == instance.subcircuit }) {
+                        let inner = walk(sub.elements)
+                        total.0 += inner.0
+                        total.1 += inner.1
+                    }
+                default: break
+                }
+            }
+            return total
+        }
+        return walk(circuit.elements)
+    }
+}

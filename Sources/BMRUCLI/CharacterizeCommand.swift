@@ -42,9 +42,10 @@ struct CharacterizeCommand: AsyncParsableCommand {
         print("mirrors at I_u: " + table.mirrors.map { mirror in
             "\(mirror.polarity.rawValue) width 1 -> ratio \(String(format: "%.3f", mirror.column(at: unitCurrent)[Characterization.mirrorWidths.firstIndex(of: 1)!]))"
         }.joined(separator: ", "))
-        print(String(format: "cell: on = %.3f I_thresh %+.1f pA, hysteresis = %.3f I_width %+.1f pA, high = %.3f I_gain %+.1f pA",
-                     cell.on.slope, cell.on.intercept * 1e12, cell.hysteresis.slope, cell.hysteresis.intercept * 1e12,
-                     cell.high.slope, cell.high.intercept * 1e12))
+        for (name, plane) in [("on", cell.on), ("off", cell.off), ("high", cell.high)] {
+            print(String(format: "cell %@ = %.3f I_thresh %+.3f I_width %+.3f I_gain %+.1f pA", name, plane.threshold,
+                         plane.width, plane.gain, plane.constant * 1e12))
+        }
         print("readout offsets: " + table.readout.offsets.map { String(format: "%+.2f %%", 100 * $0) }.joined(separator: ", "))
     }
 }

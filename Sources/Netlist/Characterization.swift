@@ -9,8 +9,8 @@ import PDK
 /// - weight mirrors (`CurrentMirror.mirrorUnit` diode, outputs held at half the supply), NMOS and PMOS:
 ///   output current against input current (0.05..5 I_u) and nominal width ratio, one operating point;
 /// - the memory cell, slow triangle input (transient: a DC sweep cannot show hysteresis), three 1-D
-///   sweeps around one operating point: switch-on current against I_thresh, hysteresis width against
-///   I_width, high level against I_gain, each reduced to a straight-line fit;
+///   sweeps around one operating point (I_thresh, I_width, I_gain each varied in turn); switch-on,
+///   switch-off and high level are each fitted jointly over all points, linear in the three biases;
 /// - the differential-pair readout: the input current at which it flips, against a fixed other
 ///   input, at three levels (its offset).
 public struct Characterization: Sendable, Equatable, Codable {
@@ -49,24 +49,24 @@ public struct Characterization: Sendable, Equatable, Codable {
         public var on, off, high: Double
     }
 
-    /// A straight line y = slope x + intercept (least squares).
-    public struct Line: Sendable, Equatable, Codable {
-        /// dy/dx.
-        public var slope: Double
-        /// y at x = 0.
-        public var intercept: Double
+    /// A response of the cell that is linear in its three biases:
+    /// y = constant + threshold I_thresh + width I_width + gain I_gain (least squares over every
+    /// measured point).
+    ///
+    /// One joint fit rather than one line per bias because the biases interact: the hysteresis is
+    /// about 0.9 I_width at I_width/I_thresh = 0.4 but 0.5 at 0.05 (so a line through the width
+    /// sweep alone, taken at one I_thresh, misses the switch-off current by ~10 %), and the high
+    /// level rises by ~0.11 I_width as well as with I_gain.
+    public struct Plane: Sendable, Equatable, Codable {
+        /// y at zero bias, amperes.
+        public var constant: Double
+        /// dy/dI_thresh, dy/dI_width, dy/dI_gain (dimensionless).
+        public var threshold, width, gain: Double
 
-        /// The least-squares line through the points.
-        init(fitting x: [Double], _ y: [Double]) {
-            let n = Double(x.count), mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-            let sxy = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
-            let sxx = x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-            slope = sxy / sxx
-            intercept = my - slope * mx
+        /// The fitted value at the given biases (amperes).
+        public func callAsFunction(threshold t: Double, width w: Double, gain g: Double) -> Double {
+            constant + threshold * t + width * w + gain * g
         }
-
-        /// The x giving y (the line inverted).
-        public func x(for y: Double) -> Double { (y - intercept) / slope }
     }
 
     /// The memory cell's sweeps and their fits.
@@ -77,12 +77,12 @@ public struct Characterization: Sendable, Equatable, Codable {
         public var widthSweep: [CellPoint]
         /// I_gain swept (I_thresh I_u, I_width 0.4 I_u).
         public var gainSweep: [CellPoint]
-        /// Switch-on current against I_thresh.
-        public var on: Line
-        /// Hysteresis (on - off) against I_width.
-        public var hysteresis: Line
-        /// High level against I_gain.
-        public var high: Line
+        /// Switch-on current against the biases.
+        public var on: Plane
+        /// Switch-off current against the biases.
+        public var off: Plane
+        /// High level against the biases.
+        public var high: Plane
     }
 
     /// The readout's switching point against its reference input.
@@ -123,10 +123,17 @@ public struct Characterization: Sendable, Equatable, Codable {
         return exp(log(widths[lo]) + t * log(widths[hi] / widths[lo]))
     }
 
-    /// The bias currents (amperes) that make the cell switch on at `on`, have hysteresis `width` and
-    /// high level `high` (amperes), from the fitted lines.
-    public func cellBiases(on: Double, width: Double, high: Double) -> (threshold: Double, width: Double, gain: Double) {
-        (cell.on.x(for: on), cell.hysteresis.x(for: width), cell.high.x(for: high))
+    /// The bias currents (amperes) that make the cell switch on at `on`, off at `on - width` and
+    /// reach the high level `high` (amperes): the three fitted planes solved together.
+    public func cellBiases(on: Double, width: Double, high: Double) throws(CharacterizationError)
+        -> (threshold: Double, width: Double, gain: Double)
+    {
+        let planes = [cell.on, cell.off, cell.high], targets = [on, on - width, high]
+        // Unknowns in units of I_u, as in the fit.
+        let matrix = planes.map { [$0.threshold, $0.width, $0.gain] }
+        let right = zip(planes, targets).map { ($1 - $0.constant) / unitCurrent }
+        guard let x = solveLinear(matrix, right) else { throw .invalid("the cell fits cannot be inverted") }
+        return (x[0] * unitCurrent, x[1] * unitCurrent, x[2] * unitCurrent)
     }
 
     // MARK: Measuring
@@ -364,9 +371,9 @@ extension Characterization {
         let (t, w) = (Self.thresholds.count, Self.widths.count)
         let sweeps = (Array(points[0..<t]), Array(points[t..<t + w]), Array(points[(t + w)...]))
         cell = CellTable(thresholdSweep: sweeps.0, widthSweep: sweeps.1, gainSweep: sweeps.2,
-                         on: Line(fitting: sweeps.0.map(\.threshold), sweeps.0.map(\.on)),
-                         hysteresis: Line(fitting: sweeps.1.map(\.width), sweeps.1.map { $0.on - $0.off }),
-                         high: Line(fitting: sweeps.2.map(\.gain), sweeps.2.map(\.high)))
+                         on: try Plane(fitting: points, \.on, scale: unitCurrent),
+                         off: try Plane(fitting: points, \.off, scale: unitCurrent),
+                         high: try Plane(fitting: points, \.high, scale: unitCurrent))
         let readoutResult = results[3]
         guard let readoutTime = readoutResult.vectors["time"] else { throw .measurement("readout sweep has no time") }
         var offsets: [Double] = []
@@ -379,6 +386,23 @@ extension Characterization {
         }
         readout = ReadoutTable(levels: Self.readoutLevels.map { $0 * unitCurrent }, offsets: offsets,
                                tail: Self.readoutTail(unitCurrent))
+    }
+}
+
+extension Characterization.Plane {
+    /// The least-squares plane through `y` of `points`; inputs scaled by `scale` (amperes) so the
+    /// normal equations are well conditioned.
+    init(fitting points: [Characterization.CellPoint], _ y: (Characterization.CellPoint) -> Double, scale: Double) throws(CharacterizationError) {
+        let rows = points.map { [1, $0.threshold / scale, $0.width / scale, $0.gain / scale] }
+        var normal = Array(repeating: Array(repeating: 0.0, count: 4), count: 4), right = Array(repeating: 0.0, count: 4)
+        for (row, point) in zip(rows, points) {
+            for i in 0..<4 {
+                right[i] += row[i] * y(point) / scale
+                for j in 0..<4 { normal[i][j] += row[i] * row[j] }
+            }
+        }
+        guard let c = solveLinear(normal, right) else { throw .measurement("cell sweeps do not determine a fit") }
+        (constant, threshold, width, gain) = (c[0] * scale, c[1], c[2], c[3])
     }
 }
 
@@ -418,6 +442,23 @@ public enum CharacterizationError: Error, Equatable, Sendable, CustomStringConve
         case let .invalid(reason): "characterization: \(reason)"
         }
     }
+}
+
+/// The solution x of `matrix` x = `right` (Gaussian elimination with partial pivoting); nil when the
+/// matrix is singular.
+func solveLinear(_ matrix: [[Double]], _ right: [Double]) -> [Double]? {
+    var a = zip(matrix, right).map { $0 + [$1] }
+    let n = right.count
+    for column in 0..<n {
+        let pivot = (column..<n).max { abs(a[$0][column]) < abs(a[$1][column]) }!
+        guard abs(a[pivot][column]) > 1e-12 else { return nil }
+        a.swapAt(column, pivot)
+        for row in 0..<n where row != column {
+            let factor = a[row][column] / a[column][column]
+            for k in column...n { a[row][k] -= factor * a[column][k] }
+        }
+    }
+    return (0..<n).map { a[$0][n] / a[$0][$0] }
 }
 
 /// The first time at which `values` crosses `level` in the given direction after index `from`,

@@ -505,7 +505,7 @@ private struct Builder {
         for i in 0..<d {
             let iu = unitCurrent
             let (on, width, high) = (block.betaHi[i] * iu, block.delta[i] * iu, block.alpha[i] * iu)
-            var biases = compiler.characterization?.cellBiases(on: on, width: width, high: high)
+            var biases = try compiler.characterization?.cellBiases(on: on, width: width, high: high)
                 ?? (threshold: on, width: width, gain: high)
             if block.betaLo[i] == 0 { biases.width = biases.threshold + iu / 4 }
             let named = [("thresh", biases.threshold, "blocks.\(k).cell.beta_lo[\(i)]", block.betaLo[i]),

@@ -19,9 +19,15 @@ struct CharacterizationTests {
                 #expect(abs(width / weight - 1) < 0.2, "\(mirror.polarity) weight \(weight) -> width \(width)")
             }
         }
-        for line in [table.cell.on, table.cell.hysteresis, table.cell.high] {
-            #expect(line.slope > 0.8 && line.slope < 1.2 && abs(line.intercept) < 100e-12, "\(line)")
+        // Each level follows its own bias with a slope near 1; the switch-off current falls with I_width.
+        let cell = table.cell
+        for (slope, plane) in [(cell.on.threshold, cell.on), (-cell.off.width, cell.off), (cell.high.gain, cell.high)] {
+            #expect(slope > 0.8 && slope < 1.2 && abs(plane.constant) < 100e-12, "\(plane)")
         }
+        // The fits invert: biases for a target land back on it.
+        let biases = try table.cellBiases(on: 0.8e-9, width: 0.5e-9, high: 1e-9)
+        #expect(abs(cell.on(threshold: biases.threshold, width: biases.width, gain: biases.gain) - 0.8e-9) < 1e-15)
+        #expect(abs(cell.off(threshold: biases.threshold, width: biases.width, gain: biases.gain) - 0.3e-9) < 1e-15)
         #expect(table.readout.offsets.allSatisfy { abs($0) < 0.05 })
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-char-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -34,9 +40,9 @@ struct CharacterizationTests {
         let widths = [0.1, 1, 2]
         let mirror = Characterization.MirrorTable(polarity: .nmos, inputs: [1e-10, 1e-9], widths: widths,
                                                   ratio: [widths.map { 1.2 * $0 }, widths.map { 1.1 * $0 }])
-        let line = Characterization.Line(fitting: [1, 2], [1, 2])
-        let cell = Characterization.CellTable(thresholdSweep: [], widthSweep: [], gainSweep: [], on: line,
-                                              hysteresis: line, high: line)
+        let plane = Characterization.Plane(constant: 0, threshold: 1, width: 0, gain: 0)
+        let cell = Characterization.CellTable(thresholdSweep: [], widthSweep: [], gainSweep: [], on: plane, off: plane,
+                                              high: plane)
         let table = Characterization(pdk: "t", corner: "c", unitCurrent: 1e-9, supply: 1.8, mirrors: [mirror], cell: cell,
                                      readout: .init(levels: [], offsets: [], tail: 0))
         #expect(abs(try table.width(for: 0.55, at: 1e-9, polarity: .nmos) - 0.5) < 1e-12)

@@ -9,51 +9,15 @@ struct PrimitiveTests {
     /// The biases of the brief's cell check.
     static let (threshold, width, gain) = (350e-12, 200e-12, 500e-12)
 
-    /// The cell between a PMOS input diode drawing a 0 -> 700 pA -> 0 triangle (0.2 s each way) and
-    /// an output held at 0.9 V, biases from NMOS diodes fed by ideal sources.
-    static func cellBench(pdk: PDK) throws -> Circuit {
-        let cell = MemoryCell(outputs: [1])
-        // The input diode and the bias references are the size of the cell devices they drive.
-        let input = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
-        let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
-        var circuit = try bench("memory cell hysteresis", pdk: pdk)
-        for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
-            try circuit.define(subcircuit)
-        }
-        let peak = 700e-12
-        circuit.elements += [
-            .instance(Instance(name: "input", subcircuit: input.name, nodes: ["cin", "vdd"])),
-            .currentSource(name: "input", positive: "cin", negative: "0",
-                           value: .pwl([PWLPoint(0, 0), PWLPoint(0.2, peak), PWLPoint(0.4, 0)])),
-        ]
-        for (node, current) in [("thresh", threshold), ("width", width), ("gain", gain)] {
-            circuit.elements += [
-                .instance(Instance(name: node, subcircuit: bias.name, nodes: [node, "0"])),
-                .currentSource(name: node, positive: "vdd", negative: node, value: .dc(.number(current))),
-            ]
-        }
-        circuit.elements += [
-            .instance(Instance(name: "cell", of: try cell.subcircuit(pdk: pdk),
-                               connections: ["in": "cin", "out1": "out", "vss": "0"])),
-            .voltageSource(name: "out", positive: "out", negative: "half", value: .dc(0)),
-        ]
-        circuit.saves = [.current(source: "out")]
-        circuit.analyses = [.tran(step: 1e-3, stop: 0.4)]
-        return circuit
-    }
-
     @Test("The memory cell latches: on near I_thresh, off near I_thresh - I_width, high near I_gain",
           arguments: ["generic180", "gf180mcu"])
     func memoryCell(pdk name: String) throws {
-        let session = try simulate(Self.cellBench(pdk: testPDK(name)))
-        let time = try session.vector("time"), output = try session.vector("i(vout)")
-        let input = { (t: Double) in 700e-12 * (t <= 0.2 ? t / 0.2 : (0.4 - t) / 0.2) }
-        let high = try #require(output.max())
-        let on = try #require(crossing(time, output, level: high / 2, rising: true))
-        let off = try #require(crossing(time, output, level: high / 2, rising: false, from: on.index))
-        let (onCurrent, offCurrent) = (input(on.time), input(off.time))
+        let session = try simulate(cellBench(pdk: testPDK(name), threshold: Self.threshold, width: Self.width,
+                                             gain: Self.gain, peak: 700e-12, ramp: 0.2))
+        let response = try CellResponse(session, peak: 700e-12, ramp: 0.2)
+        let (onCurrent, offCurrent, high) = (response.on, response.off, response.high)
+        let (time, output) = (response.time, response.output)
         print("\(name) cell: on \(onCurrent) A, off \(offCurrent) A, high \(high) A")
-        #expect(on.time < 0.2 && off.time > 0.2)
         #expect(abs(onCurrent / Self.threshold - 1) < 0.15)
         #expect(abs(offCurrent / (Self.threshold - Self.width) - 1) < 0.25)
         #expect(abs((onCurrent - offCurrent) / Self.width - 1) < 0.25)
@@ -70,28 +34,7 @@ struct PrimitiveTests {
         let pdk = try testPDK(name)
         let ratios = [0.5, 1, 2.5], currents = [100e-12, 1e-9, 3e-9]
         var circuit = try bench("mirror ratios", pdk: pdk)
-        var probes: [(polarity: Polarity, input: Double, output: Int)] = []
-        for polarity in Polarity.allCases {
-            let mirror = CurrentMirror(name: "mirror_\(polarity)", polarity: polarity, ratios: ratios)
-            try circuit.define(mirror.subcircuit(pdk: pdk))
-            for (index, current) in currents.enumerated() {
-                let tag = "\(polarity)\(index)"
-                let rail = polarity == .nmos ? "0" : "vdd"
-                var connections = ["in": "in_\(tag)", "rail": rail]
-                for output in ratios.indices {
-                    connections["out\(output + 1)"] = "out_\(tag)_\(output)"
-                    circuit.elements.append(.voltageSource(name: "o_\(tag)_\(output)", positive: "out_\(tag)_\(output)",
-                                                           negative: "half", value: .dc(0)))
-                    probes.append((polarity, current, output))
-                }
-                circuit.elements.append(.instance(Instance(name: tag, of: try mirror.subcircuit(pdk: pdk),
-                                                           connections: connections)))
-                // Into the NMOS diode from vdd; out of the PMOS diode to ground.
-                circuit.elements.append(.currentSource(name: tag, positive: polarity == .nmos ? "vdd" : "in_\(tag)",
-                                                       negative: polarity == .nmos ? "in_\(tag)" : "0",
-                                                       value: .dc(.number(current))))
-            }
-        }
+        try addMirrors(to: &circuit, pdk: pdk, widths: [.nmos: ratios, .pmos: ratios], currents: currents)
         // ReLU: an NMOS diode at a summing node fed 1 nA in and 0.4 nA out (and the reverse), read by an
         // output-only mirror.
         let relu = ReLU(name: "relu", polarity: .nmos)
@@ -109,14 +52,15 @@ struct PrimitiveTests {
         }
         let session = try simulate(circuit, .op)
         var report: [String] = []
-        for probe in probes {
-            let tag = "\(probe.polarity)\(currents.firstIndex(of: probe.input)!)"
-            let branch = try session.vector(try SpiceWriter.expression(.current(source: "o_\(tag)_\(probe.output)")))[0]
-            // Current into the + terminal: positive when a PMOS output sources, negative when an NMOS sinks.
-            let ratio = (probe.polarity == .nmos ? -branch : branch) / probe.input
-            report.append(String(format: "%@ %.0e x%.1f: %.3f", probe.polarity.rawValue, probe.input,
-                                 ratios[probe.output], ratio))
-            #expect(abs(ratio / ratios[probe.output] - 1) < 0.10, "\(name) \(report.last!)")
+        for polarity in Polarity.allCases {
+            for index in currents.indices {
+                for output in ratios.indices {
+                    let ratio = try mirrorRatio(session, polarity, currents: currents, index: index, output: output)
+                    report.append(String(format: "%@ %.0e x%.1f: %.3f", polarity.rawValue, currents[index],
+                                         ratios[output], ratio))
+                    #expect(abs(ratio / ratios[output] - 1) < 0.10, "\(name) \(report.last!)")
+                }
+            }
         }
         print("\(name) mirrors: " + report.joined(separator: ", "))
         let positive = -(try session.vector("i(vrelu_pos)")[0]), negative = -(try session.vector("i(vrelu_neg)")[0])

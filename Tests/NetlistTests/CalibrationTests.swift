@@ -1,0 +1,75 @@
+import Foundation
+import Ngspice
+import PDK
+import Testing
+@testable import Netlist
+
+/// One characterization per PDK (typical corner, I_u = 1 nA), measured once for all calibration tests.
+actor MeasuredTables {
+    static let shared = MeasuredTables()
+    private var tasks: [String: Task<Characterization, any Error>] = [:]
+
+    /// The freshly measured table of the PDK `name`.
+    func table(_ name: String) async throws -> Characterization {
+        if let task = tasks[name] { return try await task.value }
+        let task = Task { try await Characterization.measure(pdk: try testPDK(name), corner: "typical",
+                                                             unitCurrent: CalibrationTests.unitCurrent,
+                                                             pool: WorkerPool(.init(workers: 2))) }
+        tasks[name] = task
+        return try await task.value
+    }
+}
+
+/// The function checks after calibration: circuits sized and biased from a fresh
+/// characterization, simulated afresh, meet their targets within 5 %.
+@Suite("Calibration", .serialized)
+struct CalibrationTests {
+    static let unitCurrent = 1e-9
+
+    @Test("Mirrors sized from the table give their weight within 5 % from 0.1 to 3 I_u",
+          arguments: ["generic180", "gf180mcu"])
+    func mirrors(pdk name: String) async throws {
+        let pdk = try testPDK(name), table = try await MeasuredTables.shared.table(name)
+        let weights = [0.3, 1, 2.5], currents = [0.1, 0.3, 1, 3].map { $0 * Self.unitCurrent }
+        var widths: [Polarity: [Double]] = [:]
+        for polarity in Polarity.allCases {
+            widths[polarity] = try weights.map { try table.width(for: $0, at: Self.unitCurrent, polarity: polarity) }
+        }
+        var circuit = try bench("calibrated mirrors", pdk: pdk)
+        try addMirrors(to: &circuit, pdk: pdk, widths: widths, currents: currents)
+        let session = try simulate(circuit, .op)
+        for polarity in Polarity.allCases {
+            var report: [String] = []
+            for (output, weight) in weights.enumerated() {
+                let ratios = try currents.indices.map {
+                    try mirrorRatio(session, polarity, currents: currents, index: $0, output: output)
+                }
+                report.append(String(format: "w %.1f (width %.3f): ", weight, widths[polarity]![output])
+                    + ratios.map { String(format: "%.3f", $0) }.joined(separator: "/"))
+                for (index, ratio) in ratios.enumerated() {
+                    #expect(abs(ratio / weight - 1) < 0.05, "\(name) \(polarity) weight \(weight) at \(currents[index]) A: \(ratio)")
+                }
+            }
+            print("\(name) calibrated \(polarity) mirrors at 0.1/0.3/1/3 I_u: " + report.joined(separator: ", "))
+        }
+    }
+
+    @Test("A cell biased from the fits switches on at beta_hi, off at beta_lo and rises to alpha, within 5 %",
+          arguments: ["generic180", "gf180mcu"])
+    func cell(pdk name: String) async throws {
+        let pdk = try testPDK(name), table = try await MeasuredTables.shared.table(name)
+        let iu = Self.unitCurrent
+        let (betaHi, betaLo, alpha) = (0.8 * iu, 0.3 * iu, 1.0 * iu)
+        let biases = try table.cellBiases(on: betaHi, width: betaHi - betaLo, high: alpha)
+        let (peak, ramp) = (1.3 * iu, Characterization.ramp)
+        let session = try simulate(cellBench(pdk: pdk, threshold: biases.threshold, width: biases.width,
+                                             gain: biases.gain, peak: peak, ramp: ramp))
+        let response = try CellResponse(session, peak: peak, ramp: ramp)
+        print(String(format: "%@ calibrated cell: biases %.1f/%.1f/%.1f pA -> on %.1f pA (target %.0f), off %.1f pA (%.0f), "
+                + "high %.1f pA (%.0f)", name, biases.threshold * 1e12, biases.width * 1e12, biases.gain * 1e12,
+                     response.on * 1e12, betaHi * 1e12, response.off * 1e12, betaLo * 1e12, response.high * 1e12, alpha * 1e12))
+        #expect(abs(response.on / betaHi - 1) < 0.05)
+        #expect(abs(response.off / betaLo - 1) < 0.05)
+        #expect(abs(response.high / alpha - 1) < 0.05)
+    }
+}

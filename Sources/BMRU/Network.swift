@@ -28,6 +28,16 @@ public struct FrameBatch: Sendable, Equatable {
         }
         self.init(clips: 1, frames: sequence.count, width: width, values: sequence.flatMap { $0 })
     }
+
+    /// The first `count` frames (all when nil or larger) of sequence `clip` (which must exist), one
+    /// array per frame: the form the netlist compiler takes as PWL inputs.
+    public func sequence(_ clip: Int, frames count: Int? = nil) -> [[Double]] {
+        precondition((0..<clips).contains(clip), "sequence \(clip) of a batch of \(clips)")
+        return (0..<min(count ?? frames, frames)).map { t in
+            let start = (clip * frames + t) * width
+            return Array(values[start..<start + width])
+        }
+    }
 }
 
 /// The two clip decisions of the format: the majority vote of per-frame argmax and the argmax of

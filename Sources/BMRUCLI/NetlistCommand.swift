@@ -13,7 +13,9 @@ struct NetlistCommand: ParsableCommand {
             Inputs are EXTERNAL sources (driven by the verifier) unless --golden selects a stored input \
             sequence, which becomes PWL sources of 10 ms frames with a transient over them. With \
             --characterization (a folder written by 'bmru characterize') weights are sized from the \
-            measured mirror table and the cell biases corrected for the measured offsets.
+            measured mirror table and the cell biases corrected for the measured offsets. With \
+            --relative-models the deck names the PDK's model files relative to its own folder, so it \
+            can be committed and still runs with 'ngspice -b deck.cir' while the models stay in place.
 
             Example: bmru netlist --model results/models/kws-yes-d4 --pdk gf180mcu --out spice/kws-yes-d4/gf180mcu
             """
@@ -43,12 +45,16 @@ struct NetlistCommand: ParsableCommand {
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
+    @Flag(help: "Write the PDK model paths relative to the output folder (a deck to commit; ngspice -b resolves them against the deck's folder) instead of absolute.")
+    var relativeModels = false
+
     func run() throws {
         let directory = URL(fileURLWithPath: model)
         let network = try Model.load(from: directory)
         let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
-        let compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
+        var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
                                     characterization: table)
+        if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
         var inputs = Compiler.Inputs.external
         if let golden {
             let set = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: network.config)
@@ -56,11 +62,7 @@ struct NetlistCommand: ParsableCommand {
             guard (0..<batch.clips).contains(golden) else {
                 throw ValidationFailure("--golden \(golden): the golden file has \(batch.clips) sequences")
             }
-            let count = min(frames ?? batch.frames, batch.frames)
-            inputs = .frames((0..<count).map { t in
-                let start = (golden * batch.frames + t) * batch.width
-                return Array(batch.values[start..<start + batch.width])
-            })
+            inputs = .frames(batch.sequence(golden, frames: frames))
         }
         let compilation = try compiler.compile(network, inputs: inputs)
         try compilation.write(to: URL(fileURLWithPath: out))

@@ -46,6 +46,10 @@ public struct Compiler: Sendable {
     public var frameDuration: Double = 0.01
     /// Ramp time of an input change at a frame edge, seconds.
     public var edge: Double = 1e-5
+    /// The folder the deck will be written to, to write the PDK's model paths relative to it
+    /// (`PDK.modelStatements(relativeTo:)`: a deck that can be committed and still runs in
+    /// `ngspice -b`); nil writes absolute paths, which decks loaded through the library need.
+    public var modelsRelativeTo: URL?
 
     /// A compiler for `pdk` in `corner` (default: the PDK's).
     public init(pdk: PDK, corner: String? = nil, unitCurrent: Double? = nil,
@@ -407,7 +411,8 @@ private struct Builder {
         }
         var circuit = Circuit(title: "BMRUKit: \(model.config.name) on \(pdk.name) (\(compiler.corner)), "
                                   + "I_u = \(spiceNumber(unitCurrent)) A" + (compiler.characterization == nil ? ", nominal sizing" : ", characterized"),
-                              models: try pdk.modelStatements(corner: compiler.corner))
+                              models: try pdk.modelStatements(corner: compiler.corner,
+                                                              relativeTo: compiler.modelsRelativeTo))
         let cell = Self.cell
         try circuit.define(cell.subcircuit(pdk: pdk))
         let readout = DifferentialPair()

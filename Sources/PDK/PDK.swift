@@ -78,13 +78,20 @@ public struct PDK: Sendable, Equatable {
         return name
     }
 
-    /// The model statements a deck needs for `corner`: `.include` and `.lib` lines with absolute
-    /// paths, plus the statistical libraries and switches when `statistics` asks for them.
+    /// The model statements a deck needs for `corner`: `.include` and `.lib` lines, plus the
+    /// statistical libraries and switches when `statistics` asks for them.
+    ///
+    /// Paths are absolute, or relative to `deckFolder` when given: ngspice resolves a relative
+    /// `.include`/`.lib` path against the folder of the file that names it (not the working
+    /// directory, and it expands no environment variables), so a deck written into `deckFolder`
+    /// with relative paths runs with `ngspice -b` from anywhere and can be committed without the
+    /// machine's absolute paths. (Decks loaded line by line through the library have no folder:
+    /// they need absolute paths.)
     ///
     /// Every referenced file is checked to exist, so a broken installation fails here with the path
     /// rather than inside ngspice.
-    public func modelStatements(corner: String?, statistics: StatisticalVariation = .none) throws(PDKError)
-        -> [String]
+    public func modelStatements(corner: String?, statistics: StatisticalVariation = .none, relativeTo deckFolder: URL? = nil)
+        throws(PDKError) -> [String]
     {
         let name = try self.corner(corner)
         let selected = descriptor.corners[name]!
@@ -99,21 +106,30 @@ public struct PDK: Sendable, Equatable {
         }
         var lines: [String] = []
         for include in selected.includes {
-            lines.append(".include \(try path(include))")
+            lines.append(".include \(try path(include, relativeTo: deckFolder))")
         }
         lines += switches
         for library in libraries {
-            lines.append(".lib \(try path(library.file)) \(library.section)")
+            lines.append(".lib \(try path(library.file, relativeTo: deckFolder)) \(library.section)")
         }
         return lines
     }
 
-    private func path(_ file: String) throws(PDKError) -> String {
-        let url = modelRoot.appendingPathComponent(file)
+    private func path(_ file: String, relativeTo folder: URL?) throws(PDKError) -> String {
+        let url = modelRoot.appendingPathComponent(file).standardizedFileURL
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw .missingModelFile(path: url.path, hint: "listed in \(descriptorFile.path)")
         }
-        return url.path
+        guard let folder else { return url.path }
+        return Self.relativePath(of: url, from: folder)
+    }
+
+    /// The path of `file` as seen from `folder` (`../../pdk/x.lib`); both made absolute and
+    /// standardized first (symbolic links are kept, so the path follows the layout as named).
+    static func relativePath(of file: URL, from folder: URL) -> String {
+        let target = file.standardizedFileURL.pathComponents, base = folder.standardizedFileURL.pathComponents
+        let common = zip(target, base).prefix { $0 == $1 }.count
+        return (Array(repeating: "..", count: base.count - common) + target[common...]).joined(separator: "/")
     }
 }
 

@@ -83,9 +83,7 @@ struct CompilerTests {
         let model = try Model.load(from: directory)
         let golden = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: model.config)
         let frames = 4
-        let inputs = (0..<frames).map { t in
-            (0..<model.config.inputs).map { golden.inputs.values[t * model.config.inputs + $0] }
-        }
+        let inputs = golden.inputs.sequence(0, frames: frames)
         for pdkName in ["generic180", "gf180mcu"] {
             let compiler = try Compiler(pdk: testPDK(pdkName))
             let compilation = try compiler.compile(model, inputs: .frames(inputs))
@@ -99,18 +97,50 @@ struct CompilerTests {
             print("\(name) \(pdkName): \(compilation.manifest.totals.transistors) transistors, mean supply currents "
                 + "cell/ff/bias \(supplies) A (sample mean), states agree \(agree)/\(states.count)")
             if pdkName == "generic180", FileManager.default.isExecutableFile(atPath: "/usr/bin/ngspice") {
-                try runBatch(try compilation.deck())
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-deck-\(UUID().uuidString).cir")
+                defer { try? FileManager.default.removeItem(at: file) }
+                try compilation.deck().write(to: file, atomically: true, encoding: .utf8)
+                try runBatch(file)
             }
         }
     }
 
-    /// Runs `deck` in `ngspice -b` and fails on a non-zero exit or an error line.
-    func runBatch(_ deck: String) throws {
+    /// The committed decks (`scripts/generate-decks.sh`) are current: compiled again from the committed
+    /// model and characterization, with model paths relative to their folder and the models where CI
+    /// keeps them (../shared/pdk), they come out byte for byte the same, manifest included.
+    @Test("The committed decks equal a fresh compile; the GF180 one runs in place in ngspice -b",
+          arguments: ["generic180", "gf180mcu"])
+    func committedDeckFiles(pdk name: String) throws {
+        let repository = TestSupport.repository
+        let folder = repository.appendingPathComponent("spice/kws-yes-d4/\(name)")
+        let modelFolder = repository.appendingPathComponent("results/models/kws-yes-d4")
+        let model = try Model.load(from: modelFolder)
+        let golden = try GoldenSet.load(from: modelFolder.appendingPathComponent(Model.goldenFileName), config: model.config)
+        let pdk = try TestSupport.catalog.pdk(name, environment: [
+            "PDK_ROOT": repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path,
+        ])
+        let table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/\(name)"))
+        var compiler = try Compiler(pdk: pdk, corner: "typical", characterization: table)
+        compiler.modelsRelativeTo = folder
+        let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-fresh-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        try compiler.compile(model, inputs: .frames(golden.inputs.sequence(0, frames: 4))).write(to: fresh)
+        for file in [Compilation.deckFileName, Compilation.manifestFileName] {
+            let committed = try Data(contentsOf: folder.appendingPathComponent(file))
+            #expect(try Data(contentsOf: fresh.appendingPathComponent(file)) == committed,
+                    "\(name)/\(file) is stale: run scripts/generate-decks.sh")
+        }
+        if name == "gf180mcu", FileManager.default.isExecutableFile(atPath: "/usr/bin/ngspice") {
+            try runBatch(folder.appendingPathComponent(Compilation.deckFileName))
+        }
+    }
+
+    /// Runs the deck `file` in `ngspice -b` from a scratch folder (so relative model paths must resolve
+    /// against the deck's own folder) and fails on a non-zero exit or an error line.
+    func runBatch(_ file: URL) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-batch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("deck.cir")
-        try deck.write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/ngspice")
         // -r: without a rawfile (or .print) ngspice -b runs nothing and exits 1. One thread: shared cores.

@@ -38,6 +38,17 @@ struct PDKTests {
         }
     }
 
+    @Test("Model paths can be written relative to a deck's folder")
+    func relativePaths() throws {
+        let generic = try catalog.pdk("generic180")
+        let deckFolder = TestSupport.repository.appendingPathComponent("spice/some/deck")
+        #expect(try generic.modelStatements(corner: "typical", relativeTo: deckFolder)
+            == [".lib ../../../pdk/generic180/generic180.lib typical"])
+        let file = URL(fileURLWithPath: "/a/b/c/models.lib")
+        #expect(PDK.relativePath(of: file, from: URL(fileURLWithPath: "/a/b/c")) == "models.lib")
+        #expect(PDK.relativePath(of: file, from: URL(fileURLWithPath: "/a/x/./y/../z")) == "../../b/c/models.lib")
+    }
+
     @Test("Statistical switches are written only when asked for, and only for PDKs that have them")
     func statistics() throws {
         let gf180 = try catalog.pdk("gf180mcu", environment: TestSupport.environment())

@@ -9,7 +9,7 @@ private func scratch(_ tag: String) -> URL {
 
 @Suite("bmru characterize")
 struct CharacterizeCommandTests {
-    @Test("characterize writes characterization.json and prints the fits")
+    @Test("characterize writes characterization.json and one SVG chart per table, and prints the fits")
     func generic180() throws {
         let folder = scratch("char")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -20,6 +20,10 @@ struct CharacterizeCommandTests {
         let table = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(table["pdk"] as? String == "generic180" && table["corner"] as? String == "typical")
         #expect((table["mirrors"] as? [Any])?.count == 2)
+        for chart in ["mirror-nmos.svg", "mirror-pmos.svg", "cell.svg", "readout.svg"] {
+            let svg = try String(contentsOf: folder.appendingPathComponent(chart), encoding: .utf8)
+            #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"), "\(chart)")
+        }
     }
 
     @Test("An unknown corner is a one-line error")

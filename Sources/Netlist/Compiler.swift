@@ -21,8 +21,9 @@ import PDK
 ///   when one is given, else nominally (width ratio = |weight|); zero weights get no element;
 /// - biases: ideal current sources on the bias supply (transistor-level bias generation is future work);
 /// - alpha, beta_hi = beta_lo + delta, delta: I_gain, I_thresh, I_width of the cell, corrected by the
-///   characterization's fitted offsets when given. beta_lo = 0 (never resets: c >= 0) gets
-///   I_width = I_thresh + I_u/4, so the cell cannot switch off;
+///   characterization's joint fits when given (`cellBiases`: on at beta_hi, off at beta_lo, high at
+///   alpha). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
+///   switch off;
 /// - s0: `.ic` on each cell's comparator node;
 /// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
 ///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only

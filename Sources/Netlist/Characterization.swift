@@ -97,12 +97,16 @@ public struct Characterization: Sendable, Equatable, Codable {
 
     // MARK: Using the tables
 
+    /// The signal range a weight mirror is sized for, in multiples of the unit current.
+    public static let operatingRange = 0.1...3.0
+
     /// The nominal width ratio (output W over the unit's W, as `CurrentMirror.outputSize` realises
-    /// it) whose measured current ratio is `weight` at input current `unitCurrent`.
+    /// it) whose measured current ratio is `weight` at the centre of `operatingRange` x `unitCurrent`
+    /// (`MirrorTable.centredColumn`).
     ///
-    /// The table's ratio is interpolated log-linearly in input current, then inverted by monotone
-    /// piecewise-linear interpolation in log-log space (a non-monotone step is flattened first).
-    /// Beyond the table the output is taken proportional to the width from the nearest end.
+    /// The centred ratios are inverted by monotone piecewise-linear interpolation in log-log space (a
+    /// non-monotone step is flattened first). Beyond the table the output is taken proportional to
+    /// the width from the nearest end.
     public func width(for weight: Double, at unitCurrent: Double, polarity: Polarity) throws(CharacterizationError)
         -> Double
     {
@@ -110,7 +114,7 @@ public struct Characterization: Sendable, Equatable, Codable {
         guard let table = mirrors.first(where: { $0.polarity == polarity }) else {
             throw .invalid("no \(polarity.rawValue) mirror table")
         }
-        let measured = table.column(at: unitCurrent)
+        let measured = table.centredColumn(around: unitCurrent)
         var curve: [Double] = []
         for value in measured { curve.append(max(value, curve.last ?? 0)) }
         let widths = table.widths
@@ -141,7 +145,7 @@ public struct Characterization: Sendable, Equatable, Codable {
     /// Input-current multiples of I_u and nominal width ratios of the mirror sweep.
     public static let mirrorInputs = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
     /// See `mirrorInputs`.
-    public static let mirrorWidths = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5]
+    public static let mirrorWidths = [0.006, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5]
     /// Bias multiples of I_u of the three cell sweeps.
     static let thresholds = [0.25, 1, 2.5, 5.0], widths = [0.1, 0.4, 0.8, 1.5], gains = [0.25, 1, 2, 4.0]
     /// Readout reference levels, multiples of I_u.
@@ -445,6 +449,20 @@ extension Characterization.Plane {
 }
 
 extension Characterization.MirrorTable {
+    /// For every width, the ratio midway (geometrically) between its smallest and largest value over
+    /// `Characterization.operatingRange` x `unitCurrent` (the range's ends and the table's inputs
+    /// inside it). Sizing to it centres a weight's error over the signal levels instead of zeroing it
+    /// at one: GF180's narrow outputs (weights below ~0.3) drift by ~8 % from 0.1 to 3 I_u.
+    public func centredColumn(around unitCurrent: Double) -> [Double] {
+        let range = Characterization.operatingRange
+        let (low, high) = (range.lowerBound * unitCurrent, range.upperBound * unitCurrent)
+        let columns = ([low, high] + inputs.filter { $0 > low && $0 < high }).map(column(at:))
+        return widths.indices.map { w in
+            let values = columns.map { $0[w] }
+            return (values.min()! * values.max()!).squareRoot()
+        }
+    }
+
     /// The measured ratio at every width for input current `current`, interpolated in log current
     /// (clamped to the table's range).
     public func column(at current: Double) -> [Double] {

@@ -35,11 +35,11 @@ struct CharacterizationTests {
         #expect(try Characterization.load(from: folder) == table)
     }
 
-    @Test("Weights invert the table monotonically, proportionally beyond its ends")
+    @Test("Weights invert the centred table (1.21 and 1.0 x width: 1.1) monotonically, proportionally beyond its ends")
     func inversion() throws {
         let widths = [0.1, 1, 2]
         let mirror = Characterization.MirrorTable(polarity: .nmos, inputs: [1e-10, 1e-9], widths: widths,
-                                                  ratio: [widths.map { 1.2 * $0 }, widths.map { 1.1 * $0 }])
+                                                  ratio: [widths.map { 1.21 * $0 }, widths.map { $0 }])
         let plane = Characterization.Plane(constant: 0, threshold: 1, width: 0, gain: 0)
         let cell = Characterization.CellTable(thresholdSweep: [], widthSweep: [], gainSweep: [], on: plane, off: plane,
                                               high: plane)

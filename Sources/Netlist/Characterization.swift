@@ -129,6 +129,10 @@ public struct Characterization: Sendable, Equatable, Codable {
 
     /// The bias currents (amperes) that make the cell switch on at `on`, off at `on - width` and
     /// reach the high level `high` (amperes): the three fitted planes solved together.
+    ///
+    /// A hysteresis so small that the planes put I_width at or below zero (a few picoamperes: the
+    /// linear fit does not follow the hysteresis down to zero width) gets the nominal I_width =
+    /// `width`, and I_thresh and I_gain are solved for the other two targets with it.
     public func cellBiases(on: Double, width: Double, high: Double) throws(CharacterizationError)
         -> (threshold: Double, width: Double, gain: Double)
     {
@@ -137,7 +141,13 @@ public struct Characterization: Sendable, Equatable, Codable {
         let matrix = planes.map { [$0.threshold, $0.width, $0.gain] }
         let right = zip(planes, targets).map { ($1 - $0.constant) / unitCurrent }
         guard let x = solveLinear(matrix, right) else { throw .invalid("the cell fits cannot be inverted") }
-        return (x[0] * unitCurrent, x[1] * unitCurrent, x[2] * unitCurrent)
+        if x[1] > 0 { return (x[0] * unitCurrent, x[1] * unitCurrent, x[2] * unitCurrent) }
+        let (onPlane, highPlane) = (cell.on, cell.high)
+        guard let y = solveLinear([[onPlane.threshold, onPlane.gain], [highPlane.threshold, highPlane.gain]],
+                                  [right[0] - onPlane.width * width / unitCurrent,
+                                   right[2] - highPlane.width * width / unitCurrent])
+        else { throw .invalid("the cell fits cannot be inverted") }
+        return (y[0] * unitCurrent, width, y[1] * unitCurrent)
     }
 
     // MARK: Measuring

@@ -28,6 +28,11 @@ struct CharacterizationTests {
         let biases = try table.cellBiases(on: 0.8e-9, width: 0.5e-9, high: 1e-9)
         #expect(abs(cell.on(threshold: biases.threshold, width: biases.width, gain: biases.gain) - 0.8e-9) < 1e-15)
         #expect(abs(cell.off(threshold: biases.threshold, width: biases.width, gain: biases.gain) - 0.3e-9) < 1e-15)
+        // A hysteresis below the fits' reach keeps its nominal I_width; on and high still land.
+        let narrow = try table.cellBiases(on: 0.1e-9, width: 1e-12, high: 1.2e-9)
+        #expect(narrow.width == 1e-12)
+        #expect(abs(cell.on(threshold: narrow.threshold, width: narrow.width, gain: narrow.gain) - 0.1e-9) < 1e-15)
+        #expect(abs(cell.high(threshold: narrow.threshold, width: narrow.width, gain: narrow.gain) - 1.2e-9) < 1e-15)
         #expect(table.readout.offsets.allSatisfy { abs($0) < 0.05 })
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-char-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -85,7 +85,10 @@ struct CompilerTests {
         let frames = 4
         let inputs = golden.inputs.sequence(0, frames: frames)
         for pdkName in ["generic180", "gf180mcu"] {
-            let compiler = try Compiler(pdk: testPDK(pdkName))
+            // Sized and biased from the committed characterization, as the committed decks are.
+            let table = try Characterization.load(from: TestSupport.repository
+                .appendingPathComponent("results/characterization/\(pdkName)"))
+            let compiler = try Compiler(pdk: testPDK(pdkName), characterization: table)
             let compilation = try compiler.compile(model, inputs: .frames(inputs))
             let session = try simulate(compilation.circuit)
             let time = try session.vector("time")

@@ -45,6 +45,9 @@ struct NetlistCommand: ParsableCommand {
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
+    @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")
+    var mirroredBiases = false
+
     @Flag(help: "Write the PDK model paths relative to the output folder (a deck to commit; ngspice -b resolves them against the deck's folder) instead of absolute.")
     var relativeModels = false
 
@@ -55,6 +58,7 @@ struct NetlistCommand: ParsableCommand {
         var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
                                     characterization: table)
         if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
+        compiler.mirroredBiases = mirroredBiases
         var inputs = Compiler.Inputs.external
         if let golden {
             let set = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: network.config)

@@ -19,7 +19,8 @@ import PDK
 ///   later u node), so the signed u_k is never clipped before its own ReLU;
 /// - W_c, W_post, W_cls: mirror outputs sized from the characterization table (`width(for:at:)`)
 ///   when one is given, else nominally (width ratio = |weight|); zero weights get no element;
-/// - biases: ideal current sources on the bias supply (transistor-level bias generation is future work);
+/// - biases: ideal current sources on the bias supply, or (`mirroredBiases`) mirror outputs of one
+///   reference current;
 /// - alpha, beta_hi = beta_lo + delta, delta: I_gain, I_thresh, I_width of the cell, corrected by the
 ///   characterization's joint fits when given (`cellBiases`: on at beta_hi, off at beta_lo, high at
 ///   alpha). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
@@ -51,6 +52,11 @@ public struct Compiler: Sendable {
     /// (`PDK.modelStatements(relativeTo:)`: a deck that can be committed and still runs in
     /// `ngspice -b`); nil writes absolute paths, which decks loaded through the library need.
     public var modelsRelativeTo: URL?
+    /// Whether bias currents are transistor-level: mirror outputs of one reference current I_u (an
+    /// ideal source on `vdd_bias` into an NMOS diode, copied once into a PMOS diode), sized like
+    /// weights (from the table when given; biases below `minimumRatio` I_u are omitted). False: one
+    /// ideal source per bias, exact.
+    public var mirroredBiases = false
 
     /// A compiler for `pdk` in `corner` (default: the PDK's).
     public init(pdk: PDK, corner: String? = nil, unitCurrent: Double? = nil,
@@ -201,9 +207,10 @@ public struct Manifest: Sendable, Equatable, Codable {
         public var transistors: Int
         /// Sum of W L over all transistors, m^2.
         public var gateArea: Double
-        /// Sum of the magnitudes of all ideal bias currents, amperes.
+        /// Sum of the magnitudes of all bias currents as designed (ideal or mirrored; the mirrored
+        /// reference not included), amperes.
         public var biasCurrent: Double
-        /// Power drawn from `vdd_bias` by those sources, watts (the rest depends on the signals:
+        /// Power drawn from `vdd_bias` by those biases and the mirrored reference, watts (the rest depends on the signals:
         /// measure it from the supply currents of a transient).
         public var biasPower: Double
     }
@@ -371,10 +378,10 @@ private struct Builder {
         }
     }
 
-    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain`; no element when the
-    /// ratio is below `Compiler.minimumRatio`.
-    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, ratio: Double, layer: String)
-        throws -> (Element?, Manifest.ElementInfo)
+    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain` (a PMOS one from
+    /// `supply`); no element when the ratio is below `Compiler.minimumRatio`.
+    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, ratio: Double, layer: String,
+                supply: String = "vdd_ff", kind: String = "mirror output") throws -> (Element?, Manifest.ElementInfo)
     {
         let chosen = try widthRatio(ratio, polarity)
         guard chosen >= Compiler.minimumRatio(pdk: pdk) else {
@@ -382,22 +389,33 @@ private struct Builder {
                                               widthRatio: chosen, current: ratio * unitCurrent))
         }
         let (size, fingers) = try CurrentMirror.outputSize(ratio: chosen, unit: CurrentMirror.mirrorUnit, pdk: pdk)
-        let element = transistor(name, polarity, drain: drain, gate: gate, source: rail(polarity),
-                                 bulk: rail(polarity), size: size, multiplier: fingers, pdk: pdk)
+        let element = transistor(name, polarity, drain: drain, gate: gate, source: rail(polarity, supply: supply),
+                                 bulk: rail(polarity, supply: supply), size: size, multiplier: fingers, pdk: pdk)
         let info = Manifest.ElementInfo(name: "x\(layer).\(try SpiceWriter.elementName(name, letter: polarity.device(in: pdk).subcircuit ? "x" : "m"))",
-                                        kind: "mirror output", polarity: polarity, width: size.width,
+                                        kind: kind, polarity: polarity, width: size.width,
                                         length: size.length, multiplier: fingers, widthRatio: chosen,
                                         current: ratio * unitCurrent)
         return (element, info)
     }
 
-    /// An ideal bias source of `amperes` in the positive direction of `node` (negative: the other way).
+    /// The gate lines of the mirrored bias reference: PMOS outputs source from `vdd_bias` on the
+    /// first, NMOS outputs sink on the second.
+    static let biasReference = (pmos: "bias_refp", nmos: "bias_refn")
+
+    /// A bias of `amperes` in the positive direction of `node` (negative: the other way): an ideal
+    /// source, or a mirror output of the reference (`Compiler.mirroredBiases`; nil when omitted).
     mutating func biasSource(_ name: String, node: String, amperes: Double, direction: Polarity, layer: String,
-                             kind: String = "bias source") -> (Element, Manifest.ElementInfo) {
+                             kind: String = "bias source") throws -> (Element?, Manifest.ElementInfo) {
         // Into an NMOS-diode node (or out of a PMOS-diode node) is the positive direction.
         let into = (amperes > 0) == (direction == .nmos)
         biasCurrent += abs(amperes)
         if into { biasSupplyCurrent += abs(amperes) }
+        if compiler.mirroredBiases {
+            let polarity: Polarity = into ? .pmos : .nmos
+            return try output(name, polarity, gate: polarity == .pmos ? Self.biasReference.pmos : Self.biasReference.nmos,
+                              drain: node, ratio: abs(amperes) / unitCurrent, layer: layer, supply: "vdd_bias",
+                              kind: kind + " (mirrored)")
+        }
         let element = Element.currentSource(name: name, positive: into ? "vdd_bias" : node, negative: into ? node : "0",
                                             value: .dc(.number(abs(amperes))))
         return (element, Manifest.ElementInfo(name: "x\(layer).i\(name)", kind: kind, current: amperes))
@@ -444,7 +462,9 @@ private struct Builder {
                 let tail = Characterization.readoutTail(unitCurrent)
                 elements.append(transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
                                            size: readout.size, pdk: pdk))
-                elements.append(biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0)
+                if let source = try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0 {
+                    elements.append(source)
+                }
             }
             for term in terms where term.layer == layer {
                 guard term.weight != 0 else {
@@ -462,9 +482,9 @@ private struct Builder {
                     if let element { elements.append(element) }
                     record(term.parameter, term.value, info)
                 } else {
-                    let (element, info) = biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
-                                                     direction: direction(of: term.target), layer: layer)
-                    elements.append(element)
+                    let (element, info) = try biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
+                                                         direction: direction(of: term.target), layer: layer)
+                    if let element { elements.append(element) }
                     record(term.parameter, term.value, info)
                 }
             }
@@ -474,6 +494,17 @@ private struct Builder {
             top.append(.instance(Instance(name: layer, of: subcircuit, connections: [:])))
         }
         circuit.elements = try topLevel(inputs: inputs, readout: readout, circuit: circuit) + top
+        if compiler.mirroredBiases {
+            // The reference: I_u into an NMOS diode, copied 1:1 into a PMOS diode, both from vdd_bias.
+            let (p, n) = Self.biasReference, unit = CurrentMirror.mirrorUnit
+            circuit.elements += [
+                .currentSource(name: "bias_ref", positive: "vdd_bias", negative: n, value: .dc(.number(unitCurrent))),
+                transistor("d_\(n)", .nmos, drain: n, gate: n, source: "0", bulk: "0", size: unit, pdk: pdk),
+                transistor("copy_\(n)", .nmos, drain: p, gate: n, source: "0", bulk: "0", size: unit, pdk: pdk),
+                transistor("d_\(p)", .pmos, drain: p, gate: p, source: "vdd_bias", bulk: "vdd_bias", size: unit, pdk: pdk),
+            ]
+            biasSupplyCurrent += 2 * unitCurrent
+        }
         circuit.initialConditions = model.blocks.enumerated().flatMap { k, block in
             (0..<d).map { i in
                 InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["b\(k)_cells", "u\(i)"]),
@@ -526,9 +557,9 @@ private struct Builder {
                 connections[port] = node
                 elements.append(transistor("d_\(node)", .nmos, drain: node, gate: node, source: "0", bulk: "0",
                                            size: cell.size, pdk: pdk))
-                let (source, info) = biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
-                                                kind: "cell bias")
-                elements.append(source)
+                let (source, info) = try biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
+                                                    kind: "cell bias")
+                if let source { elements.append(source) }
                 record(parameter, value, info)
             }
             elements.append(.instance(Instance(name: "u\(i)", of: try cell.subcircuit(pdk: pdk), connections: connections)))

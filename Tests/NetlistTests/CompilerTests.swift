@@ -40,15 +40,21 @@ struct CompilerTests {
         return states
     }
 
-    @Test("A one-cell model driven by a staircase reproduces the reference state sequence exactly",
-          arguments: ["generic180", "gf180mcu"])
-    func staircase(pdk name: String) throws {
-        let compiler = try Compiler(pdk: testPDK(name))
+    @Test("A one-cell model driven by a staircase reproduces the reference state sequence exactly, ideal or mirrored biases",
+          arguments: ["generic180", "gf180mcu"], [false, true])
+    func staircase(pdk name: String, mirroredBiases: Bool) throws {
+        var compiler = try Compiler(pdk: testPDK(name))
+        compiler.mirroredBiases = mirroredBiases
         let compilation = try compiler.compile(Self.oneCell, inputs: .frames(Self.staircase))
         let reference = try Network(Self.oneCell).run(Self.staircase).states
         let states = try Self.circuitStates(compilation, model: Self.oneCell, frames: Self.staircase.count,
                                             frameDuration: compiler.frameDuration)
-        print("\(name) staircase: reference \(reference.map { $0 ? 1 : 0 }), circuit \(states.map { $0 ? 1 : 0 })")
+        if mirroredBiases {
+            #expect(compilation.manifest.parameters.flatMap(\.elements).contains { $0.kind == "cell bias (mirrored)" })
+            // One ideal source left besides the inputs: the reference.
+            #expect(try compilation.deck().split(separator: "\n").filter { $0.hasPrefix("i") && !$0.contains("pwl") }.map { $0.prefix(9) } == ["ibias_ref"])
+        }
+        print("\(name) staircase (\(mirroredBiases ? "mirrored" : "ideal") biases): reference \(reference.map { $0 ? 1 : 0 }), circuit \(states.map { $0 ? 1 : 0 })")
         #expect(states == reference)
     }
 

@@ -62,14 +62,21 @@ struct CalibrationTests {
         }
     }
 
-    @Test("A cell biased from the fits switches on at beta_hi, off at beta_lo and rises to alpha, within 5 %",
-          arguments: ["generic180", "gf180mcu"])
-    func cell(pdk name: String) async throws {
+    /// Cell targets (beta_hi, beta_lo, alpha) in units of I_u: the example, a small and a
+    /// large cell. The switch-off current is the hardest: the fitted planes are linear, the
+    /// hysteresis is not (its ratio to I_width depends on I_width/I_thresh), and their residuals
+    /// are ~8 pA; so the off check is 5 % or 12 pA, whichever is larger (the small cell's
+    /// beta_lo = 150 pA comes out at 161 pA in generic180, 156 pA in GF180).
+    static let cellTargets = [[0.8, 0.3, 1.0], [0.4, 0.15, 0.5], [2.0, 1.2, 2.5]]
+
+    @Test("A cell biased from the fits switches on at beta_hi, off at beta_lo (or 12 pA) and rises to alpha, within 5 %",
+          arguments: ["generic180", "gf180mcu"], cellTargets)
+    func cell(pdk name: String, targets: [Double]) async throws {
         let pdk = try testPDK(name), table = try await MeasuredTables.shared.table(name)
         let iu = Self.unitCurrent
-        let (betaHi, betaLo, alpha) = (0.8 * iu, 0.3 * iu, 1.0 * iu)
+        let (betaHi, betaLo, alpha) = (targets[0] * iu, targets[1] * iu, targets[2] * iu)
         let biases = try table.cellBiases(on: betaHi, width: betaHi - betaLo, high: alpha)
-        let (peak, ramp) = (1.3 * iu, Characterization.ramp)
+        let (peak, ramp) = (1.3 * betaHi, Characterization.ramp)
         let session = try simulate(cellBench(pdk: pdk, threshold: biases.threshold, width: biases.width,
                                              gain: biases.gain, peak: peak, ramp: ramp))
         let response = try CellResponse(session, peak: peak, ramp: ramp)
@@ -77,7 +84,7 @@ struct CalibrationTests {
                 + "high %.1f pA (%.0f)", name, biases.threshold * 1e12, biases.width * 1e12, biases.gain * 1e12,
                      response.on * 1e12, betaHi * 1e12, response.off * 1e12, betaLo * 1e12, response.high * 1e12, alpha * 1e12))
         #expect(abs(response.on / betaHi - 1) < 0.05)
-        #expect(abs(response.off / betaLo - 1) < 0.05)
+        #expect(abs(response.off - betaLo) < max(0.05 * betaLo, 12e-12))
         #expect(abs(response.high / alpha - 1) < 0.05)
     }
 }

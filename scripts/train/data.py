@@ -183,9 +183,11 @@ def balanced_eval_indices(data: KwsData, split: str) -> list[int]:
     return pos + chosen
 
 
-def draw_train_negatives(data: KwsData, n: int, rng: np.random.Generator) -> list[int]:
-    """n training negatives, evenly over the negative groups (fresh draw each call)."""
-    groups = [data.indices("train", w) for w in NEGATIVE_WORDS]
+def draw_train_negatives(data: KwsData, n: int, rng: np.random.Generator,
+                         extra_words: tuple[str, ...] = ()) -> list[int]:
+    """n training negatives, evenly over the negative groups (plus any extra training-only
+    negative word groups; fresh draw each call)."""
+    groups = [data.indices("train", w) for w in list(NEGATIVE_WORDS) + list(extra_words)]
     groups = [g for g in groups if g]
     per = [n // len(groups) + (1 if i < n % len(groups) else 0) for i in range(len(groups))]
     out = []
@@ -200,12 +202,15 @@ def cache_dir() -> str:
     return d
 
 
-def load_kws_yes(data_dir: str, n_aug: int = 8, aug_seed: int = 1234, progress=True) -> KwsData:
-    """Task clips, clean features and augmented training variants (cached as .npz)."""
+def load_kws_yes(data_dir: str, n_aug: int = 8, aug_seed: int = 1234, progress=True,
+                 extra_words: tuple[str, ...] = ()) -> KwsData:
+    """Task clips, clean features and augmented training variants (cached as .npz).
+    extra_words: further word folders loaded as "other" (used as training-only negatives; the
+    val/test sets and the selection set keep to the task's six negative groups)."""
     from tqdm import tqdm
 
     data_dir = os.path.abspath(data_dir)
-    words = ["yes"] + NEGATIVE_WORDS
+    words = ["yes"] + NEGATIVE_WORDS + [w for w in extra_words if w not in NEGATIVE_WORDS]
     clips = list_clips(data_dir, words)
     key = json.dumps({"v": 2, "data": data_dir, "clips": [c.rel for c in clips],
                       "feat": F.FEATURE_CONFIG, "n_aug": n_aug, "aug_seed": aug_seed,

@@ -47,6 +47,13 @@ def parse_args(argv=None):
                     help="espeak-ng synthetic clips per class in the bank (0 = none)")
     ap.add_argument("--synth-per-epoch", type=int, default=100,
                     help="synthetic clips per class added to each epoch")
+    ap.add_argument("--extra-neg", default="",
+                    help="comma-separated extra word folders used as training-only negatives "
+                         "(e.g. go,off,on,stop,_unknown_); val/test/selection sets are unchanged")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="if > 0: exponential moving average of the parameters (decay per step), "
+                         "started at the first eps = 0 epoch; the EMA parameters are the ones "
+                         "evaluated, selected and exported")
     ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
     ap.add_argument("--golden", type=int, default=8)
     ap.add_argument("--note", default="", help="free text stored in training.json")
@@ -98,7 +105,9 @@ class KwsTask:
     def __init__(self, args):
         from . import data, features
         self.D, self.F, self.args = data, features, args
-        self.data = data.load_kws_yes(args.data, n_aug=args.n_aug, progress=not args.no_progress)
+        self.extra = tuple(w for w in args.extra_neg.split(",") if w)
+        self.data = data.load_kws_yes(args.data, n_aug=args.n_aug, progress=not args.no_progress,
+                                      extra_words=self.extra)
         self.eval_idx = {s: data.balanced_eval_indices(self.data, s) for s in ["val", "test"]}
         self.pos = self.data.indices("train", "yes")
         self.synth = None
@@ -108,13 +117,15 @@ class KwsTask:
                                           progress=not args.no_progress)
 
     def select_set(self):
-        """All validation clips (unbalanced; selection uses balanced accuracy)."""
-        idx = self.data.indices("val")
+        """All validation clips of the task's groups (unbalanced; selection uses balanced accuracy)."""
+        words = {"yes", *self.D.NEGATIVE_WORDS}
+        idx = [i for i in self.data.indices("val") if self.data.clips[i].word in words]
         return self.data.feats[idx], self.data.labels[idx]
 
     def epoch(self, rng):
         d, a = self.data, self.args
-        neg = self.D.draw_train_negatives(d, int(round(len(self.pos) * a.neg_factor)), rng)
+        neg = self.D.draw_train_negatives(d, int(round(len(self.pos) * a.neg_factor)), rng,
+                                          self.extra)
         idx = self.pos + neg
         x = np.zeros((len(idx), self.F.FRAMES, self.F.N_MFCC), np.float32)
         for j, i in enumerate(idx):
@@ -151,6 +162,8 @@ class KwsTask:
                 "split_rule": self.D.__doc__.split("Split rule:")[1].split("Task")[0].strip(),
                 "task_rule": "Task" + self.D.__doc__.split("Task", 1)[1].strip(),
                 "splits": s, "feature_cache": self.data.info.get("cache"),
+                "extra_training_negatives": (
+                    {w: len(self.data.indices("train", w)) for w in self.extra} or None),
                 "augmentation": {"variants_per_train_clip": self.args.n_aug,
                                  "p_clean": self.args.p_clean,
                                  "rule": self.D.augment.__doc__},
@@ -223,6 +236,10 @@ def main(argv=None):
         return optax.apply_updates(p, upd), o, loss, logits
 
     @jax.jit
+    def ema_step(e, p):
+        return jax.tree_util.tree_map(lambda a, b: args.ema * a + (1 - args.ema) * b, e, p)
+
+    @jax.jit
     def eval_logits(p, x):
         return fwd(p, s0s, x, 0.0)
 
@@ -247,6 +264,7 @@ def main(argv=None):
 
     xv, yv = task.select_set()
     best = None
+    ema = None
     history = []
     bar = tqdm(range(epochs), desc=f"{args.task} d{args.hidden}", disable=args.no_progress,
                file=sys.stdout, mininterval=2.0)
@@ -259,18 +277,21 @@ def main(argv=None):
             sel = perm[b * args.batch:(b + 1) * args.batch]
             params, opt_state, loss, logits = train_step(params, opt_state, jnp.asarray(x[sel]),
                                                          jnp.asarray(y[sel]), jnp.float32(eps))
+            if args.ema > 0 and eps == 0.0:
+                ema = params if ema is None else ema_step(ema, params)
             losses.append(float(loss))
             accs.append(metrics(np.asarray(logits), y[sel])[0])
         rec = {"epoch": ep, "eps": eps, "loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
         if eps == 0.0:
-            lv = np.asarray(eval_logits(params, jnp.asarray(xv, jnp.float32)))
+            pe = ema if args.ema > 0 else params
+            lv = np.asarray(eval_logits(pe, jnp.asarray(xv, jnp.float32)))
             va, va2 = balanced(lv, yv), metrics(lv, yv)[1]
             yy = yv if yv.ndim == 2 else np.broadcast_to(yv[:, None], lv.shape[:2])
             lp = lv - np.log(np.exp(lv - lv.max(-1, keepdims=True)).sum(-1, keepdims=True)) - lv.max(-1, keepdims=True)
             vloss = float(-np.take_along_axis(lp, yy[..., None], -1).mean())
             rec.update(val_acc=va, val_acc2=va2, val_loss=vloss)
             if best is None or (va, -vloss) > (best["val_acc"], -best["val_loss"]):
-                best = dict(rec, params=jax.tree_util.tree_map(np.asarray, params))
+                best = dict(rec, params=jax.tree_util.tree_map(np.asarray, pe))
         history.append(rec)
         bar.set_postfix(eps=f"{eps:.2f}", loss=f"{rec['loss']:.3f}", acc=f"{rec['acc']:.3f}",
                         val=f"{rec.get('val_acc', float('nan')):.3f}",

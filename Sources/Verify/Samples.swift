@@ -40,16 +40,16 @@ public struct CircuitSamples: Sendable, Equatable {
     /// Samples a finished transient of `frames` frames of `period` seconds at supply `supply` volts.
     init(_ result: SimulationResult, frames: Int, blocks: Int, hidden: Int, period: Double, supply: Double) throws(VerifyError) {
         let names = try Self.vectors(blocks: blocks, hidden: hidden)
-        guard let time = result.vectors["time"], time.count >= 2 else { throw .inputs("transient returned no time vector") }
+        guard let time = result.vectors["time"], time.count >= 2 else { throw .samples("transient returned no time vector") }
         var series: [[Double]] = []
         for name in names {
             guard let values = result.vectors[name], values.count == time.count else {
-                throw .inputs("transient returned no vector \(name)")
+                throw .samples("transient returned no vector \(name)")
             }
             series.append(values)
         }
         guard time.last! >= Double(frames) * period * (1 - 1e-9) else {
-            throw .inputs("transient ended at \(time.last!) s, before the last frame's end")
+            throw .samples("transient ended at \(time.last!) s, before the last frame's end")
         }
         // Frame t's end is the last point at or before (t + 1) * period (relative slack for rounding).
         var ends: [Int] = []

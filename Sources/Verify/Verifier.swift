@@ -187,7 +187,9 @@ public struct Verifier: Sendable {
     /// ngspice's version banner line, from a session in this process.
     static func ngspiceVersion() -> String {
         guard let session = try? NgspiceSession(), let lines = try? session.command("version -s") else { return "unknown" }
-        return lines.map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.lowercased().contains("ngspice") } ?? "unknown"
+        // The banner line reads "** ngspice-39 : Circuit level simulation program".
+        let banner = lines.first { $0.lowercased().contains("ngspice-") }
+        return banner?.trimmingCharacters(in: CharacterSet(charactersIn: "* ")) ?? "unknown"
     }
 }
 

@@ -5,6 +5,8 @@ public enum VerifyError: Error, Equatable, Sendable, CustomStringConvertible {
     case inputs(String)
     /// The model could not be compiled for a clip.
     case compile(clip: String, String)
+    /// A simulation's vectors do not cover what the comparison needs (the clip is reported as failed).
+    case samples(String)
     /// A report or trace file could not be written or read.
     case file(String, String)
 
@@ -12,6 +14,7 @@ public enum VerifyError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .inputs(reason): "inputs: \(reason)"
         case let .compile(clip, reason): "\(clip): \(reason)"
+        case let .samples(reason): "circuit output: \(reason)"
         case let .file(path, reason): "\(path): \(reason)"
         }
     }

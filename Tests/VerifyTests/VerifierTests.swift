@@ -100,3 +100,26 @@ struct VerifierTests {
         #expect(median([3, 1, 2]) == 2 && median([4, 1, 2, 3]) == 2.5 && median([]) == nil)
     }
 }
+
+@Suite("Clip inputs")
+struct ClipTests {
+    @Test("WAV folders give MFCC clips labelled by their parent folder; features files give labelled clips")
+    func inputs() throws {
+        let directory = TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4")
+        let model = try Model.load(from: directory)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-clips-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for word in ["yes", "no"] {
+            let source = TestSupport.speechCommands.appendingPathComponent(word)
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().first)
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(word), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name),
+                                             to: folder.appendingPathComponent("\(word)/\(name)"))
+        }
+        let clips = try Clip.audio(folder, model: model)
+        #expect(clips.map(\.label) == [nil, 0])  // "no" is not a class name of kws-yes; "yes" is class 0
+        #expect(clips.allSatisfy { $0.frames.count == 101 && $0.frames[0].count == 13 })
+        let golden = try Clip.features(directory.appendingPathComponent(Model.goldenFileName), config: model.config, limit: 3)
+        #expect(golden.count == 3 && golden.allSatisfy { $0.label != nil && $0.frames.count == 101 })
+    }
+}

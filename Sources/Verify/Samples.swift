@@ -8,19 +8,19 @@ import Ngspice
 /// A frame's sample is the last time point at or before the frame's end: the compiler's PWL inputs
 /// start ramping to the next frame exactly at the boundary, so this is the settled response to the
 /// frame (the transient has a breakpoint there).
-public struct CircuitSamples: Sendable, Equatable {
+struct CircuitSamples: Sendable, Equatable {
     /// T, B, d of the model.
-    public var frames: Int, blocks: Int, hidden: Int
+    var frames: Int, blocks: Int, hidden: Int
     /// State currents, amperes, [T, B, d].
-    public var stateCurrents: [Double]
+    var stateCurrents: [Double]
     /// Candidate currents, amperes, [T, B, d].
-    public var candidates: [Double]
+    var candidates: [Double]
     /// Readout input currents A (class 0 side) and B, amperes, [T, 2].
-    public var classCurrents: [Double]
+    var classCurrents: [Double]
     /// Readout output voltage, volts, [T].
-    public var decisionVolts: [Double]
+    var decisionVolts: [Double]
     /// Mean power drawn from each of `Compiler.supplies`, watts, over the whole transient.
-    public var supplyPower: [Double]
+    var supplyPower: [Double]
 
     /// The vectors a job must return for `read(_:)`, as ngspice names them.
     static func vectors(blocks: Int, hidden: Int) throws(VerifyError) -> [String] {

@@ -105,6 +105,9 @@ public struct Verifier: Sendable {
                               to: traces.appendingPathComponent(file))
                     comparison.report.trace = "\(Self.tracesFolder)/\(file)"
                 } catch {
+                    // Unusable output fails the clip as a whole: nothing half-compared stays in the report.
+                    comparison = Comparison(clip: clip, reference: reference, seconds: outcome.seconds,
+                                            attempts: outcome.attempts)
                     comparison.report.failure = error.description
                 }
             }

@@ -11,11 +11,13 @@ let package = Package(
         .library(name: "BMRU", targets: ["BMRU"]),
         .library(name: "KWS", targets: ["KWS"]),
         .library(name: "Netlist", targets: ["Netlist"]),
+        .library(name: "Verify", targets: ["Verify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C declarations of libngspice's shared API. Nothing is linked: the library is loaded with
@@ -40,12 +42,16 @@ let package = Package(
         .target(name: "KWS", dependencies: ["CSndfile", "CFFTW", "CSamplerate", "BMRU"]),
         // Netlist values, the one SPICE writer and the circuit primitives; Ngspice for characterization.
         .target(name: "Netlist", dependencies: ["PDK", "BMRU", "Ngspice"]),
+        // Circuit-versus-reference verification: compiles, simulates over the worker pool, compares.
+        .target(name: "Verify", dependencies: [
+            "Ngspice", "Netlist", "BMRU", "KWS", "PDK", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
             name: "BMRUCLI",
             dependencies: [
-                "Ngspice", "PDK", "BMRU", "KWS", "Netlist",
+                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Verify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,6 +63,7 @@ let package = Package(
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRU", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "BMRU", "TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

@@ -1,0 +1,112 @@
+import ArgumentParser
+import BMRU
+import Foundation
+import Netlist
+import PDK
+import Verify
+
+/// `bmru verify`: runs input sequences through the transistor-level deck and the reference network
+/// and writes an agreement report.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Simulate a compiled model clip by clip with ngspice, compare with the reference, write a report.",
+        discussion: """
+            --inputs is a safetensors file with 'inputs' [G, T, n] (and optionally 'labels' [G]; default: the \
+            model's golden.safetensors) or a folder of WAV files (MFCC features of the model; a file's parent \
+            folder named like a class gives its label). Each clip is one transient job on the worker pool. \
+            Writes OUT/report.json, OUT/report.md and OUT/traces/*.csv (docs/report-format.md). A failed clip \
+            is reported and counts as disagreeing. Exit status: 0 when the prediction agreement reaches \
+            --min-agreement, 2 when it does not, 1 on an error.
+
+            Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu --jobs 2 --report out/verify
+            """
+    )
+
+    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
+    var model: String
+
+    @Option(help: "PDK name (see 'bmru pdk list') or path to a pdk.json.")
+    var pdk: String
+
+    @Option(help: "Process corner (default: the PDK's).")
+    var corner: String?
+
+    @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
+    var characterization: String?
+
+    @Option(help: "Features file (.safetensors) or folder of WAV files (default: the model's golden.safetensors).",
+            completion: .file())
+    var inputs: String?
+
+    @Option(help: "Verify only the first N clips.")
+    var clips: Int?
+
+    @Option(help: "Use only the first K frames of every clip.")
+    var frames: Int?
+
+    @Option(help: "Frame period in seconds (default: the compiler's 0.01).")
+    var framePeriod: Double?
+
+    @Option(help: "Worker processes.")
+    var jobs: Int = 2
+
+    @Option(help: "Stop a clip's simulation after this many seconds.")
+    var timeout: Double = 1800
+
+    @Option(name: .customLong("spice-command"),
+            help: "An ngspice command run before every transient, e.g. an 'alter' for fault injection (repeatable).")
+    var spiceCommands: [String] = []
+
+    @Option(help: "Prediction agreement needed for exit status 0.")
+    var minAgreement: Double = 0.98
+
+    @Option(help: "Report folder.", completion: .directory)
+    var report: String
+
+    func validate() throws {
+        if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
+        if let framePeriod, !(framePeriod > 0) { throw ValidationError("--frame-period must be > 0") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
+        guard (0...1).contains(minAgreement) else { throw ValidationError("--min-agreement must be in 0...1") }
+    }
+
+    func run() async throws {
+        let directory = URL(fileURLWithPath: model)
+        let loaded = try Model.load(from: directory)
+        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
+        var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, characterization: table)
+        if let framePeriod { compiler.frameDuration = framePeriod }
+        let source = URL(fileURLWithPath: inputs ?? directory.appendingPathComponent(Model.goldenFileName).path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) else {
+            throw ValidationFailure("\(source.path): no such file or folder")
+        }
+        var selected = isFolder.boolValue ? try Clip.audio(source, model: loaded, limit: clips)
+            : try Clip.features(source, config: loaded.config, limit: clips)
+        if let frames { selected = selected.map { Clip(name: $0.name, frames: Array($0.frames.prefix(frames)), label: $0.label) } }
+        var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
+        verifier.workers = jobs
+        verifier.jobTimeout = timeout
+        verifier.commands = spiceCommands
+        verifier.minAgreement = minAgreement
+        let start = Date()
+        let result = try await verifier.run(
+            selected, writingTo: URL(fileURLWithPath: report),
+            context: .init(inputs: source.path, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
+        ) { done, total in
+            let elapsed = Date().timeIntervalSince(start), rate = Double(done) / elapsed
+            let eta = Double(total - done) / rate
+            FileHandle.standardError.write(Data(String(format: "\rverify: %d/%d clips, %.3f clips/s, ETA %.0f s%@", done, total,
+                                                       rate, eta, done == total ? "\n" : "").utf8))
+        }
+        func pct(_ value: Double?) -> String { value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
+        print("\(result.clips) clips (\(result.failed) failed): prediction agreement \(pct(result.predictionAgreement)), "
+            + "state bits \(pct(result.frameStateAgreement)), suppression median "
+            + (result.suppressionFactor.median.map { String(format: "%.1f", $0) } ?? "n/a")
+            + (result.power.map { String(format: ", %.1f nW, %.1f nJ per clip", $0.totalNW, $0.energyNJ) } ?? "")
+            + " -> \(report)/report.md")
+        if !result.passed { throw ExitCode(2) }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+extension Report {
+    /// `report.md`: a summary table for a reviewer, then the cell boundaries and one row per clip.
+    public func markdown() -> String {
+        func pct(_ value: Double?) -> String { value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
+        func num(_ value: Double?, _ format: String = "%.3g") -> String { value.map { String(format: format, $0) } ?? "n/a" }
+        let p = provenance
+        var lines = [
+            "# Verification: \(p.model) on \(p.pdk) (\(p.corner))", "",
+            "\(passed ? "PASSED" : "FAILED"): prediction agreement \(pct(predictionAgreement)) against a minimum of "
+                + "\(pct(minAgreement)).", "",
+            "| metric | value |", "|---|---|",
+            "| clips (failed) | \(clips) (\(failed)) |",
+            "| prediction agreement | \(pct(predictionAgreement)) |",
+            "| frame state-bit agreement | \(pct(frameStateAgreement)) |",
+            "| frame decision agreement (sign of A - B) | \(pct(frameDecisionAgreement)) |",
+            "| frame decision agreement (readout node) | \(pct(readoutFrameAgreement)) |",
+            "| suppression factor min / median | \(num(suppressionFactor.min)) / \(num(suppressionFactor.median)) |",
+            "| state discrepancy RMS / p95 / max (units) | \(num(stateDiscrepancy?.rmsUnits)) / \(num(stateDiscrepancy?.p95Units)) / \(num(stateDiscrepancy?.maxUnits)) |",
+            "| candidate discrepancy RMS / p95 / max (units) | \(num(candidateDiscrepancy?.rmsUnits)) / \(num(candidateDiscrepancy?.p95Units)) / \(num(candidateDiscrepancy?.maxUnits)) |",
+            "| accuracy reference / circuit (\(accuracy.labelled) labelled) | \(pct(accuracy.reference)) / \(pct(accuracy.circuit)) |",
+            "| power total / cells / feedforward / bias (nW) | \(num(power?.totalNW, "%.1f")) / \(num(power?.cellsNW, "%.1f")) / \(num(power?.feedforwardNW, "%.1f")) / \(num(power?.biasNW, "%.1f")) |",
+            "| energy per clip (nJ) | \(num(power?.energyNJ, "%.1f")) |",
+            "| simulation seconds per clip | \(num(secondsPerClip, "%.1f")) |",
+            "| frame period | \(num(p.framePeriod)) s |", "",
+            "## Cell boundaries", "",
+            "| block | unit | state agreement | candidate RMS (units) | state RMS (units) | suppression |", "|---|---|---|---|---|---|",
+        ]
+        lines += suppressionFactor.perBoundary.map {
+            "| \($0.block) | \($0.unit) | \(pct($0.stateAgreement)) | \(num($0.candidateRMSUnits)) | \(num($0.stateRMSUnits)) | \(num($0.factor)) |"
+        }
+        lines += ["", "## Clips", "", "| clip | label | reference | circuit | agrees | state bits | seconds | status |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += perClip.map {
+            "| \($0.name) | \($0.label.map(String.init) ?? "") | \($0.referenceDecision) | "
+                + "\($0.circuitDecision.map(String.init) ?? "") | \($0.agrees ? "yes" : "no") | \(pct($0.frameStateAgreement)) | "
+                + "\(num($0.seconds, "%.1f")) | \($0.failure.map { "failed: \($0)" } ?? $0.status) |"
+        }
+        lines += ["", "## Provenance", "",
+                  "model \(p.model) (sha256 \(p.modelHash)), \(p.characterized ? "characterized" : "nominal") sizing, "
+                      + "I_u = \(p.unitCurrent) A, supply \(p.supply) V; inputs \(p.inputs); \(p.ngspice); "
+                      + "BMRUKit \(p.bmrukit); \(p.created).", "",
+                  "`" + p.commandLine.joined(separator: " ") + "`"]
+        if !p.commands.isEmpty { lines += ["", "ngspice commands before each transient: `\(p.commands.joined(separator: "; "))`"] }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

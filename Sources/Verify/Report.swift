@@ -1,0 +1,210 @@
+import Foundation
+
+/// The verification report (`report.json`; schema in docs/report-format.md): circuit against
+/// reference over a set of clips, aggregated and per clip, with provenance.
+public struct Report: Sendable, Equatable, Codable {
+    /// Identifies the file.
+    public var format = "bmru-verify-report"
+    /// Revision of the schema.
+    public var formatVersion = 1
+    /// Clips given (failed ones included).
+    public var clips: Int
+    /// Clips whose simulation failed (counted as disagreeing).
+    public var failed: Int
+    /// Fraction of all clips whose circuit clip decision equals the reference's.
+    public var predictionAgreement: Double
+    /// Fraction of (frame, cell) state bits that agree, over the simulated clips; nil if none ran.
+    public var frameStateAgreement: Double?
+    /// Fraction of frames whose circuit frame decision (sign of A - B) equals the reference's argmax.
+    public var frameDecisionAgreement: Double?
+    /// Fraction of frames whose readout output (decision node) equals the reference's argmax.
+    public var readoutFrameAgreement: Double?
+    /// Candidate-to-state discrepancy ratios at the cell boundaries.
+    public var suppressionFactor: Suppression
+    /// State and candidate discrepancies pooled over the simulated clips (nil if none ran).
+    public var stateDiscrepancy: Discrepancy?, candidateDiscrepancy: Discrepancy?
+    /// Accuracy against labels.
+    public var accuracy: Accuracy
+    /// Mean power and energy over the simulated clips (nil if none ran).
+    public var power: Power?
+    /// Mean simulation seconds per simulated clip (inside the workers), and the run's wall time.
+    public var secondsPerClip: Double?, wallSeconds: Double
+    /// The agreement threshold and whether `predictionAgreement` met it.
+    public var minAgreement: Double, passed: Bool
+    /// Where the numbers come from.
+    public var provenance: Provenance
+    /// One entry per clip, in input order.
+    public var perClip: [ClipReport]
+
+    enum CodingKeys: String, CodingKey {
+        case format, formatVersion = "format_version", clips, failed, predictionAgreement = "prediction_agreement"
+        case frameStateAgreement = "frame_state_agreement", frameDecisionAgreement = "frame_decision_agreement"
+        case readoutFrameAgreement = "readout_frame_agreement", suppressionFactor = "suppression_factor"
+        case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", accuracy, power
+        case secondsPerClip = "seconds_per_clip", wallSeconds = "wall_seconds", minAgreement = "min_agreement", passed
+        case provenance, perClip = "per_clip"
+    }
+
+    /// Candidate discrepancy over state discrepancy, RMS-based, at every cell (block, unit).
+    public struct Suppression: Sendable, Equatable, Codable {
+        /// Smallest and median factor over the boundaries that have one; nil when none has.
+        public var min: Double?, median: Double?
+        /// Every cell, block-major.
+        public var perBoundary: [Boundary]
+
+        enum CodingKeys: String, CodingKey { case min, median, perBoundary = "per_boundary" }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(min, forKey: .min)
+            try c.encode(median, forKey: .median)
+            try c.encode(perBoundary, forKey: .perBoundary)
+        }
+    }
+
+    /// One cell boundary.
+    public struct Boundary: Sendable, Equatable, Codable {
+        /// Block and unit of the cell.
+        public var block: Int, unit: Int
+        /// RMS of circuit minus reference candidate and state currents, model units, pooled over clips.
+        public var candidateRMSUnits: Double, stateRMSUnits: Double
+        /// candidateRMSUnits / stateRMSUnits; nil when the state discrepancy is 0.
+        public var factor: Double?
+        /// Fraction of frames whose state bit agrees.
+        public var stateAgreement: Double
+
+        enum CodingKeys: String, CodingKey {
+            case block, unit, candidateRMSUnits = "candidate_rms_units", stateRMSUnits = "state_rms_units", factor
+            case stateAgreement = "state_agreement"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(block, forKey: .block)
+            try c.encode(unit, forKey: .unit)
+            try c.encode(candidateRMSUnits, forKey: .candidateRMSUnits)
+            try c.encode(stateRMSUnits, forKey: .stateRMSUnits)
+            try c.encode(factor, forKey: .factor)
+            try c.encode(stateAgreement, forKey: .stateAgreement)
+        }
+    }
+
+    /// Clip-decision accuracy of each side against the labels; nil without labels.
+    public struct Accuracy: Sendable, Equatable, Codable {
+        /// Reference and circuit accuracy over the labelled clips (a failed clip counts as wrong for the circuit).
+        public var reference: Double?, circuit: Double?
+        /// How many clips had a label.
+        public var labelled: Int
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(reference, forKey: .reference)
+            try c.encode(circuit, forKey: .circuit)
+            try c.encode(labelled, forKey: .labelled)
+        }
+    }
+
+    /// How the report was made.
+    public struct Provenance: Sendable, Equatable, Codable {
+        /// Model name and SHA-256 of its config.json followed by model.safetensors.
+        public var model: String, modelHash: String
+        /// PDK name and model corner.
+        public var pdk: String, corner: String
+        /// Amperes per unit and supply volts of the deck.
+        public var unitCurrent: Double, supply: Double
+        /// Whether the deck was sized from a characterization.
+        public var characterized: Bool
+        /// Where the inputs came from.
+        public var inputs: String
+        /// Duration of one input frame, seconds.
+        public var framePeriod: Double
+        /// ngspice's version line and BMRUKit's version.
+        public var ngspice: String, bmrukit: String
+        /// ngspice commands run before every transient (fault injection), if any.
+        public var commands: [String]
+        /// The command line that made the report.
+        public var commandLine: [String]
+        /// When the report was made (ISO 8601).
+        public var created: String
+
+        enum CodingKeys: String, CodingKey {
+            case model, modelHash = "model_hash", pdk, corner, unitCurrent = "unit_current_A", supply = "supply_V"
+            case characterized, inputs, framePeriod = "frame_period_s", ngspice, bmrukit, commands
+            case commandLine = "command_line", created
+        }
+    }
+
+    /// The report as pretty-printed JSON with sorted keys.
+    public func json() throws(VerifyError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do { return try encoder.encode(self) + Data("\n".utf8) } catch { throw .file("report.json", "\(error)") }
+    }
+
+    /// Reads a report written by `json()`.
+    public static func load(from url: URL) throws(VerifyError) -> Report {
+        do { return try JSONDecoder().decode(Report.self, from: Data(contentsOf: url)) } catch {
+            throw .file(url.path, "\(error)")
+        }
+    }
+}
+
+/// Mean power drawn from the compiler's three supplies and the energy of one clip.
+public struct Power: Sendable, Equatable, Codable {
+    /// Total, memory cells (`vdd_cell`), feedforward mirrors and readout (`vdd_ff`), ideal bias sources
+    /// (`vdd_bias`), nanowatts.
+    public var totalNW: Double, cellsNW: Double, feedforwardNW: Double, biasNW: Double
+    /// Mean total power times the clip's duration, nanojoules.
+    public var energyNJ: Double
+
+    enum CodingKeys: String, CodingKey {
+        case totalNW = "total_nW", cellsNW = "cells_nW", feedforwardNW = "feedforward_nW", biasNW = "bias_nW"
+        case energyNJ = "energy_nJ"
+    }
+
+    /// Power from the per-supply means (watts, in `Compiler.supplies` order) over `duration` seconds.
+    init(supplies watts: [Double], duration: Double) {
+        (cellsNW, feedforwardNW, biasNW) = (watts[0] * 1e9, watts[1] * 1e9, watts[2] * 1e9)
+        totalNW = cellsNW + feedforwardNW + biasNW
+        energyNJ = totalNW * duration
+    }
+
+    /// The mean of several clips' figures.
+    init(mean items: [Power]) {
+        let n = Double(items.count)
+        totalNW = items.map(\.totalNW).reduce(0, +) / n
+        cellsNW = items.map(\.cellsNW).reduce(0, +) / n
+        feedforwardNW = items.map(\.feedforwardNW).reduce(0, +) / n
+        biasNW = items.map(\.biasNW).reduce(0, +) / n
+        energyNJ = items.map(\.energyNJ).reduce(0, +) / n
+    }
+}
+
+/// One clip's comparison. Fields that need a finished simulation are absent for a failed clip.
+public struct ClipReport: Sendable, Equatable, Codable {
+    /// The clip's name, and its label's class index if known.
+    public var name: String, label: Int?
+    /// Frames in the clip.
+    public var frames: Int
+    /// `ok`, or `failed` with the reason (convergence failure, timeout, worker crash).
+    public var status: String, failure: String?
+    /// Simulation seconds inside the worker, and how many times the job was started.
+    public var seconds: Double, attempts: Int
+    /// Majority-vote clip decisions (class indices) and whether they agree (false for a failed clip).
+    public var referenceDecision: Int, circuitDecision: Int?, agrees: Bool
+    /// Per-frame agreements (see `Report`).
+    public var frameDecisionAgreement: Double?, readoutFrameAgreement: Double?, frameStateAgreement: Double?
+    /// Discrepancies of this clip.
+    public var stateDiscrepancy: Discrepancy?, candidateDiscrepancy: Discrepancy?
+    /// Power and energy of this clip.
+    public var power: Power?
+    /// The per-frame trace file, relative to the report folder.
+    public var trace: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, label, frames, status, failure, seconds, attempts, referenceDecision = "reference_decision"
+        case circuitDecision = "circuit_decision", agrees, frameDecisionAgreement = "frame_decision_agreement"
+        case readoutFrameAgreement = "readout_frame_agreement", frameStateAgreement = "frame_state_agreement"
+        case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", power, trace
+    }
+}

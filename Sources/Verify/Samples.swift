@@ -1,0 +1,111 @@
+import BMRU
+import Foundation
+import Netlist
+import Ngspice
+
+/// What the circuit did in one clip, read from its transient at the end of every frame.
+///
+/// A frame's sample is the last time point at or before the frame's end: the compiler's PWL inputs
+/// start ramping to the next frame exactly at the boundary, so this is the settled response to the
+/// frame (the transient has a breakpoint there).
+struct CircuitSamples: Sendable, Equatable {
+    /// T, B, d of the model.
+    var frames: Int, blocks: Int, hidden: Int
+    /// State currents, amperes, [T, B, d].
+    var stateCurrents: [Double]
+    /// Candidate currents, amperes, [T, B, d].
+    var candidates: [Double]
+    /// Readout input currents A (class 0 side) and B, amperes, [T, 2].
+    var classCurrents: [Double]
+    /// Readout output voltage, volts, [T].
+    var decisionVolts: [Double]
+    /// Mean power drawn from each of `Compiler.supplies`, watts, over the whole transient.
+    var supplyPower: [Double]
+
+    /// The vectors a job must return for `read(_:)`, as ngspice names them.
+    static func vectors(blocks: Int, hidden: Int) throws(VerifyError) -> [String] {
+        do {
+            return try probes(blocks: blocks, hidden: hidden).map { probe throws(NetlistError) in try SpiceWriter.expression(probe) }
+        } catch { throw .compile(clip: "probes", error.description) }
+    }
+
+    /// States, candidates, classes, decision, supplies: the order `read` expects.
+    private static func probes(blocks: Int, hidden: Int) -> [Probe] {
+        let cells = (0..<blocks).flatMap { k in (0..<hidden).map { (k, $0) } }
+        return cells.map { Compiler.stateProbe(block: $0.0, unit: $0.1) }
+            + cells.map { CandidateProbes.probe(block: $0.0, unit: $0.1) }
+            + Compiler.classProbes + [.voltage(Compiler.decisionNode)] + Compiler.supplies.map { .current(source: $0) }
+    }
+
+    /// Samples a finished transient of `frames` frames of `period` seconds at supply `supply` volts.
+    init(_ result: SimulationResult, frames: Int, blocks: Int, hidden: Int, period: Double, supply: Double) throws(VerifyError) {
+        let names = try Self.vectors(blocks: blocks, hidden: hidden)
+        guard let time = result.vectors["time"], time.count >= 2 else { throw .samples("transient returned no time vector") }
+        var series: [[Double]] = []
+        for name in names {
+            guard let values = result.vectors[name], values.count == time.count else {
+                throw .samples("transient returned no vector \(name)")
+            }
+            series.append(values)
+        }
+        guard time.last! >= Double(frames) * period * (1 - 1e-9) else {
+            throw .samples("transient ended at \(time.last!) s, before the last frame's end")
+        }
+        // Frame t's end is the last point at or before (t + 1) * period (relative slack for rounding).
+        var ends: [Int] = []
+        var index = 0
+        for t in 0..<frames {
+            let end = Double(t + 1) * period * (1 + 1e-9)
+            while index + 1 < time.count, time[index + 1] <= end { index += 1 }
+            ends.append(index)
+        }
+        let cells = blocks * hidden
+        (self.frames, self.blocks, self.hidden) = (frames, blocks, hidden)
+        stateCurrents = ends.flatMap { i in (0..<cells).map { series[$0][i] } }
+        candidates = ends.flatMap { i in (0..<cells).map { series[cells + $0][i] } }
+        classCurrents = ends.flatMap { i in [series[2 * cells][i], series[2 * cells + 1][i]] }
+        decisionVolts = ends.map { series[2 * cells + 2][$0] }
+        // Mean of -i(supply) * V over the transient by the trapezoid rule (the steps are uneven).
+        let duration = time.last! - time.first!
+        supplyPower = series[(2 * cells + 3)...].map { current in
+            var charge = 0.0
+            for i in 1..<time.count { charge += (current[i] + current[i - 1]) / 2 * (time[i] - time[i - 1]) }
+            return -charge / duration * supply
+        }
+    }
+
+    /// The class the circuit picks in frame `t`: 0 when A >= B (A - B = logit 0 - logit 1; a tie goes to
+    /// the lower index, as in the reference's argmax), else 1.
+    func frameDecision(_ t: Int) -> Int { classCurrents[2 * t] >= classCurrents[2 * t + 1] ? 0 : 1 }
+
+    /// One CSV row per frame: time of the sample, then for every cell the circuit and reference
+    /// candidate and state currents (amperes) and state bits, then the class currents, the
+    /// circuit's and the reference's frame decisions and the readout voltage.
+    func csv(reference: Trace, model: Model, period: Double) -> String {
+        let iu = model.config.unitCurrent
+        var header = ["frame", "t_end_s"]
+        for k in 0..<blocks {
+            for i in 0..<hidden {
+                header += ["c\(k)_\(i)_circuit_A", "c\(k)_\(i)_reference_A", "h\(k)_\(i)_circuit_A", "h\(k)_\(i)_reference_A",
+                           "s\(k)_\(i)_circuit", "s\(k)_\(i)_reference"]
+            }
+        }
+        header += ["class_a_A", "class_b_A", "decision_circuit", "decision_reference", "readout_V"]
+        var lines = [header.joined(separator: ",")]
+        for t in 0..<frames {
+            var row = ["\(t)", "\(Double(t + 1) * period)"]
+            for k in 0..<blocks {
+                for i in 0..<hidden {
+                    let j = reference.cellIndex(frame: t, block: k, unit: i)
+                    let bit = stateCurrents[j] > model.blocks[k].cell.alpha[i] * iu / 2
+                    row += ["\(candidates[j])", "\(reference.candidates[j] * iu)", "\(stateCurrents[j])",
+                            "\(reference.stateCurrents[j] * iu)", bit ? "1" : "0", reference.states[j] ? "1" : "0"]
+                }
+            }
+            row += ["\(classCurrents[2 * t])", "\(classCurrents[2 * t + 1])", "\(frameDecision(t))",
+                    "\(ClipDecision.argmax(reference.logits(frame: t)))", "\(decisionVolts[t])"]
+            lines.append(row.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

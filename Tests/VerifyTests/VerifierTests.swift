@@ -1,0 +1,123 @@
+import BMRU
+import Foundation
+import Netlist
+import Testing
+import TestSupport
+@testable import Verify
+
+@Suite("Verifier", .serialized)
+struct VerifierTests {
+    static let modelDirectory = TestSupport.repository.appendingPathComponent("results/models/latch-d4")
+    /// Golden clips and frames used: enough for the latch to set and reset, few enough to run in seconds.
+    static let clips = 2, frames = 16
+
+    let model: Model
+    let clips: [Clip]
+    let verifier: Verifier
+
+    init() throws {
+        model = try Model.load(from: Self.modelDirectory)
+        clips = try Clip.features(Self.modelDirectory.appendingPathComponent(Model.goldenFileName), config: model.config,
+                                  limit: Self.clips)
+            .map { Clip(name: $0.name, frames: Array($0.frames.prefix(Self.frames)), label: $0.label) }
+        let pdk = try TestSupport.catalog.pdk("generic180", environment: TestSupport.environment())
+        verifier = Verifier(model: model, modelDirectory: Self.modelDirectory, compiler: try Compiler(pdk: pdk))
+    }
+
+    func folder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("bmru-verify-\(UUID().uuidString)")
+    }
+
+    static let context = Verifier.Context(inputs: "golden", commandLine: ["test"], version: "test")
+
+    @Test("latch-d4 on generic180 agrees exactly; report.json round-trips and the traces are written")
+    func exact() async throws {
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await verifier.run(clips, writingTo: out, context: Self.context)
+        print(report.markdown())
+        #expect(report.failed == 0)
+        #expect(report.predictionAgreement == 1)
+        #expect(report.frameStateAgreement == 1)
+        #expect(report.frameDecisionAgreement == 1)
+        #expect(report.passed)
+        #expect((report.suppressionFactor.median ?? 0) > 1)
+        #expect((report.power?.totalNW ?? 0) > 0)
+        #expect(report.accuracy.reference == nil && report.accuracy.labelled == 0)
+        #expect(report.provenance.ngspice.lowercased().contains("ngspice"))
+        #expect(try Report.load(from: out.appendingPathComponent("report.json")) == report)
+        let trace = try String(contentsOf: out.appendingPathComponent(try #require(report.perClip[0].trace)), encoding: .utf8)
+        #expect(trace.split(separator: "\n").count == Self.frames + 1)
+        let json = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(json.contains("\"circuit\" : null"))
+    }
+
+    @Test("A wrong threshold bias on one cell, set with alter after compiling, is detected as disagreement")
+    func corruptedThreshold() async throws {
+        // The cell that is on most often in the reference; a threshold of 100 units keeps it off.
+        let traces = try clips.map { try Network(model).run($0.frames) }
+        func onFrames(_ unit: Int) -> Int {
+            traces.reduce(0) { sum, trace in
+                sum + (0..<Self.frames).filter { trace.states[trace.cellIndex(frame: $0, block: 0, unit: unit)] }.count
+            }
+        }
+        let unit = try #require((0..<model.config.hidden).max { onFrames($0) < onFrames($1) })
+        try #require(onFrames(unit) > 0)
+        var corrupted = verifier
+        corrupted.commands = ["alter @i.xb0_cells.ithresh0_\(unit)[dc] = 1e-7"]
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await corrupted.run(clips, writingTo: out, context: Self.context)
+        #expect(report.failed == 0)
+        let boundary = report.suppressionFactor.perBoundary[unit]
+        print("corrupted unit \(unit): state agreement \(boundary.stateAgreement), overall \(report.frameStateAgreement ?? -1)")
+        #expect(boundary.stateAgreement < 1)
+        #expect((report.frameStateAgreement ?? 1) < 1)
+        #expect(report.provenance.commands == corrupted.commands)
+    }
+
+    @Test("A failing clip is reported, not dropped, and fails the run")
+    func failedClip() async throws {
+        var broken = verifier
+        broken.commands = ["alter @i.xb0_cells.no_such_source[dc] = 1"]
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await broken.run([clips[0]], writingTo: out, context: Self.context)
+        print(report.perClip[0].failure ?? "no failure")
+        #expect(report.clips == 1 && report.failed == 1)
+        #expect(report.perClip[0].status == "failed" && report.perClip[0].failure != nil)
+        #expect(!report.passed && report.predictionAgreement == 0)
+    }
+
+    @Test("The discrepancy statistics")
+    func helpers() {
+        let stats = Discrepancy((1...20).map { Double($0) * (($0 % 2 == 0) ? 1e-12 : -1e-12) }, unitCurrent: 1e-9)!
+        #expect(stats.max == 20e-12 && stats.p95 == 19e-12 && stats.count == 20)
+        #expect(abs(stats.rmsUnits - (2870.0 / 20).squareRoot() * 1e-3) < 1e-12)
+        #expect(Discrepancy([], unitCurrent: 1) == nil)
+        #expect(median([3, 1, 2]) == 2 && median([4, 1, 2, 3]) == 2.5 && median([]) == nil)
+    }
+}
+
+@Suite("Clip inputs")
+struct ClipTests {
+    @Test("WAV folders give MFCC clips labelled by their parent folder; features files give labelled clips")
+    func inputs() throws {
+        let directory = TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4")
+        let model = try Model.load(from: directory)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-clips-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for word in ["yes", "no"] {
+            let source = TestSupport.speechCommands.appendingPathComponent(word)
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().first)
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(word), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name),
+                                             to: folder.appendingPathComponent("\(word)/\(name)"))
+        }
+        let clips = try Clip.audio(folder, model: model)
+        #expect(clips.map(\.label) == [nil, 0])  // "no" is not a class name of kws-yes; "yes" is class 0
+        #expect(clips.allSatisfy { $0.frames.count == 101 && $0.frames[0].count == 13 })
+        let golden = try Clip.features(directory.appendingPathComponent(Model.goldenFileName), config: model.config, limit: 3)
+        #expect(golden.count == 3 && golden.allSatisfy { $0.label != nil && $0.frames.count == 101 })
+    }
+}

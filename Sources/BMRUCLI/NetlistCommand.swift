@@ -21,20 +21,7 @@ struct NetlistCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
-    var model: String
-
-    @Option(help: "PDK name (see 'bmru pdk list') or path to a pdk.json.")
-    var pdk: String
-
-    @Option(help: "Process corner (default: the PDK's).")
-    var corner: String?
-
-    @Option(help: "Amperes per model unit (default: the model's unit_current).")
-    var unitCurrent: Double?
-
-    @Option(help: "Folder holding characterization.json.", completion: .directory)
-    var characterization: String?
+    @OptionGroup var options: CompilerOptions
 
     @Option(help: "Drive the inputs with golden sequence N (PWL) instead of EXTERNAL sources.")
     var golden: Int?
@@ -52,11 +39,8 @@ struct NetlistCommand: ParsableCommand {
     var relativeModels = false
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model)
-        let network = try Model.load(from: directory)
-        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
-        var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
-                                    characterization: table)
+        let directory = options.directory
+        var (network, compiler) = try options.load()
         if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
         compiler.mirroredBiases = mirroredBiases
         var inputs = Compiler.Inputs.external

@@ -23,17 +23,7 @@ struct VerifyCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
-    var model: String
-
-    @Option(help: "PDK name (see 'bmru pdk list') or path to a pdk.json.")
-    var pdk: String
-
-    @Option(help: "Process corner (default: the PDK's).")
-    var corner: String?
-
-    @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
-    var characterization: String?
+    @OptionGroup var options: CompilerOptions
 
     @Option(help: "Features file (.safetensors) or folder of WAV files (default: the model's golden.safetensors).",
             completion: .file())
@@ -73,10 +63,8 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = URL(fileURLWithPath: model)
-        let loaded = try Model.load(from: directory)
-        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
-        var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, characterization: table)
+        let directory = options.directory
+        var (loaded, compiler) = try options.load()
         if let framePeriod { compiler.frameDuration = framePeriod }
         let source = URL(fileURLWithPath: inputs ?? directory.appendingPathComponent(Model.goldenFileName).path)
         var isFolder: ObjCBool = false

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BMRU
 import Foundation
+import Ngspice
 
 /// `bmru model`: inspect a trained model directory, check it against its golden traces, and
 /// benchmark the float64 reference network.
@@ -98,7 +99,7 @@ struct ModelCommand: ParsableCommand {
                 if !result.logits.withinTolerance {
                     problems.append("logits deviate up to \(format(result.logits.ratio)) x tolerance")
                 }
-                throw CheckFailure(message: "\(directory): model check failed: \(problems.joined(separator: "; "))")
+                throw ValidationFailure("\(directory): model check failed: \(problems.joined(separator: "; "))")
             }
             print("PASS")
         }
@@ -231,28 +232,7 @@ struct BenchResult: Encodable {
     }
 }
 
-/// A failed `model check`: one line for stderr, exit status 1.
-struct CheckFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}
-
-/// A current in amperes with an SI prefix, e.g. `512 pA`.
-func formatCurrent(_ amperes: Double) -> String {
-    let prefixes: [(Double, String)] = [(1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
-    let (scale, prefix) = prefixes.first { abs(amperes) >= $0.0 } ?? (1e-15, "f")
-    return String(format: "%.4g", amperes / scale) + " \(prefix)A"
-}
-
 /// A short scientific rendering for deviations.
 private func format(_ value: Double) -> String {
     String(format: "%.3g", value)
-}
-
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    fileprivate var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
 }

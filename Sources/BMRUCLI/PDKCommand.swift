@@ -69,7 +69,7 @@ struct PDKCommand: ParsableCommand {
                 print("corner   device  input     W ratio  I ratio   error    |Vgs|")
                 for corner in corners {
                     for m in report[corner] ?? [] {
-                        let label = [corner.padding(8), m.polarity.padding(7), amperes(m.input).padding(9)]
+                        let label = [corner.padding(8), m.polarity.padding(7), formatCurrent(m.input).padding(9)]
                         print(label.joined(separator: " ") + String(format: " %-8.2f %-9.4f %+6.2f%%  %.3f V",
                                                                     m.widthRatio, m.ratio, 100 * m.error, m.gateVoltage))
                     }
@@ -80,25 +80,4 @@ struct PDKCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// A current with an engineering prefix, e.g. `10 pA`.
-func amperes(_ value: Double) -> String {
-    let magnitude = abs(value)
-    let (scale, unit): (Double, String) = magnitude < 1e-9 ? (1e12, "pA") : magnitude < 1e-6 ? (1e9, "nA")
-        : magnitude < 1e-3 ? (1e6, "uA") : (1e3, "mA")
-    return String(format: "%g %@", value * scale, unit)
-}
-
-extension String {
-    /// The string left-aligned in a column of `width` characters.
-    func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-}
-
-/// A check that ran but did not pass: one line on stderr, exit code 1.
-struct ValidationFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -386,7 +386,7 @@ public final class NgspiceSession: @unchecked Sendable {
 
 extension Duration {
     /// The duration in seconds.
-    var seconds: Double {
+    public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -1,0 +1,22 @@
+import Foundation
+
+/// A current in amperes with an SI prefix, e.g. `512 pA`.
+func formatCurrent(_ amperes: Double) -> String {
+    let prefixes: [(Double, String)] = [(1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
+    let (scale, prefix) = prefixes.first { abs(amperes) >= $0.0 } ?? (1e-15, "f")
+    return String(format: "%.4g", amperes / scale) + " \(prefix)A"
+}
+
+extension String {
+    /// The string left-aligned in a column of `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+/// A command that ran but whose result did not pass (or whose input was unusable): one line on
+/// stderr, exit status 1.
+struct ValidationFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -4,13 +4,11 @@ import Foundation
 import Netlist
 import PDK
 
-/// The options that choose a model and how it is compiled, shared by `netlist` and `verify`.
-struct CompilerOptions: ParsableArguments {
-    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
-    var model: String
-
+/// How a model becomes a circuit and how it is simulated: PDK, corner, sizing, mode. Shared by
+/// `netlist` and `verify` (through `CompilerOptions`, which require `--pdk`) and `kws --spice`.
+struct CircuitOptions: ParsableArguments {
     @Option(help: "PDK name (see 'bmru pdk list') or path to a pdk.json.")
-    var pdk: String
+    var pdk: String?
 
     @Option(help: "Process corner (default: the PDK's).")
     var corner: String?
@@ -21,15 +19,38 @@ struct CompilerOptions: ParsableArguments {
     @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
     var characterization: String?
 
+    @Option(help: "Transient of PWL input frames: 'fast' (measured 5x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
+    var mode: SimulationMode = .fast
+
+    /// A compiler for these options; `--pdk` must have been given.
+    func compiler() throws -> Compiler {
+        guard let pdk else { throw ValidationError("--pdk is required") }
+        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
+        var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
+                                    characterization: table)
+        compiler.mode = mode
+        return compiler
+    }
+}
+
+/// The options that choose a model and how it is compiled, shared by `netlist` and `verify`.
+struct CompilerOptions: ParsableArguments {
+    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
+    var model: String
+
+    @OptionGroup var circuit: CircuitOptions
+
+    func validate() throws {
+        guard circuit.pdk != nil else { throw ValidationError("Missing expected argument '--pdk <pdk>'") }
+    }
+
     /// The model folder as a URL.
     var directory: URL { URL(fileURLWithPath: model) }
 
     /// The loaded model and a compiler for it.
     func load() throws -> (model: Model, compiler: Compiler) {
-        let loaded = try Model.load(from: directory)
-        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
-        let compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
-                                    characterization: table)
-        return (loaded, compiler)
+        (try Model.load(from: directory), try circuit.compiler())
     }
 }
+
+extension SimulationMode: ExpressibleByArgument {}

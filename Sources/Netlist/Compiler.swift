@@ -48,6 +48,9 @@ public struct Compiler: Sendable {
     public var frameDuration: Double = 0.01
     /// Ramp time of an input change at a frame edge, seconds.
     public var edge: Double = 1e-5
+    /// Time-step control and tolerances of the transient over `Inputs.frames` (decks with EXTERNAL
+    /// inputs keep the default options and get no analysis).
+    public var mode: SimulationMode = .transient
     /// The folder the deck will be written to, to write the PDK's model paths relative to it
     /// (`PDK.modelStatements(relativeTo:)`: a deck that can be committed and still runs in
     /// `ngspice -b`); nil writes absolute paths, which decks loaded through the library need.
@@ -521,8 +524,8 @@ private struct Builder {
         circuit.saves = (0..<blocks).flatMap { k in (0..<d).map { Compiler.stateProbe(block: k, unit: $0) } }
             + Compiler.classProbes + [.voltage(Compiler.decisionNode)] + Compiler.supplies.map { .current(source: $0) }
         if case let .frames(frames) = inputs {
-            let step = compiler.frameDuration / 100
-            circuit.analyses = [.tran(step: step, stop: Double(frames.count) * compiler.frameDuration, maxStep: step)]
+            circuit.options = compiler.mode.options
+            circuit.analyses = [compiler.mode.analysis(frames: frames.count, period: compiler.frameDuration)]
         }
         let (count, area) = try devices(in: circuit)
         let manifest = Manifest(model: model.config.name, pdk: pdk.name, corner: compiler.corner, unitCurrent: unitCurrent,

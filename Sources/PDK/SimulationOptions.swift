@@ -18,6 +18,13 @@ public struct SimulationOptions: Sendable, Equatable, Codable {
     public var itl1: Int = 500
     /// Temperature in degrees Celsius.
     public var temperature: Double = 27
+    /// Integration method (`trap` or `gear`); nil leaves ngspice's trapezoidal default.
+    public var method: String?
+    /// Truncation-error overestimate factor of the time-step control (ngspice default 7); nil leaves it.
+    public var trtol: Double?
+    /// Skip re-evaluating devices whose terminal voltages did not change (ngspice's `bypass`); nil
+    /// leaves ngspice's default.
+    public var bypass: Bool?
 
     /// The default options for pA..nA circuits.
     public init() {}
@@ -25,5 +32,7 @@ public struct SimulationOptions: Sendable, Equatable, Codable {
     /// The `.options` statement carrying these settings.
     public var statement: String {
         ".options abstol=\(abstol) gmin=\(gmin) vntol=\(vntol) reltol=\(reltol) chgtol=\(chgtol) itl1=\(itl1) temp=\(temperature)"
+            + (method.map { " method=\($0)" } ?? "") + (trtol.map { " trtol=\($0)" } ?? "")
+            + (bypass.map { " bypass=\($0 ? 1 : 0)" } ?? "")
     }
 }

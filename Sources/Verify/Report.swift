@@ -118,6 +118,9 @@ public struct Report: Sendable, Equatable, Codable {
         public var inputs: String
         /// Duration of one input frame, seconds.
         public var framePeriod: Double
+        /// The transient's `SimulationMode` (`transient` or `fast`); nil in reports written before
+        /// modes existed, which all ran `transient`.
+        public var mode: String?
         /// ngspice's version line and BMRUKit's version.
         public var ngspice: String, bmrukit: String
         /// ngspice commands run before every transient (fault injection), if any.
@@ -129,7 +132,7 @@ public struct Report: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey {
             case model, modelHash = "model_hash", pdk, corner, unitCurrent = "unit_current_A", supply = "supply_V"
-            case characterized, inputs, framePeriod = "frame_period_s", ngspice, bmrukit, commands
+            case characterized, inputs, framePeriod = "frame_period_s", mode, ngspice, bmrukit, commands
             case commandLine = "command_line", created
         }
     }

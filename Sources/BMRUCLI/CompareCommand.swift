@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Verify
+
+/// `bmru compare`: the guard of a fast simulation mode, two verification runs of the same clips
+/// compared frame by frame.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two verification reports of the same clips made in different simulation modes.",
+        discussion: """
+            Reads REFERENCE/report.json and CANDIDATE/report.json with their traces and checks that the \
+            candidate reproduces the reference: identical clip decisions, frame state bits >= 99.9 % equal, \
+            candidate currents within 1 % or 5 pA at >= 99.9 % of frame ends, every clip's power within 2 %. \
+            Exit status 0 when all hold, 2 when one does not, 1 on an error.
+
+            Example: bmru compare out/transient out/fast --json out/guard.json
+            """
+    )
+
+    @Argument(help: "Report folder of the reference run (e.g. --mode transient).", completion: .directory)
+    var reference: String
+
+    @Argument(help: "Report folder of the run to check (e.g. --mode fast).", completion: .directory)
+    var candidate: String
+
+    @Option(help: "Also write the figures as JSON to this file.", completion: .file())
+    var json: String?
+
+    func run() throws {
+        let agreement = try ModeAgreement(reference: URL(fileURLWithPath: reference), candidate: URL(fileURLWithPath: candidate))
+        print(agreement.summary)
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try (encoder.encode(agreement) + Data("\n".utf8)).write(to: URL(fileURLWithPath: json)) } catch {
+                throw ValidationFailure("\(json): \(error.localizedDescription)")
+            }
+        }
+        if !agreement.passed { throw ExitCode(2) }
+    }
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Benchmark of the transistor-level simulation speed (results/bench/speed.json; docs/speed.md).
+
+1. Cost anatomy of one 1.01 s clip (101 frames of 10 ms) of a model on a PDK in each simulation mode:
+   the deck of `bmru netlist --golden 0 --mode M` run by `ngspice -b` with `rusage all`, one thread:
+   accepted/rejected time points, Newton iterations, and the time in device evaluation (matrix
+   load), factorisation, solve and the rest (truncation error, breakpoints, output).
+2. Guard: `bmru verify` of the same real clips (Speech Commands, speaker-disjoint, balanced) in mode
+   `transient` and in mode `fast`, two workers, then `bmru compare` of the two reports: decisions,
+   state bits, candidate currents, power, and the core-seconds per clip of each mode.
+3. Optionally the wall time of a long verification run, read from its report.json (--long-run).
+
+Usage: swift build -c release --product bmru
+       PDK_ROOT=../shared/pdk python3 scripts/bench/speed.py --data ../shared/data/speech_commands_v0.02_test \
+           [--clips 20] [--long-run results/kws-yes-d4-gf180]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUSAGE = {
+    "accepted_points": r"Accepted timepoints = (\d+)",
+    "rejected_points": r"Rejected timepoints = (\d+)",
+    "newton_iterations": r"Transient iterations = (\d+)",
+    "analysis_s": r"Transient analysis time = ([\d.]+)",
+    "device_evaluation_s": r"Transient load time = ([\d.]+)",
+    "factor_s": r"Transient factor time = ([\d.]+)",
+    "solve_s": r"Transient solve time = ([\d.]+)",
+    "truncation_s": r"Transient trunc time = ([\d.]+)",
+    "parse_s": r"Netlist parsing time = ([\d.]+)",
+    "expansion_s": r"Subckt and Param expansion time = ([\d.]+)",
+    "loading_s": r"Netlist loading time = ([\d.]+)",
+}
+
+
+def run(cmd, **kw):
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def anatomy(bmru, model, pdk, characterization, mode, work):
+    """ngspice's own statistics for golden clip 0 of `model` in `mode`."""
+    folder = os.path.join(work, "deck-" + mode)
+    cmd = [bmru, "netlist", "--model", model, "--pdk", pdk, "--golden", "0", "--mode", mode, "--out", folder]
+    if characterization:
+        cmd += ["--characterization", characterization]
+    run(cmd, stdout=subprocess.DEVNULL)
+    deck = open(os.path.join(folder, "deck.cir")).read().rstrip()
+    assert deck.endswith(".end")
+    # One thread, as each worker runs; rusage after the deck's own transient.
+    deck = deck[: -len(".end")] + ".control\nset num_threads=1\nrun\nrusage all\n.endc\n.end\n"
+    path = os.path.join(folder, "rusage.cir")
+    open(path, "w").write(deck)
+    start = time.monotonic()
+    out = run(["ngspice", "-b", path], capture_output=True, text=True).stdout
+    wall = time.monotonic() - start
+    stats = {"wall_s": round(wall, 3)}
+    for key, pattern in RUSAGE.items():
+        match = re.search(pattern, out)
+        stats[key] = float(match.group(1)) if match else None
+    frames = 101
+    stats["points_per_frame"] = round(stats["accepted_points"] / frames, 1)
+    stats["iterations_per_frame"] = round(stats["newton_iterations"] / frames, 1)
+    stats["ms_per_iteration"] = round(1e3 * stats["device_evaluation_s"] / stats["newton_iterations"], 3)
+    other = stats["analysis_s"] - stats["device_evaluation_s"] - stats["factor_s"] - stats["solve_s"]
+    stats["other_analysis_s"] = round(other, 3)
+    return stats
+
+
+def verify(bmru, model, pdk, characterization, mode, data, clips, out):
+    cmd = [bmru, "verify", "--model", model, "--pdk", pdk, "--data", data, "--split", "test", "--clips", str(clips),
+           "--mode", mode, "--jobs", "2", "--min-agreement", "0", "--report", out]
+    if characterization:
+        cmd += ["--characterization", characterization]
+    start = time.monotonic()
+    run(cmd)
+    return time.monotonic() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bmru", default=os.path.join(ROOT, ".build/release/bmru"))
+    parser.add_argument("--model", default=os.path.join(ROOT, "results/models/kws-yes-d4"))
+    parser.add_argument("--pdk", default="gf180mcu")
+    parser.add_argument("--characterization", default=os.path.join(ROOT, "results/characterization/gf180mcu"))
+    parser.add_argument("--data", required=True, help="Speech Commands folder (the guard's clips: test split)")
+    parser.add_argument("--clips", type=int, default=20)
+    parser.add_argument("--long-run", help="a report folder whose wall time to record (e.g. the 200-clip run)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/speed.json"))
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="bmru-speed-")
+    result = {
+        "benchmark": "transistor-level simulation speed per 1.01 s clip (101 frames of 10 ms)",
+        "model": os.path.basename(args.model), "pdk": args.pdk, "corner": "typical",
+        "characterized": bool(args.characterization),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "date": datetime.date.today().isoformat(),
+        "anatomy_golden_clip_0": {},
+    }
+    for mode in ["transient", "fast"]:
+        result["anatomy_golden_clip_0"][mode] = anatomy(args.bmru, args.model, args.pdk, args.characterization, mode, work)
+    a = result["anatomy_golden_clip_0"]
+    result["anatomy_speedup"] = round(a["transient"]["analysis_s"] / a["fast"]["analysis_s"], 2)
+
+    reports = {}
+    walls = {}
+    for mode in ["transient", "fast"]:
+        reports[mode] = os.path.join(work, "verify-" + mode)
+        walls[mode] = verify(args.bmru, args.model, args.pdk, args.characterization, mode, args.data, args.clips,
+                             reports[mode])
+    agreement_path = os.path.join(work, "agreement.json")
+    status = subprocess.run([args.bmru, "compare", reports["transient"], reports["fast"], "--json", agreement_path]).returncode
+    agreement = json.load(open(agreement_path))
+    result["guard"] = {
+        "clips": agreement["clips"], "inputs": f"{args.data} test split, balanced, first {args.clips}",
+        "passed": agreement["passed"], "compare_exit_status": status, "figures": agreement,
+        "wall_s_two_workers": {mode: round(wall, 1) for mode, wall in walls.items()},
+    }
+    result["core_seconds_per_clip"] = {
+        "transient": round(agreement["referenceSecondsPerClip"], 2), "fast": round(agreement["candidateSecondsPerClip"], 2),
+    }
+    result["speedup_fast_over_transient"] = round(agreement["speedup"], 2)
+    result["target_core_seconds_per_clip"] = 8
+    if args.long_run:
+        report = json.load(open(os.path.join(args.long_run, "report.json")))
+        result["long_run"] = {
+            "report": os.path.relpath(args.long_run, ROOT), "clips": report["clips"],
+            "mode": report["provenance"].get("mode", "transient"), "wall_s": round(report["wall_seconds"], 1),
+            "seconds_per_clip": round(report["seconds_per_clip"], 2), "target_wall_s_200_clips": 900,
+        }
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(json.dumps({k: result[k] for k in ["core_seconds_per_clip", "speedup_fast_over_transient", "anatomy_speedup"]}))
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -100,7 +100,7 @@ struct KWSCommand: AsyncParsableCommand {
             }
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for line in lines {
             if json {
                 print(String(decoding: try encoder.encode(line), as: UTF8.self))

@@ -46,6 +46,15 @@ def _heaviside_bwd(x, g):
 heaviside.defvjp(_heaviside_fwd, _heaviside_bwd)
 
 
+def project(params, beta_lo_min=0.0, alpha_min=0.0):
+    """Parameters with beta_lo >= beta_lo_min and alpha >= alpha_min (model units): thresholds and
+    gains a circuit can realise; applied after every optimizer step (projected gradient)."""
+    blocks = [dict(blk, cell=dict(blk["cell"], p_lo=jnp.maximum(jnp.abs(blk["cell"]["p_lo"]), beta_lo_min),
+                                  p_alpha=jnp.maximum(jnp.abs(blk["cell"]["p_alpha"]), alpha_min)))
+              for blk in params["blocks"]]
+    return dict(params, blocks=blocks)
+
+
 def cell_constants(cell):
     """(beta_lo, delta, beta_hi, alpha) from the raw trainable parameters."""
     beta_lo = jnp.abs(cell["p_lo"])
@@ -77,10 +86,17 @@ def linear_recurrence(A, B, s0, method="associative"):
     return jnp.swapaxes(ss, 0, 1)
 
 
-def cell_forward(cell, s0, a, eps, method="associative"):
-    """One FQ-BMRU layer on a = ReLU(u) [batch, T, d]. Returns (c, s, h)."""
+def cell_forward(cell, s0, a, eps, method="associative", noise=None):
+    """One FQ-BMRU layer on a = ReLU(u) [batch, T, d]. Returns (c, s, h).
+
+    noise: None, or (key, sigma): Gaussian noise of sigma units added to the candidate before its
+    ReLU, standing in for the circuit's candidate-current errors (hardware-aware training)."""
     beta_lo, _, beta_hi, alpha = cell_constants(cell)
-    c = jax.nn.relu(a @ cell["weight"].T + cell["bias"])
+    pre = a @ cell["weight"].T + cell["bias"]
+    if noise is not None:
+        key, sigma = noise
+        pre = pre + sigma * jax.random.normal(key, pre.shape, pre.dtype)
+    c = jax.nn.relu(pre)
     hi = heaviside(c - beta_hi)
     lo = heaviside(beta_lo - c)
     hold = (1.0 - lo) * (1.0 - hi)
@@ -90,12 +106,16 @@ def cell_forward(cell, s0, a, eps, method="associative"):
     return c, s, alpha * s
 
 
-def forward(params, s0s, x, eps=0.0, method="associative", trace=False):
-    """Network on x [batch, T, n]. Returns logits [batch, T, C] (and traces if trace)."""
+def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=None):
+    """Network on x [batch, T, n]. Returns logits [batch, T, C] (and traces if trace).
+
+    noise: None, or (key, sigma) for candidate noise in every block (see cell_forward)."""
     u = x @ params["pre"]["weight"].T + params["pre"]["bias"]
     cands, states = [], []
-    for blk, s0 in zip(params["blocks"], s0s):
-        c, s, h = cell_forward(blk["cell"], s0, jax.nn.relu(u), eps, method)
+    keys = [None] * len(s0s) if noise is None else jax.random.split(noise[0], len(s0s))
+    for k, (blk, s0) in enumerate(zip(params["blocks"], s0s)):
+        c, s, h = cell_forward(blk["cell"], s0, jax.nn.relu(u), eps, method,
+                               None if noise is None else (keys[k], noise[1]))
         p = jax.nn.relu(h @ blk["post"]["weight"].T + blk["post"]["bias"])
         u = u + p
         cands.append(c)

@@ -104,3 +104,24 @@ def test_latch_labels_follow_latest_event():
             if x[i, t, 1] > 0.5 and (t == 0 or x[i, t - 1, 1] <= 0.5):
                 state = 0
             assert y[i, t] == state
+
+
+def test_hardware_aware_bounds_and_candidate_noise():
+    rng = np.random.default_rng(7)
+    t = random_tensors(rng, 13, 4, 2, 2)
+    params, s0s = model.from_named_tensors(t, jnp.float64)
+    bounded = model.project(params, beta_lo_min=0.5, alpha_min=1.0)
+    names = model.to_named_tensors(bounded, s0s)
+    for k in range(2):
+        assert names[f"blocks.{k}.cell.beta_lo"].min() >= 0.5 - 1e-6
+        assert names[f"blocks.{k}.cell.alpha"].min() >= 1.0 - 1e-6
+        # Values already inside the bounds are kept.
+        keep = t[f"blocks.{k}.cell.beta_lo"] >= 0.5
+        assert np.allclose(names[f"blocks.{k}.cell.beta_lo"][keep], t[f"blocks.{k}.cell.beta_lo"][keep])
+    x = jnp.asarray(rng.normal(0, 1, (3, 40, 13)))
+    clean = forward(params, s0s, x, 0.0, trace=True)
+    same = forward(params, s0s, x, 0.0, trace=True, noise=(jax.random.PRNGKey(0), 0.0))
+    noisy = forward(params, s0s, x, 0.0, trace=True, noise=(jax.random.PRNGKey(0), 0.2))
+    assert np.allclose(clean[1], same[1])           # zero noise: identical candidates
+    assert not np.allclose(clean[1], noisy[1])      # noise reaches the candidates...
+    assert float(jnp.min(noisy[1])) >= 0.0          # ...which stay non-negative (ReLU after the noise)

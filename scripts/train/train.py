@@ -54,6 +54,12 @@ def parse_args(argv=None):
                     help="if > 0: exponential moving average of the parameters (decay per step), "
                          "started at the first eps = 0 epoch; the EMA parameters are the ones "
                          "evaluated, selected and exported")
+    ap.add_argument("--beta-lo-min", type=float, default=0.0,
+                    help="hardware-aware: smallest reset threshold beta_lo (model units; projected)")
+    ap.add_argument("--alpha-min", type=float, default=0.0,
+                    help="hardware-aware: smallest state current alpha (model units; projected)")
+    ap.add_argument("--candidate-noise", type=float, default=0.0,
+                    help="hardware-aware: Gaussian candidate noise during training (model units)")
     ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
     ap.add_argument("--golden", type=int, default=8)
     ap.add_argument("--note", default="", help="free text stored in training.json")
@@ -205,6 +211,9 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     key = jax.random.PRNGKey(args.seed)
     params, s0s = model.init_params(key, task.inputs, args.hidden, args.blocks, len(task.classes))
+    if args.beta_lo_min > 0 or args.alpha_min > 0:
+        params = model.project(params, args.beta_lo_min, args.alpha_min)
+    noise_key = jax.random.fold_in(key, 1)
 
     x0, _ = task.epoch(np.random.default_rng(0))
     steps_per_epoch = max(1, len(x0) // args.batch)
@@ -221,8 +230,9 @@ def main(argv=None):
     opt_state = opt.init(params)
     fwd = functools.partial(model.forward, method=args.scan)
 
-    def loss_fn(p, x, y, eps):
-        logits = fwd(p, s0s, x, eps)
+    def loss_fn(p, x, y, eps, key):
+        noise = (key, args.candidate_noise) if args.candidate_noise > 0 else None
+        logits = fwd(p, s0s, x, eps, noise=noise)
         if y.ndim == 1:
             y = jnp.broadcast_to(y[:, None], logits.shape[:2])
         logp = jax.nn.log_softmax(logits, axis=-1)
@@ -230,10 +240,13 @@ def main(argv=None):
         return nll.mean(), logits
 
     @jax.jit
-    def train_step(p, o, x, y, eps):
-        (loss, logits), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y, eps)
+    def train_step(p, o, x, y, eps, key):
+        (loss, logits), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y, eps, key)
         upd, o = opt.update(g, o, p)
-        return optax.apply_updates(p, upd), o, loss, logits
+        p = optax.apply_updates(p, upd)
+        if args.beta_lo_min > 0 or args.alpha_min > 0:  # without bounds: the original update, bit for bit
+            p = model.project(p, args.beta_lo_min, args.alpha_min)
+        return p, o, loss, logits
 
     @jax.jit
     def ema_step(e, p):
@@ -275,8 +288,9 @@ def main(argv=None):
         losses, accs = [], []
         for b in range(steps_per_epoch):
             sel = perm[b * args.batch:(b + 1) * args.batch]
+            noise_key, step_key = jax.random.split(noise_key)
             params, opt_state, loss, logits = train_step(params, opt_state, jnp.asarray(x[sel]),
-                                                         jnp.asarray(y[sel]), jnp.float32(eps))
+                                                         jnp.asarray(y[sel]), jnp.float32(eps), step_key)
             if args.ema > 0 and eps == 0.0:
                 ema = params if ema is None else ema_step(ema, params)
             losses.append(float(loss))

@@ -1,0 +1,85 @@
+import ArgumentParser
+import BMRU
+import Foundation
+import Verify
+
+/// `bmru demo`: the main job. Keyword spotting on a few clips by the software reference and by the
+/// transistor-level circuit, with a summary table and a verification report.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keyword spotting end to end: audio -> MFCC -> reference and transistor-level circuit, agreement and energy.",
+        discussion: """
+            Runs the committed kws-yes-d4 model on clips synthesized with espeak-ng by scripts/demo-audio.sh \
+            (folders yes/ and other/ under --audio), or on real held-out Speech Commands clips with --data. \
+            The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
+            results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
+            circuit decision, agreement, energy) and writes the verification report to --report.
+
+            Example: bash scripts/demo-audio.sh && bmru demo
+            """
+    )
+
+    @Option(help: "Model folder.", completion: .directory)
+    var model = "results/models/kws-yes-d4"
+
+    @OptionGroup(title: "Circuit")
+    var circuit: CircuitOptions
+
+    @Option(help: "Folder of WAV clips whose parent folder names the class (yes/, other/).", completion: .directory)
+    var audio = "results/demo/audio"
+
+    @Option(help: "Worker processes.")
+    var jobs: Int = 2
+
+    @Option(help: "Report folder.", completion: .directory)
+    var report = "results/demo/report"
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
+    }
+
+    func run() async throws {
+        let started = Date()
+        var circuit = self.circuit
+        let pdk = circuit.pdk ?? (ProcessInfo.processInfo.environment["PDK_ROOT"].map { $0.isEmpty ? "generic180" : "gf180mcu" } ?? "generic180")
+        circuit.pdk = pdk
+        let table = "results/characterization/\(pdk)"
+        if circuit.characterization == nil, FileManager.default.fileExists(atPath: table + "/characterization.json") {
+            circuit.characterization = table
+        }
+        let directory = URL(fileURLWithPath: model)
+        let loaded = try Model.load(from: directory)
+        let folder = URL(fileURLWithPath: audio)
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            throw ValidationFailure("\(audio): no such folder (make the demo clips with: bash scripts/demo-audio.sh)")
+        }
+        let clips = try Clip.audio(folder, model: loaded)
+        var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
+        verifier.workers = jobs
+        FileHandle.standardError.write(Data(
+            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue)\n".utf8))
+        let result = try await verifier.run(
+            clips, writingTo: URL(fileURLWithPath: report),
+            context: .init(inputs: folder.path, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
+        ) { done, total in
+            FileHandle.standardError.write(Data("\rdemo: \(done)/\(total) clips simulated\(done == total ? "\n" : "")".utf8))
+        }
+        let classes = loaded.config.classes
+        func name(_ index: Int?) -> String { index.map { classes[$0] } ?? "-" }
+        let width = max(4, result.perClip.map(\.name.count).max() ?? 0)
+        print("clip".padding(width) + "  label  reference  circuit  agree  energy")
+        for clip in result.perClip {
+            let energy = clip.power.map { String(format: "%.1f nJ", $0.energyNJ) } ?? (clip.failure ?? "failed")
+            print(clip.name.padding(width) + "  " + name(clip.label).padding(5) + "  " + name(clip.referenceDecision).padding(9)
+                + "  " + name(clip.circuitDecision).padding(7) + "  " + (clip.agrees ? "yes" : "NO").padding(5) + "  " + energy)
+        }
+        func pct(_ value: Double?) -> String { value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
+        let agreeing = result.perClip.filter(\.agrees).count
+        print("""
+            agreement \(agreeing)/\(result.clips) clips, state bits \(pct(result.frameStateAgreement)); \
+            accuracy reference \(pct(result.accuracy.reference)), circuit \(pct(result.accuracy.circuit)); \
+            power \(result.power.map { String(format: "%.1f nW", $0.totalNW) } ?? "n/a"); \
+            \(String(format: "%.0f s", Date().timeIntervalSince(started))) -> \(report)/report.md
+            """)
+    }
+}

@@ -38,8 +38,11 @@ let package = Package(
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
-        // KWS also depends on BMRU: `KeywordSpotter` feeds a model the features its config names.
-        .target(name: "KWS", dependencies: ["CSndfile", "CFFTW", "CSamplerate", "BMRU"]),
+        // KWS also depends on BMRU: `KeywordSpotter` feeds a model the features its config names; on
+        // Crypto for the SHA-1 of the training pipeline's speaker split (`SpeechCommands`).
+        .target(name: "KWS", dependencies: [
+            "CSndfile", "CFFTW", "CSamplerate", "BMRU", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Netlist values, the one SPICE writer and the circuit primitives; Ngspice for characterization.
         .target(name: "Netlist", dependencies: ["PDK", "BMRU", "Ngspice"]),
         // Circuit-versus-reference verification: compiles, simulates over the worker pool, compares.
@@ -61,7 +64,11 @@ let package = Package(
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK", "TestSupport"]),
         .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
-        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRU", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "KWSTests",
+            dependencies: ["KWS", "BMRU", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "BMRU", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BMRU
 import Foundation
+import KWS
 import Netlist
 import PDK
 import Verify
@@ -14,12 +15,20 @@ struct VerifyCommand: AsyncParsableCommand {
         discussion: """
             --inputs is a safetensors file with 'inputs' [G, T, n] (and optionally 'labels' [G]; default: the \
             model's golden.safetensors) or a folder of WAV files (MFCC features of the model; a file's parent \
-            folder named like a class gives its label). Each clip is one transient job on the worker pool. \
+            folder named like a class gives its label). --data is instead a Speech Commands folder for a \
+            two-class model (classes: keyword, "other"), split by speaker exactly like the training pipeline \
+            (scripts/train/data.py): --split train, validation, test or heldout (validation + test: speakers never \
+            used for training). --balanced (default) takes the pipeline's fixed balanced sets, keyword and other \
+            alternately so that --clips N stays about half keyword; --no-balanced every clip of the keyword and of \
+            \(SpeechCommands.negativeWords.joined(separator: "/")) in the split, in folder order. Each clip is one \
+            transient job on the worker pool. \
             Writes OUT/report.json, OUT/report.md and OUT/traces/*.csv (docs/report-format.md). A failed clip \
             is reported and counts as disagreeing. Exit status: 0 when the prediction agreement reaches \
             --min-agreement, 2 when it does not, 1 on an error.
 
             Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu --jobs 2 --report out/verify
+            Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu \
+            --data ../shared/data/speech_commands_v0.02_test --split test --clips 10 --report out/verify
             """
     )
 
@@ -28,6 +37,17 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Features file (.safetensors) or folder of WAV files (default: the model's golden.safetensors).",
             completion: .file())
     var inputs: String?
+
+    @Option(help: "Speech Commands folder: verify its clips of the model's keyword task (instead of --inputs).",
+            completion: .directory)
+    var data: String?
+
+    @Option(help: "With --data: the split to draw from (heldout = validation + test, the default).")
+    var split: SpeechCommands.Selection?
+
+    @Flag(inversion: .prefixedNo,
+          help: "With --data: the training pipeline's balanced evaluation sets (default) or every clip of the task.")
+    var balanced: Bool?
 
     @Option(help: "Verify only the first N clips.")
     var clips: Int?
@@ -55,6 +75,10 @@ struct VerifyCommand: AsyncParsableCommand {
     var report: String
 
     func validate() throws {
+        if inputs != nil, data != nil { throw ValidationError("--inputs and --data are mutually exclusive") }
+        if data == nil, split != nil || balanced != nil {
+            throw ValidationError("--split and --balanced/--no-balanced need --data")
+        }
         if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
         if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
         if let framePeriod, !(framePeriod > 0) { throw ValidationError("--frame-period must be > 0") }
@@ -66,13 +90,23 @@ struct VerifyCommand: AsyncParsableCommand {
         let directory = options.directory
         var (loaded, compiler) = try options.load()
         if let framePeriod { compiler.frameDuration = framePeriod }
-        let source = URL(fileURLWithPath: inputs ?? directory.appendingPathComponent(Model.goldenFileName).path)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) else {
-            throw ValidationFailure("\(source.path): no such file or folder")
+        var selected: [Clip]
+        let provenance: String
+        if let data {
+            let selection = split ?? .heldout, balanced = balanced ?? true
+            selected = try Clip.speechCommands(URL(fileURLWithPath: data), selection: selection, balanced: balanced,
+                                               model: loaded, limit: clips)
+            provenance = "\(data) (\(selection.rawValue), \(balanced ? "balanced" : "all clips"))"
+        } else {
+            let source = URL(fileURLWithPath: inputs ?? directory.appendingPathComponent(Model.goldenFileName).path)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) else {
+                throw ValidationFailure("\(source.path): no such file or folder")
+            }
+            selected = isFolder.boolValue ? try Clip.audio(source, model: loaded, limit: clips)
+                : try Clip.features(source, config: loaded.config, limit: clips)
+            provenance = source.path
         }
-        var selected = isFolder.boolValue ? try Clip.audio(source, model: loaded, limit: clips)
-            : try Clip.features(source, config: loaded.config, limit: clips)
         if let frames { selected = selected.map { Clip(name: $0.name, frames: Array($0.frames.prefix(frames)), label: $0.label) } }
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
@@ -82,7 +116,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let start = Date()
         let result = try await verifier.run(
             selected, writingTo: URL(fileURLWithPath: report),
-            context: .init(inputs: source.path, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
+            context: .init(inputs: provenance, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
         ) { done, total in
             let elapsed = Date().timeIntervalSince(start), rate = Double(done) / elapsed
             let eta = Double(total - done) / rate
@@ -98,3 +132,5 @@ struct VerifyCommand: AsyncParsableCommand {
         if !result.passed { throw ExitCode(2) }
     }
 }
+
+extension SpeechCommands.Selection: ExpressibleByArgument {}

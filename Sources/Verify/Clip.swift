@@ -49,8 +49,6 @@ public struct Clip: Sendable, Equatable {
     /// features. A file whose parent folder is named like a class gets that class as its label
     /// (the Speech Commands layout, `yes/0a7c2a8d_nohash_0.wav`); others are unlabelled.
     public static func audio(_ folder: URL, model: Model, limit: Int? = nil) throws(VerifyError) -> [Clip] {
-        let spotter: KeywordSpotter
-        do { spotter = try KeywordSpotter(model: model) } catch { throw .inputs(error.description) }
         let root = folder.standardizedFileURL
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
             throw .inputs("\(folder.path): not a readable folder")
@@ -59,15 +57,57 @@ public struct Clip: Sendable, Equatable {
             .map(\.standardizedFileURL).sorted { $0.path < $1.path }
         guard !files.isEmpty else { throw .inputs("\(folder.path): no .wav files") }
         let classes = model.config.classes
+        return try mfcc(files.prefix(limit ?? files.count).map { file in
+            (file, String(file.path.dropFirst(root.path.count + 1)),
+             classes.firstIndex(of: file.deletingLastPathComponent().lastPathComponent))
+        }, model: model)
+    }
+
+    /// Clips of a Speech Commands folder for a two-class keyword model (classes: the keyword, then
+    /// "other" for `SpeechCommands.negativeWords`), labelled by class index and named by their
+    /// relative path (`yes/0a7c2a8d_nohash_0.wav`).
+    ///
+    /// `balanced` takes the pipeline's fixed balanced sets of the selected splits, ordered keyword
+    /// and other alternately so that any first `limit` clips stay balanced; otherwise every clip of
+    /// the task in the selected splits, in listing order (keyword folder first).
+    public static func speechCommands(
+        _ folder: URL, selection: SpeechCommands.Selection, balanced: Bool, model: Model, limit: Int? = nil
+    ) throws(VerifyError) -> [Clip] {
+        let classes = model.config.classes
+        guard classes.count == 2, classes[1] == "other" else {
+            throw .inputs("\(folder.path): the model's classes \(classes) are not [keyword, \"other\"]")
+        }
+        let keyword = classes[0]
+        let selected: [SpeechCommands.Clip]
+        do {
+            let data = try SpeechCommands(folder: folder, keyword: keyword)
+            selected = try balanced ? alternating(data.balanced(in: selection), keyword: keyword) : data.clips(in: selection)
+        } catch { throw .inputs(error.description) }
+        guard !selected.isEmpty else { throw .inputs("\(folder.path): no clips in the \(selection.rawValue) selection") }
+        return try mfcc(selected.prefix(limit ?? selected.count).map { clip in
+            (folder.appendingPathComponent(clip.path), clip.path, clip.word == keyword ? 0 : 1)
+        }, model: model)
+    }
+
+    /// Keyword and other clips taken in turn, each in its given order; the longer list's rest last.
+    private static func alternating(_ clips: [SpeechCommands.Clip], keyword: String) -> [SpeechCommands.Clip] {
+        let positives = clips.filter { $0.word == keyword }, negatives = clips.filter { $0.word != keyword }
+        return (0..<max(positives.count, negatives.count)).flatMap { index in
+            [positives, negatives].compactMap { index < $0.count ? $0[index] : nil }
+        }
+    }
+
+    /// The model's MFCC features of each audio file, as a clip with the given name and label.
+    private static func mfcc(_ files: [(url: URL, name: String, label: Int?)], model: Model) throws(VerifyError) -> [Clip] {
+        let spotter: KeywordSpotter
+        do { spotter = try KeywordSpotter(model: model) } catch { throw .inputs(error.description) }
         var clips: [Clip] = []
-        for file in files.prefix(limit ?? files.count) {
+        for file in files {
             let audio: Audio
-            do { audio = try Audio.read(file, sampleRate: spotter.mfcc.settings.sampleRate) } catch {
+            do { audio = try Audio.read(file.url, sampleRate: spotter.mfcc.settings.sampleRate) } catch {
                 throw .inputs(error.description)
             }
-            let name = String(file.path.dropFirst(root.path.count + 1))
-            let parent = file.deletingLastPathComponent().lastPathComponent
-            clips.append(Clip(name: name, frames: spotter.mfcc.features(audio.samples), label: classes.firstIndex(of: parent)))
+            clips.append(Clip(name: file.name, frames: spotter.mfcc.features(audio.samples), label: file.label))
         }
         return clips
     }

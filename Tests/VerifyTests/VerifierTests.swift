@@ -120,4 +120,22 @@ struct ClipTests {
         let golden = try Clip.features(directory.appendingPathComponent(Model.goldenFileName), config: model.config, limit: 3)
         #expect(golden.count == 3 && golden.allSatisfy { $0.label != nil && $0.frames.count == 101 })
     }
+
+    @Test("Speech Commands selections: balanced held-out clips alternate yes and other, named by relative path")
+    func speechCommands() throws {
+        let model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))
+        let clips = try Clip.speechCommands(TestSupport.speechCommands, selection: .heldout, balanced: true, model: model,
+                                            limit: 4)
+        // The first two "yes" and the first two negatives of the balanced validation set (scripts/train/data.py).
+        #expect(clips.map(\.name) == ["yes/1b4c9b89_nohash_0.wav", "no/1b4c9b89_nohash_4.wav", "yes/1b4c9b89_nohash_1.wav",
+                                      "up/a60a09cf_nohash_1.wav"])
+        #expect(clips.map(\.label) == [0, 1, 0, 1])
+        #expect(clips.allSatisfy { $0.frames.count == 101 && $0.frames[0].count == 13 })
+        let all = try Clip.speechCommands(TestSupport.speechCommands, selection: .test, balanced: false, model: model, limit: 2)
+        #expect(all.map(\.label) == [0, 0])
+        let latch = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/latch-d4"))
+        #expect(throws: VerifyError.self) {
+            try Clip.speechCommands(TestSupport.speechCommands, selection: .test, balanced: true, model: latch)
+        }
+    }
 }

@@ -70,7 +70,8 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "BMRU", "TestSupport"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

@@ -17,6 +17,6 @@ BMRU="$(swift build --show-bin-path)/bmru"
 for pdk in generic180 gf180mcu; do
     "$BMRU" characterize --pdk "$pdk" --corner typical --out "results/characterization/$pdk"
     "$BMRU" netlist --model results/models/kws-yes-d4 --pdk "$pdk" --corner typical \
-        --characterization "results/characterization/$pdk" --golden 0 --frames 4 --relative-models \
+        --characterization "results/characterization/$pdk" --golden 0 --frames 4 --mode transient --relative-models \
         --out "spice/kws-yes-d4/$pdk"
 done

@@ -2,14 +2,15 @@
 # Installs what BMRUKit needs on a Debian/Ubuntu machine with Swift, skipping what is present:
 #   apt: libngspice0-dev (the shared simulator library and its header), ngspice (the batch
 #        simulator, for comparisons and benchmarks), libsndfile1-dev, libfftw3-dev and
-#        libsamplerate0-dev (audio front end), python3-venv; then the Python venv (.venv)
+#        libsamplerate0-dev (audio front end), espeak-ng (the demo's synthesized clips and optional
+#        synthetic training speech), python3-venv; then the Python venv (.venv)
 #        of the training pipeline through scripts/setup-python.sh.
 # Idempotent; needs root (or sudo) only when a package is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 need=()
-for package in libngspice0-dev ngspice libsndfile1-dev libfftw3-dev libsamplerate0-dev; do
+for package in libngspice0-dev ngspice libsndfile1-dev libfftw3-dev libsamplerate0-dev espeak-ng; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
 done
 if [ "${#need[@]}" -gt 0 ]; then

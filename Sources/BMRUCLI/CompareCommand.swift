@@ -6,6 +6,7 @@ import Verify
 /// compared frame by frame.
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "Compare two verification reports of the same clips made in different simulation modes.",
         discussion: """
             Reads REFERENCE/report.json and CANDIDATE/report.json with their traces and checks that the \

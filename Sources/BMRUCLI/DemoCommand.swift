@@ -7,10 +7,12 @@ import Verify
 /// transistor-level circuit, with a summary table and a verification report.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Keyword spotting end to end: audio -> MFCC -> reference and transistor-level circuit, agreement and energy.",
         discussion: """
             Runs the committed kws-yes-d4 model on clips synthesized with espeak-ng by scripts/demo-audio.sh \
-            (folders yes/ and other/ under --audio), or on real held-out Speech Commands clips with --data. \
+            (folders yes/ and other/ under --audio), or on --clips real Speech Commands clips of speakers never \
+            used for training with --data. \
             The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
             results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
             circuit decision, agreement, energy) and writes the verification report to --report.
@@ -28,6 +30,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Folder of WAV clips whose parent folder names the class (yes/, other/).", completion: .directory)
     var audio = "results/demo/audio"
 
+    @Option(help: "A Speech Commands folder: demo on real held-out clips (balanced, speakers never used for training) instead of --audio.",
+            completion: .directory)
+    var data: String?
+
+    @Option(help: "With --data: how many clips (about half keyword).")
+    var clips: Int = 8
+
     @Option(help: "Worker processes.")
     var jobs: Int = 2
 
@@ -36,6 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
+        guard clips >= 1 else { throw ValidationError("--clips must be >= 1") }
     }
 
     func run() async throws {
@@ -49,18 +59,25 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: model)
         let loaded = try Model.load(from: directory)
-        let folder = URL(fileURLWithPath: audio)
-        guard FileManager.default.fileExists(atPath: folder.path) else {
-            throw ValidationFailure("\(audio): no such folder (make the demo clips with: bash scripts/demo-audio.sh)")
+        let clips: [Clip], inputs: String
+        if let data {
+            clips = try Clip.speechCommands(URL(fileURLWithPath: data), selection: .heldout, balanced: true, model: loaded,
+                                            limit: self.clips)
+            inputs = "\(data) (heldout, balanced)"
+        } else {
+            guard FileManager.default.fileExists(atPath: audio) else {
+                throw ValidationFailure("\(audio): no such folder (make the demo clips with: bash scripts/demo-audio.sh)")
+            }
+            clips = try Clip.audio(URL(fileURLWithPath: audio), model: loaded)
+            inputs = audio
         }
-        let clips = try Clip.audio(folder, model: loaded)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
         verifier.workers = jobs
         FileHandle.standardError.write(Data(
             "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue)\n".utf8))
         let result = try await verifier.run(
             clips, writingTo: URL(fileURLWithPath: report),
-            context: .init(inputs: folder.path, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
+            context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
         ) { done, total in
             FileHandle.standardError.write(Data("\rdemo: \(done)/\(total) clips simulated\(done == total ? "\n" : "")".utf8))
         }

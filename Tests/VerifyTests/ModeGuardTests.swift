@@ -6,57 +6,72 @@ import TestSupport
 @testable import Verify
 
 /// The CI-sized version of the speed guard (docs/speed.md): the fast mode against the reference
-/// transient on real clips of kws-yes-d4 on gf180mcu; the full guard (20 clips, 101 frames) is
-/// scripts/bench/speed.sh.
+/// transient on a real clip on gf180mcu; the full guard (20 clips, 101 frames, the committed
+/// kws-yes-d4) is scripts/bench/speed.py.
 @Suite("Simulation-mode guard", .serialized)
 struct ModeGuardTests {
-    static let modelDirectory = TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4")
+    /// The first kws-yes-d4 (trained without hardware bounds: reset thresholds down to 0.3 pA), kept as
+    /// the stress case: its circuit sits close to thresholds, so its simulation is sensitive to
+    /// tolerances. The hardware-aware kws-yes-d4 is not: reltol 1e-3 leaves it unchanged.
+    static let modelDirectory = TestSupport.repository.appendingPathComponent("Tests/VerifyTests/Fixtures/kws-yes-d4-v1")
     static let characterization = TestSupport.repository.appendingPathComponent("results/characterization/gf180mcu")
-    /// Golden clips 0 and 1 (a "yes" and an "other"), first 30 frames: several state switches each.
-    static let clips = 2, frames = 30
+    /// A real held-out clip on which a looser fast mode (reltol 1e-3) diverged from the reference from
+    /// the first frame on with that model (20-clip guard, docs/speed.md): cell 0/0 sits within a few
+    /// percent of its switch-on current. All 101 frames: ngspice's first step depends on the stop time,
+    /// and over 30 frames the loose mode happens to agree.
+    static let clipFile = "yes/7e1054e7_nohash_0.wav"
 
-    func run(_ mode: SimulationMode, _ clips: [Clip], into folder: URL) async throws -> Report {
-        let model = try Model.load(from: Self.modelDirectory)
+    func run(_ mode: SimulationMode, _ clips: [Clip], into folder: URL, commands: [String] = [],
+             model directory: URL = modelDirectory) async throws -> Report {
+        let model = try Model.load(from: directory)
         let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
         var compiler = try Compiler(pdk: pdk, characterization: try Characterization.load(from: Self.characterization))
         compiler.mode = mode
-        let verifier = Verifier(model: model, modelDirectory: Self.modelDirectory, compiler: compiler)
-        return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "golden", commandLine: ["test"], version: "test"))
+        var verifier = Verifier(model: model, modelDirectory: directory, compiler: compiler)
+        verifier.commands = commands
+        return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "test", commandLine: ["test"], version: "test"))
     }
 
-    @Test("fast reproduces transient: same decisions, state bits, candidates within 1 % or 5 pA, power within 2 %")
+    @Test("fast reproduces transient on a sensitive real clip; the same mode with reltol 1e-3 is caught")
     func fastAgainstTransient() async throws {
         let model = try Model.load(from: Self.modelDirectory)
-        let clips = try Clip.features(Self.modelDirectory.appendingPathComponent(Model.goldenFileName), config: model.config,
-                                      limit: Self.clips)
-            .map { Clip(name: $0.name, frames: Array($0.frames.prefix(Self.frames)), label: $0.label) }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-guard-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let (reference, candidate) = (root.appendingPathComponent("transient"), root.appendingPathComponent("fast"))
+        let audio = root.appendingPathComponent("audio/yes")
+        try FileManager.default.createDirectory(at: audio, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: TestSupport.speechCommands.appendingPathComponent(Self.clipFile),
+                                         to: audio.appendingPathComponent("clip.wav"))
+        let clips = try Clip.audio(root.appendingPathComponent("audio"), model: model)
+        let (reference, candidate, loose) = (root.appendingPathComponent("transient"), root.appendingPathComponent("fast"),
+                                             root.appendingPathComponent("loose"))
         let slow = try await run(.transient, clips, into: reference)
         let fast = try await run(.fast, clips, into: candidate)
+        _ = try await run(.fast, clips, into: loose, commands: ["option reltol=1e-3"])
         #expect(slow.failed == 0 && fast.failed == 0)
         #expect(slow.provenance.mode == "transient" && fast.provenance.mode == "fast")
         let agreement = try ModeAgreement(reference: reference, candidate: candidate)
         print(agreement.summary)
-        #expect(agreement.clips == Self.clips)
-        #expect(agreement.passed)
+        #expect(agreement.clips == 1 && agreement.passed)
         #expect(agreement.candidateMode == "fast" && agreement.referenceMode == "transient")
-        // The fast mode is measured at about 5x; 2x leaves room for a loaded machine.
+        // The fast mode is measured at about 8x; 2x leaves room for a loaded machine.
         #expect(agreement.speedup > 2)
+        let looser = try ModeAgreement(reference: reference, candidate: loose)
+        print(looser.summary)
+        #expect(!looser.passed)
     }
 
     @Test("A run that differs is caught, and a missing clip is an error")
     func detectsDifferences() async throws {
-        let model = try Model.load(from: Self.modelDirectory)
-        let clip = try #require(try Clip.features(Self.modelDirectory.appendingPathComponent(Model.goldenFileName),
+        let committed = TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4")
+        let model = try Model.load(from: committed)
+        let clip = try #require(try Clip.features(committed.appendingPathComponent(Model.goldenFileName),
                                                   config: model.config, limit: 1).first)
         let short = Clip(name: clip.name, frames: Array(clip.frames.prefix(12)), label: clip.label)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-guard-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let (reference, candidate) = (root.appendingPathComponent("a"), root.appendingPathComponent("b"))
-        _ = try await run(.fast, [short], into: reference)
-        _ = try await run(.fast, [short], into: candidate)
+        _ = try await run(.fast, [short], into: reference, model: committed)
+        _ = try await run(.fast, [short], into: candidate, model: committed)
         #expect(try ModeAgreement(reference: reference, candidate: candidate).stateBitAgreement == 1)
         // Rewrite the candidate's trace with every candidate current 10 % higher.
         let report = try Report.load(from: candidate.appendingPathComponent("report.json"))

@@ -8,7 +8,7 @@ import Ngspice
 /// A frame's sample is the last time point at or before the frame's end: the compiler's PWL inputs
 /// start ramping to the next frame exactly at the boundary, so this is the settled response to the
 /// frame (the transient has a breakpoint there).
-struct CircuitSamples: Sendable, Equatable {
+struct CircuitSamples: Sendable, Equatable, Codable {
     /// T, B, d of the model.
     var frames: Int, blocks: Int, hidden: Int
     /// State currents, amperes, [T, B, d].

@@ -53,9 +53,15 @@ public struct Verifier: Sendable {
 
     /// Name of the per-clip trace folder inside the report folder.
     public static let tracesFolder = "traces"
+    /// Name of the folder of saved per-clip samples (`SavedClip`) that lets a run resume.
+    public static let samplesFolder = "samples"
 
     /// Verifies `clips`, writes `report.json`, `report.md` and one CSV trace per simulated clip into
     /// `directory`, and returns the report. `progress` gets (clips done, clips total) as jobs finish.
+    ///
+    /// Every clip's frame-end samples are saved in `samples/` as soon as its job finishes; running the
+    /// same verification into the same folder again re-uses every clip whose job is unchanged (same
+    /// deck, commands and vectors) and simulates only the rest, so an interrupted run resumes.
     public func run(_ clips: [Clip], writingTo directory: URL, context: Context,
                     progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(VerifyError) -> Report
     {
@@ -81,38 +87,48 @@ public struct Verifier: Sendable {
             jobs.append(SimulationJob(deck: lines, commands: commands, vectors: vectors, timeout: jobTimeout))
         }
         let traces = directory.appendingPathComponent(Self.tracesFolder)
-        do { try FileManager.default.createDirectory(at: traces, withIntermediateDirectories: true) } catch {
-            throw .file(traces.path, error.localizedDescription)
-        }
-        let done = Counter()
-        let pool = WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
-        let total = jobs.count
-        let outcomes = await pool.run(jobs) { _ in progress?(done.increment(), total) }
-        var comparisons: [Comparison] = []
-        for (index, outcome) in outcomes.enumerated() {
-            let clip = clips[index], reference = references[index]
-            var comparison = Comparison(clip: clip, reference: reference, seconds: outcome.seconds, attempts: outcome.attempts)
-            switch outcome.result {
-            case let .failure(failure):
-                comparison.report.failure = failure.description
-            case let .success(result):
-                do {
-                    let samples = try CircuitSamples(result, frames: clip.frames.count, blocks: blocks, hidden: hidden,
-                                                     period: compiler.frameDuration, supply: compiler.supply)
-                    comparison.compare(samples, model: model, duration: Double(clip.frames.count) * compiler.frameDuration,
-                                       supply: compiler.supply)
-                    let file = Self.traceFileName(clip.name)
-                    try write(samples.csv(reference: reference, model: model, period: compiler.frameDuration),
-                              to: traces.appendingPathComponent(file))
-                    comparison.report.trace = "\(Self.tracesFolder)/\(file)"
-                } catch {
-                    // Unusable output fails the clip as a whole: nothing half-compared stays in the report.
-                    comparison = Comparison(clip: clip, reference: reference, seconds: outcome.seconds,
-                                            attempts: outcome.attempts)
-                    comparison.report.failure = error.description
-                }
+        let savedFolder = directory.appendingPathComponent(Self.samplesFolder)
+        for folder in [traces, savedFolder] {
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw .file(folder.path, error.localizedDescription)
             }
-            comparisons.append(comparison)
+        }
+        // Resume: a clip whose job (deck, commands, vectors) is unchanged keeps its saved samples.
+        let keys = jobs.map(SavedClip.key)
+        let files = clips.map { savedFolder.appendingPathComponent(Self.fileName($0.name, extension: "json")) }
+        var finished: [Int: Result<SavedClip, ClipFailure>] = [:]
+        for index in clips.indices {
+            if let saved = SavedClip.load(files[index]), saved.key == keys[index] { finished[index] = .success(saved) }
+        }
+        let pending = clips.indices.filter { finished[$0] == nil }
+        let total = clips.count, done = Counter(start: finished.count), store = Store()
+        let (frameDuration, supply) = (compiler.frameDuration, compiler.supply)
+        let pool = WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
+        _ = await pool.run(pending.map { jobs[$0] }) { outcome in
+            let index = pending[outcome.index]
+            // Saved as soon as it finishes, so an interrupted run keeps it; failures are not saved.
+            store.set(index, SavedClip.make(outcome, key: keys[index], frames: clips[index].frames.count, blocks: blocks,
+                                            hidden: hidden, period: frameDuration, supply: supply, file: files[index]))
+            progress?(done.increment(), total)
+        }
+        finished.merge(store.results) { saved, _ in saved }
+        var comparisons: [Comparison] = []
+        for (index, clip) in clips.enumerated() {
+            let reference = references[index]
+            switch finished[index] ?? .failure(ClipFailure(description: "not run")) {
+            case let .failure(failure):
+                var comparison = Comparison(clip: clip, reference: reference, seconds: failure.seconds, attempts: failure.attempts)
+                comparison.report.failure = failure.description
+                comparisons.append(comparison)
+            case let .success(saved):
+                var comparison = Comparison(clip: clip, reference: reference, seconds: saved.seconds, attempts: saved.attempts)
+                comparison.compare(saved.samples, model: model, duration: Double(clip.frames.count) * frameDuration, supply: supply)
+                let file = Self.fileName(clip.name, extension: "csv")
+                try write(saved.samples.csv(reference: reference, model: model, period: frameDuration),
+                          to: traces.appendingPathComponent(file))
+                comparison.report.trace = "\(Self.tracesFolder)/\(file)"
+                comparisons.append(comparison)
+            }
         }
         let report = aggregate(comparisons, context: context, wallSeconds: Date().timeIntervalSince(started))
         try write(String(decoding: try report.json(), as: UTF8.self), to: directory.appendingPathComponent("report.json"))
@@ -120,9 +136,9 @@ public struct Verifier: Sendable {
         return report
     }
 
-    /// A trace file name for a clip name (path separators and odd characters become `_`).
-    static func traceFileName(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }) + ".csv"
+    /// A per-clip file name for a clip name (path separators and odd characters become `_`).
+    static func fileName(_ name: String, extension: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }) + "." + `extension`
     }
 
     private func write(_ text: String, to url: URL) throws(VerifyError) {
@@ -200,8 +216,65 @@ public struct Verifier: Sendable {
 /// Counts finished jobs across the pool's threads.
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
+    private var value: Int
+    init(start: Int) { value = start }
     func increment() -> Int { lock.withLock { value += 1; return value } }
+}
+
+/// Finished clips, filled from the pool's threads.
+private final class Store: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: Result<SavedClip, ClipFailure>] = [:]
+    func set(_ index: Int, _ value: Result<SavedClip, ClipFailure>) { lock.withLock { values[index] = value } }
+    var results: [Int: Result<SavedClip, ClipFailure>] { lock.withLock { values } }
+}
+
+/// Why a clip has no samples: the job's failure or unusable output, as the report shows it.
+struct ClipFailure: Error {
+    var description: String
+    var seconds = 0.0, attempts = 0
+}
+
+/// One simulated clip as saved in the report's `samples/` folder: what resuming needs.
+struct SavedClip: Codable {
+    /// SHA-256 of the clip's job without its timeout: equal keys simulate the same thing.
+    var key: String
+    var samples: CircuitSamples
+    var seconds: Double, attempts: Int
+
+    static func key(_ job: SimulationJob) -> String {
+        var job = job
+        job.timeout = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(job)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func load(_ url: URL) -> SavedClip? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        return try? JSONDecoder().decode(SavedClip.self, from: data)
+    }
+
+    /// The saved clip of a finished job (written to `file`), or why the clip failed.
+    static func make(_ outcome: JobOutcome, key: String, frames: Int, blocks: Int, hidden: Int, period: Double,
+                     supply: Double, file: URL) -> Result<SavedClip, ClipFailure> {
+        switch outcome.result {
+        case let .failure(failure):
+            return .failure(ClipFailure(description: failure.description, seconds: outcome.seconds, attempts: outcome.attempts))
+        case let .success(result):
+            do {
+                let samples = try CircuitSamples(result, frames: frames, blocks: blocks, hidden: hidden, period: period,
+                                                 supply: supply)
+                let saved = SavedClip(key: key, samples: samples, seconds: outcome.seconds, attempts: outcome.attempts)
+                try? JSONEncoder().encode(saved).write(to: file)
+                return .success(saved)
+            } catch {
+                // Unusable output fails the clip as a whole: nothing half-compared stays in the report.
+                return .failure(ClipFailure(description: error.description, seconds: outcome.seconds, attempts: outcome.attempts))
+            }
+        }
+    }
 }
 
 /// One clip's report with the raw differences that the aggregate pools.

@@ -38,4 +38,44 @@ struct VerifyCommandTests {
         let orphan = try CLI.run(arguments + ["--no-balanced"])
         #expect(orphan.status == 64 && orphan.stderr.contains("need --data"), "\(orphan.stderr)")
     }
+
+    @Test("A killed run resumes: finished clips are kept, and the report equals an uninterrupted run's")
+    func resume() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-resume-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (killed, fresh) = (root.appendingPathComponent("killed"), root.appendingPathComponent("fresh"))
+        let clips = 4
+        let arguments = ["verify", "--model", "results/models/kws-yes-d4", "--pdk", "generic180", "--clips", "\(clips)",
+                         "--frames", "12", "--jobs", "1", "--min-agreement", "0"]
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = arguments + ["--report", killed.path]
+        process.currentDirectoryURL = TestSupport.repository
+        process.environment = TestSupport.environment()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let samples = killed.appendingPathComponent("samples")
+        func saved() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: samples.path))?.count ?? 0 }
+        let deadline = Date().addingTimeInterval(300)
+        while saved() < 1, process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let kept = saved()
+        #expect(kept >= 1 && kept < clips, "\(kept) clips saved before the kill")
+        #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("report.json").path))
+        let resumed = try CLI.run(arguments + ["--report", killed.path])
+        let full = try CLI.run(arguments + ["--report", fresh.path])
+        #expect(resumed.status == 0 && full.status == 0, "\(resumed.stderr) \(full.stderr)")
+        func figures(_ folder: URL) throws -> [String] {
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("report.json")))
+            let clips = (report as? [String: Any])?["per_clip"] as? [[String: Any]] ?? []
+            return clips.map { clip in
+                let power = (clip["power"] as? [String: Any])?["total_nW"] as? Double
+                return "\(clip["name"] ?? "") \(clip["circuit_decision"] ?? "") \(clip["frame_state_agreement"] ?? "") \(power ?? -1)"
+            }
+        }
+        let (a, b) = (try figures(killed), try figures(fresh))
+        #expect(a.count == clips && a == b)
+    }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create / update the Python venv for the training pipeline at <repo>/.venv.
+# Create / update the Python venv for the training pipeline and the report rendering at <repo>/.venv.
 #
 # Needs (Debian 12, run as root or with the packages present):
 #   apt packages: python3 (3.11), python3-venv, libsndfile1

@@ -3,14 +3,15 @@
 #   apt: libngspice0-dev (the shared simulator library and its header), ngspice (the batch
 #        simulator, for comparisons and benchmarks), libsndfile1-dev, libfftw3-dev and
 #        libsamplerate0-dev (audio front end), espeak-ng (the demo's synthesized clips and optional
-#        synthetic training speech), python3-venv; then the Python venv (.venv)
-#        of the training pipeline through scripts/setup-python.sh.
+#        synthetic training speech), chromium (the headless check of report.html; about 1 minute to
+#        install), python3-venv; then the Python venv (.venv) of the training pipeline and the report
+#        rendering through scripts/setup-python.sh.
 # Idempotent; needs root (or sudo) only when a package is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 need=()
-for package in libngspice0-dev ngspice libsndfile1-dev libfftw3-dev libsamplerate0-dev espeak-ng; do
+for package in libngspice0-dev ngspice libsndfile1-dev libfftw3-dev libsamplerate0-dev espeak-ng chromium; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
 done
 if [ "${#need[@]}" -gt 0 ]; then

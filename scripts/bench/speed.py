@@ -9,6 +9,9 @@
    `transient` and in mode `fast`, two workers, then `bmru compare` of the two reports: decisions,
    state bits, candidate currents, power, and the core-seconds per clip of each mode.
 3. Optionally the wall time of a long verification run, read from its report.json (--long-run).
+4. results/bench/verify.json (issue 5): seconds per 1 s clip of the verifier in each mode, the pool's
+   speed-up (sum of per-clip simulation seconds over the wall time of the 2-worker fast run) and the
+   circuit's cost over the float64 reference's (traced reference speed from results/bench/reference.json).
 
 Usage: swift build -c release --product bmru
        PDK_ROOT=../shared/pdk python3 scripts/bench/speed.py --data ../shared/data/speech_commands_v0.02_test \
@@ -94,6 +97,7 @@ def main():
     parser.add_argument("--clips", type=int, default=20)
     parser.add_argument("--long-run", help="a report folder whose wall time to record (e.g. the 200-clip run)")
     parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/speed.json"))
+    parser.add_argument("--verify-out", default=os.path.join(ROOT, "results/bench/verify.json"))
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="bmru-speed-")
@@ -136,6 +140,26 @@ def main():
             "mode": report["provenance"].get("mode", "transient"), "wall_s": round(report["wall_seconds"], 1),
             "seconds_per_clip": round(report["seconds_per_clip"], 2), "target_wall_s_200_clips": 900,
         }
+    fast = json.load(open(os.path.join(reports["fast"], "report.json")))
+    simulated = sum(clip["seconds"] for clip in fast["per_clip"])
+    reference = json.load(open(os.path.join(ROOT, "results/bench/reference.json")))
+    d4 = next(r["swift"] for r in reference["results"] if r["swift"]["hidden"] == 4)
+    reference_seconds = d4["traced_seconds"] / d4["clips"]
+    verify_bench = {
+        "benchmark": "bmru verify: seconds per 1.01 s clip (101 frames), pool speed-up, circuit vs reference cost",
+        "model": result["model"], "pdk": args.pdk, "clips": agreement["clips"], "date": result["date"],
+        "machine": result["machine"],
+        "seconds_per_clip": result["core_seconds_per_clip"],
+        "pool": {"workers": 2, "wall_s": round(walls["fast"], 1), "simulation_s": round(simulated, 1),
+                 "speedup": round(simulated / walls["fast"], 2),
+                 "note": "wall time includes MFCC extraction, compiling every clip's deck and writing the report"},
+        "reference_seconds_per_clip": reference_seconds,
+        "reference_source": "results/bench/reference.json (Network.run with full traces, d = 4, one core)",
+        "circuit_over_reference": round(result["core_seconds_per_clip"]["fast"] / reference_seconds),
+    }
+    with open(args.verify_out, "w") as f:
+        json.dump(verify_bench, f, indent=2, sort_keys=True)
+        f.write("\n")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)

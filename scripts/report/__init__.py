@@ -1,0 +1,1 @@
+"""HTML rendering of `bmru verify` reports (docs/report-format.md)."""

@@ -1,0 +1,350 @@
+"""Render a `bmru verify` report folder as OUT/report.html with SVG figures in OUT/figures/.
+
+    .venv/bin/python -m scripts.report.html OUT [--model DIR]     # from the repository root
+    bash scripts/report-html.sh OUT                                # the same, creating the venv if needed
+
+Reads OUT/report.json and the trace CSVs it names (docs/report-format.md). Run it as a module: run as
+a file, its folder would come first on sys.path and this module would shadow the standard `html`.
+The candidate plots show the cells' thresholds when the model folder is found (--model, else the
+`--model` of the recorded command line, relative to the repository root) and its SHA-256 equals
+`provenance.model_hash`; otherwise they are left out and the page says why.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import html
+import json
+import os
+import re
+import urllib.parse
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CIRCUIT, REFERENCE = "#1f77b4", "#ff7f0e"  # blue, orange (check_html.py looks for the orange)
+POWER_PARTS = [("cells_nW", "cells (vdd_cell)", "#4c72b0"), ("feedforward_nW", "feedforward (vdd_ff)", "#55a868"),
+               ("bias_nW", "bias (vdd_bias)", "#8172b2")]
+plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bmru", "font.size": 9, "axes.grid": True,
+                     "grid.alpha": 0.3})
+
+
+def pct(value) -> str:
+    """A fraction as a percentage with one decimal, like report.md; n/a for null."""
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def num(value, spec: str = ".3g") -> str:
+    """A number in the given format, like report.md; n/a for null."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def read_trace(path: str) -> dict[str, np.ndarray]:
+    """A trace CSV as column name -> float array (one value per frame)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    values = np.array(rows[1:], dtype=float).reshape(len(rows) - 1, len(rows[0]))
+    return {name: values[:, j] for j, name in enumerate(rows[0])}
+
+
+def trace_cells(trace: dict) -> list[tuple[int, int]]:
+    """The (block, unit) pairs of a trace, in column order."""
+    return [(int(m[1]), int(m[2])) for name in trace if (m := re.fullmatch(r"c(\d+)_(\d+)_circuit_A", name))]
+
+
+def model_hash(model_dir: str) -> str:
+    """SHA-256 of config.json then model.safetensors, as `bmru verify` records it."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors"):
+        with open(os.path.join(model_dir, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+def thresholds(report: dict, model_dir: str | None) -> tuple[dict | None, str]:
+    """Per cell (block, unit): (beta_lo, beta_hi) in amperes, or None with the reason, from the model
+    folder given or recorded in the command line, if its hash matches the report's."""
+    provenance = report["provenance"]
+    if model_dir is None:
+        line = provenance.get("command_line", [])
+        if "--model" not in line[:-1]:
+            return None, "thresholds not shown: the command line names no model folder"
+        model_dir = os.path.join(ROOT, line[line.index("--model") + 1])
+    try:
+        found = model_hash(model_dir)
+    except OSError:
+        return None, f"thresholds not shown: model folder {model_dir} not readable"
+    if found != provenance["model_hash"]:
+        return None, f"thresholds not shown: {model_dir} has another hash than the verified model"
+    from safetensors.numpy import load_file
+    tensors = load_file(os.path.join(model_dir, "model.safetensors"))
+    unit = provenance["unit_current_A"]
+    cells = {}
+    for name, beta_lo in tensors.items():
+        if m := re.fullmatch(r"blocks\.(\d+)\.cell\.beta_lo", name):
+            delta = tensors[f"blocks.{m[1]}.cell.delta"].astype(float)
+            for i, lo in enumerate(beta_lo.astype(float)):
+                cells[(int(m[1]), i)] = (lo * unit, (lo + delta[i]) * unit)
+    return cells, f"thresholds beta_lo, beta_hi from {model_dir} (hash checked)"
+
+
+def save(fig, out: str, name: str) -> str:
+    """Write a figure to OUT/figures/NAME.svg (no date in the file); returns the relative path."""
+    relative = f"figures/{name}.svg"
+    fig.savefig(os.path.join(out, relative), metadata={"Date": None})
+    plt.close(fig)
+    return relative
+
+
+def cell_figure(trace: dict, kind: str, clip: str, cells_thresholds: dict | None) -> plt.Figure:
+    """Circuit vs reference over frames for every cell: kind "c" (candidates, with thresholds when
+    given) or "h" (state currents, on one scale so that an off cell's fA read as 0)."""
+    cells = trace_cells(trace)
+    cols = min(len(cells), 4)
+    rows = -(-len(cells) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 0.6 + 2.1 * rows), sharex=True, sharey=kind == "h",
+                             squeeze=False, layout="constrained")
+    frames = trace["frame"]
+    for ax, (k, i) in zip(axes.flat, cells):
+        ax.plot(frames, trace[f"{kind}{k}_{i}_reference_A"] * 1e9, color=REFERENCE, label="reference", lw=1.2)
+        ax.plot(frames, trace[f"{kind}{k}_{i}_circuit_A"] * 1e9, color=CIRCUIT, label="circuit", lw=1.0)
+        if cells_thresholds and (k, i) in cells_thresholds:
+            for level, style in zip(cells_thresholds[(k, i)], ("--", ":")):
+                ax.axhline(level * 1e9, color="0.35", ls=style, lw=0.8)
+        ax.set_title(f"block {k}, unit {i}")
+    for ax in axes.flat[len(cells):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("frame index")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("current (nA)")
+    what = "Candidate currents" if kind == "c" else "State currents"
+    note = " (dashed: beta_lo, dotted: beta_hi)" if kind == "c" and cells_thresholds else ""
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper right", ncols=2)
+    fig.suptitle(f"{what}{note}, clip {clip}", x=0.01, ha="left")
+    return fig
+
+
+def class_figure(trace: dict, clip: str) -> plt.Figure:
+    """Class currents A and B, then A - B with the frames where the reference picks class 0 shaded and
+    the frames where the circuit's decision differs marked."""
+    frames = trace["frame"]
+    a, b = trace["class_a_A"] * 1e9, trace["class_b_A"] * 1e9
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True, layout="constrained")
+    top.plot(frames, a, color=CIRCUIT, label="A (class 0)")
+    top.plot(frames, b, color="#2ca02c", label="B (class 1)")
+    top.set_ylabel("circuit current (nA)")
+    top.legend(loc="upper right", ncols=2)
+    top.set_title(f"Class currents, clip {clip}")
+    bottom.plot(frames, a - b, color=CIRCUIT, label="circuit A - B")
+    bottom.axhline(0, color="0.3", lw=0.8)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], trace["decision_reference"] == 0, [0]]).astype(int)))
+    for n, (start, end) in enumerate(zip(edges[::2], edges[1::2])):  # runs of frames [start, end)
+        bottom.axvspan(frames[start] - 0.5, frames[end - 1] + 0.5, color=REFERENCE, alpha=0.18, lw=0,
+                       label=None if n else "reference decides class 0")
+    wrong = trace["decision_circuit"] != trace["decision_reference"]
+    bottom.plot(frames[wrong], (a - b)[wrong], "x", color="#d62728", label="decision differs")
+    bottom.set_xlabel("frame index")
+    bottom.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    bottom.set_ylabel("A - B (nA)")
+    bottom.legend(loc="upper right", ncols=3)
+    return fig
+
+
+def histogram_figure(ran: list[dict]) -> plt.Figure:
+    """Histograms over simulated clips of the per-clip frame state and frame decision agreement."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), layout="constrained")
+    for ax, key, what in zip(axes, ("frame_state_agreement", "frame_decision_agreement"),
+                             ("frame state-bit agreement", "frame decision agreement")):
+        values = [100 * c[key] for c in ran]
+        low = min(np.floor(min(values)), 99.0)
+        ax.hist(values, bins=np.linspace(low, 100, 21), color=CIRCUIT, edgecolor="white")
+        ax.set_xlabel(f"{what} per clip (%)")
+        ax.set_ylabel("clips")
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # clip counts
+        ax.set_title(f"{what.capitalize()} over {len(ran)} clips")
+    return fig
+
+
+def boundary_figure(boundaries: list[dict]) -> plt.Figure:
+    """Per-cell state agreement (simulated clips pooled) as bars."""
+    fig, ax = plt.subplots(figsize=(12, 3.2), layout="constrained")
+    names = [f"b{p['block']}.u{p['unit']}" for p in boundaries]
+    values = [100 * p["state_agreement"] for p in boundaries]
+    ax.bar(names, values, color=CIRCUIT)
+    ax.set_ylim(min(min(values) - 2, 90), 101)
+    ax.grid(axis="x", visible=False)
+    for x, v in enumerate(values):
+        ax.annotate(f"{v:.1f}", (x, v), ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel("cell (block.unit)")
+    ax.set_ylabel("state-bit agreement (%)")
+    ax.set_title("State-bit agreement per cell, all simulated clips")
+    return fig
+
+
+def power_figure(ran: list[dict], mean: dict) -> plt.Figure:
+    """Power per supply as stacked bars: the mean over simulated clips, then each clip."""
+    names = ["mean"] + [str(i + 1) for i in range(len(ran))]
+    parts = [mean] + [c["power"] for c in ran]
+    fig, ax = plt.subplots(figsize=(12, 3.6), layout="constrained")
+    bottom = np.zeros(len(parts))
+    for key, label, color in POWER_PARTS:
+        values = np.array([p[key] for p in parts])
+        ax.bar(names, values, bottom=bottom, color=color, label=f"{label}: {mean[key]:.1f} nW")
+        bottom += values
+    ax.set_xlabel("clip (row number in the clip table)")
+    ax.set_ylabel("mean power (nW)")
+    ax.grid(axis="x", visible=False)
+    fig.legend(loc="outside upper right", ncols=3)
+    fig.suptitle(f"Power by supply, mean {mean['total_nW']:.1f} nW", x=0.01, ha="left")
+    return fig
+
+
+def chosen_clips(ran: list[dict]) -> list[tuple[str, dict]]:
+    """The worst simulated clip (lowest frame state agreement) and a typical one (the median), once
+    each; first in input order on ties."""
+    ranked = sorted(ran, key=lambda c: c["frame_state_agreement"])
+    chosen = [("worst", ranked[0])]
+    if len(ranked) > 1:
+        chosen.append(("typical", ranked[len(ranked) // 2]))
+    return chosen
+
+
+def summary_rows(r: dict) -> list[tuple[str, str]]:
+    """The headline figures of report.md, then the provenance."""
+    p, power, acc = r["provenance"], r.get("power") or {}, r["accuracy"]
+    sf, sd, cd = r["suppression_factor"], r.get("state_discrepancy") or {}, r.get("candidate_discrepancy") or {}
+    discrepancy = lambda d: f"{num(d.get('rms_units'))} / {num(d.get('p95_units'))} / {num(d.get('max_units'))}"  # noqa: E731
+    return [
+        ("clips (failed)", f"{r['clips']} ({r['failed']})"),
+        ("prediction agreement", pct(r["prediction_agreement"])),
+        ("frame state-bit agreement", pct(r["frame_state_agreement"])),
+        ("frame decision agreement (sign of A - B)", pct(r["frame_decision_agreement"])),
+        ("frame decision agreement (readout node)", pct(r["readout_frame_agreement"])),
+        ("suppression factor min / median", f"{num(sf['min'])} / {num(sf['median'])}"),
+        ("state discrepancy RMS / p95 / max (units)", discrepancy(sd)),
+        ("candidate discrepancy RMS / p95 / max (units)", discrepancy(cd)),
+        (f"accuracy reference / circuit ({acc['labelled']} labelled)", f"{pct(acc['reference'])} / {pct(acc['circuit'])}"),
+        ("power total / cells / feedforward / bias (nW)",
+         " / ".join(num(power.get(k), ".1f") for k in ("total_nW", "cells_nW", "feedforward_nW", "bias_nW"))),
+        ("energy per clip (nJ)", num(power.get("energy_nJ"), ".1f")),
+        ("simulation seconds per clip", num(r.get("seconds_per_clip"), ".1f")),
+        ("wall seconds", num(r["wall_seconds"], ".1f")),
+        ("frame period, simulation mode", f"{num(p['frame_period_s'])} s, {p.get('mode', 'transient')}"),
+        ("model, sizing", f"{p['model']}, {'characterized' if p['characterized'] else 'nominal'}"),
+        ("model hash (SHA-256)", p["model_hash"]),
+        ("PDK, corner", f"{p['pdk']}, {p['corner']}"),
+        ("unit current, supply", f"{p['unit_current_A']:g} A, {p['supply_V']:g} V"),
+        ("inputs", p["inputs"]),
+        ("ngspice, BMRUKit", f"{p['ngspice']}, {p['bmrukit']}"),
+        ("ngspice commands before each transient", "; ".join(p["commands"]) or "none"),
+        ("created", p["created"]),
+        ("command line", " ".join(p["command_line"])),
+    ]
+
+
+def link(path: str, text: str) -> str:
+    """A link to a file in the report folder (path relative to it, URL-quoted)."""
+    return f"<a href=\"{html.escape(urllib.parse.quote(path))}\">{text}</a>"
+
+
+def table(header: list[str], rows: list[list[str]], classes: list[str] | None = None, kind: str = "") -> str:
+    """An HTML table of the CSS class kind; cells are already escaped; optional CSS class per row."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join(f"<tr{f' class={c!r}' if c else ''}>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
+                   for row, c in zip(rows, classes or [""] * len(rows)))
+    return f"<table class={kind!r}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def clip_rows(per_clip: list[dict]) -> tuple[list[list[str]], list[str]]:
+    """One row per clip: decisions, agreements, power, time, status (failure text) and trace link."""
+    rows, classes = [], []
+    for n, c in enumerate(per_clip, 1):
+        ok = c["status"] == "ok"
+        label = "" if c.get("label") is None else str(c["label"])
+        status = "ok" if ok else f"failed: {html.escape(c.get('failure') or c['status'])}"
+        trace = link(c["trace"], "csv") if c.get("trace") else ""
+        rows.append([str(n), html.escape(c["name"]), label, str(c["reference_decision"]),
+                     str(c.get("circuit_decision", "")), "yes" if c["agrees"] else "no",
+                     pct(c.get("frame_state_agreement")), pct(c.get("frame_decision_agreement")),
+                     num((c.get("power") or {}).get("total_nW"), ".1f"), num(c.get("seconds"), ".1f"), status, trace])
+        classes.append("" if ok and c["agrees"] else "bad")
+    return rows, classes
+
+
+CSS = """body{font-family:sans-serif;max-width:1240px;margin:16px auto;color:#222;background:#fff}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}table.summary td:first-child{white-space:nowrap}td{overflow-wrap:anywhere}tr.bad td{background:#fbe3e3}
+.passed{color:#17692e;font-weight:bold}.failed{color:#b00020;font-weight:bold}
+img{width:100%;display:block;margin:6px 0 14px}.note{color:#555;font-size:13px}"""
+
+
+def render(out: str, model_dir: str | None = None) -> str:
+    """Write OUT/figures/*.svg and OUT/report.html from OUT/report.json and its traces; returns the
+    HTML path."""
+    with open(os.path.join(out, "report.json")) as f:
+        r = json.load(f)
+    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    p, ran = r["provenance"], [c for c in r["per_clip"] if c["status"] == "ok"]
+    verdict = "passed" if r["passed"] else "failed"
+    parts = [f"<h1>Verification: {html.escape(p['model'])} on {html.escape(p['pdk'])} ({html.escape(p['corner'])})</h1>",
+             f"<p class=\"{verdict}\">{verdict.upper()}: prediction agreement {pct(r['prediction_agreement'])} "
+             f"against a minimum of {pct(r['min_agreement'])}.</p>",
+             "<h2>Summary</h2>", table(["metric", "value"], [[m, html.escape(v)] for m, v in summary_rows(r)], kind="summary")]
+    figure = lambda path, alt: f"<img src=\"{path}\" alt=\"{html.escape(alt)}\">"  # noqa: E731
+    if ran:
+        cells_thresholds, note = thresholds(r, model_dir)
+        for tag, clip in chosen_clips(ran):
+            trace = read_trace(os.path.join(out, clip["trace"]))
+            name = html.escape(clip["name"])
+            parts += [f"<h2>{tag.capitalize()} clip: {name}</h2>",
+                      f"<p class=\"note\">frame state-bit agreement {pct(clip['frame_state_agreement'])}, frame decision "
+                      f"agreement {pct(clip['frame_decision_agreement'])}; {html.escape(note)}; "
+                      f"trace {link(clip['trace'], 'csv')}.</p>",
+                      figure(save(cell_figure(trace, "c", clip["name"], cells_thresholds), out, f"{tag}_candidates"),
+                             f"candidate currents, {clip['name']}"),
+                      figure(save(cell_figure(trace, "h", clip["name"], None), out, f"{tag}_states"),
+                             f"state currents, {clip['name']}"),
+                      figure(save(class_figure(trace, clip["name"]), out, f"{tag}_classes"), f"class currents, {clip['name']}")]
+        parts += ["<h2>Agreement over clips</h2>",
+                  figure(save(histogram_figure(ran), out, "agreement_histograms"), "agreement histograms")]
+    boundaries = r["suppression_factor"]["per_boundary"]
+    if boundaries:
+        parts += ["<h2>Cells</h2>", figure(save(boundary_figure(boundaries), out, "cell_agreement"), "state agreement per cell"),
+                  table(["block", "unit", "state agreement", "candidate RMS (units)", "state RMS (units)", "suppression"],
+                        [[str(b["block"]), str(b["unit"]), pct(b["state_agreement"]), num(b["candidate_rms_units"]),
+                          num(b["state_rms_units"]), num(b["factor"])] for b in boundaries])]
+    if r.get("power") and ran:
+        parts += ["<h2>Power</h2>", figure(save(power_figure(ran, r["power"]), out, "power"), "power by supply")]
+    rows, classes = clip_rows(r["per_clip"])
+    parts += ["<h2>Clips</h2>",
+              table(["#", "clip", "label", "reference", "circuit", "agrees", "state bits", "frame decisions",
+                     "power (nW)", "seconds", "status", "trace"], rows, classes)]
+    path = os.path.join(out, "report.html")
+    with open(path, "w") as f:
+        f.write(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<title>Verification: {html.escape(p['model'])}</title><style>{CSS}</style></head>\n"
+                f"<body>\n" + "\n".join(parts) + "\n</body></html>\n")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="report folder written by bmru verify --report")
+    parser.add_argument("--model", help="model folder for the thresholds (default: the one in the command line)")
+    args = parser.parse_args()
+    print(render(args.out, args.model))
+
+
+if __name__ == "__main__":
+    main()

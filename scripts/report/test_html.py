@@ -1,0 +1,127 @@
+"""report.html from a small synthetic `bmru verify` report (1 block x 2 cells, 5 frames, 2 simulated
+clips and 1 failed), and its headless-Chromium rendering when chromium is installed.
+
+Run: .venv/bin/python -m pytest -q scripts/report
+"""
+import csv
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from scripts.report import check_html, html
+
+FRAMES = 5
+IU = 1e-9
+
+
+def write_trace(path: str, flip_frame: int | None) -> None:
+    """A 5-frame trace for cells (0, 0) and (0, 1); the circuit's cell (0, 1) bit differs from the
+    reference at flip_frame (and so does the frame decision)."""
+    header = ["frame", "t_end_s"]
+    for i in range(2):
+        header += [f"c0_{i}_circuit_A", f"c0_{i}_reference_A", f"h0_{i}_circuit_A", f"h0_{i}_reference_A",
+                   f"s0_{i}_circuit", f"s0_{i}_reference"]
+    header += ["class_a_A", "class_b_A", "decision_circuit", "decision_reference", "readout_V"]
+    rows = []
+    for t in range(FRAMES):
+        reference = [0, 1 if t >= 2 else 0]
+        circuit = list(reference)
+        if t == flip_frame:
+            circuit[1] = 1 - circuit[1]
+        row = [t, 0.01 * (t + 1)]
+        for i in range(2):
+            candidate = (0.2 + 0.3 * t) * IU
+            row += [candidate * 1.02, candidate, 1e-14 + 0.8 * IU * circuit[i], 0.8 * IU * reference[i],
+                    circuit[i], reference[i]]
+        a, b = (2.0 + circuit[1]) * IU, 2.5 * IU
+        row += [a, b, 0 if a >= b else 1, 1 - reference[1], 1.8 if a >= b else 0.0]
+        rows.append(row)
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+
+
+def discrepancy(rms: float) -> dict:
+    return {"rms_A": rms * IU, "p95_A": 2 * rms * IU, "max_A": 3 * rms * IU, "rms_units": rms,
+            "p95_units": 2 * rms, "max_units": 3 * rms, "count": FRAMES * 2}
+
+
+def power(total: float) -> dict:
+    return {"total_nW": total, "cells_nW": 0.1 * total, "feedforward_nW": 0.5 * total, "bias_nW": 0.4 * total,
+            "energy_nJ": total * 0.05}
+
+
+@pytest.fixture
+def report_dir(tmp_path):
+    """OUT with report.json (format version 1), two traces, and a model folder whose hash matches."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"format": "bmru-model"}')
+    # Only the tensors html.py reads (the thresholds); the hash covers whatever the files hold.
+    save_file({"blocks.0.cell.beta_lo": np.array([0.3, 0.5]), "blocks.0.cell.delta": np.array([0.4, 0.2])},
+              str(model / "model.safetensors"))
+    out = tmp_path / "out"
+    (out / "traces").mkdir(parents=True)
+    write_trace(str(out / "traces" / "a.csv"), flip_frame=None)
+    write_trace(str(out / "traces" / "b.csv"), flip_frame=3)
+    ok = {"status": "ok", "attempts": 1, "frames": FRAMES, "readout_frame_agreement": 1.0}
+    per_clip = [
+        {**ok, "name": "yes/a.wav", "label": 0, "seconds": 1.5, "reference_decision": 1, "circuit_decision": 1,
+         "agrees": True, "frame_decision_agreement": 1.0, "frame_state_agreement": 1.0,
+         "state_discrepancy": discrepancy(0.0), "candidate_discrepancy": discrepancy(0.02), "power": power(100.0),
+         "trace": "traces/a.csv"},
+        {**ok, "name": "other/b.wav", "label": 1, "seconds": 2.5, "reference_decision": 1, "circuit_decision": 1,
+         "agrees": True, "frame_decision_agreement": 0.8, "frame_state_agreement": 0.9,
+         "state_discrepancy": discrepancy(0.36), "candidate_discrepancy": discrepancy(0.02), "power": power(120.0),
+         "trace": "traces/b.csv"},
+        {"name": "other/c.wav", "label": 1, "frames": FRAMES, "status": "failed",
+         "failure": "timestep too small at t = 0.021 s", "seconds": 0.7, "attempts": 2, "reference_decision": 1,
+         "agrees": False},
+    ]
+    report = {
+        "format": "bmru-verify-report", "format_version": 1, "clips": 3, "failed": 1,
+        "prediction_agreement": 2 / 3, "frame_state_agreement": 0.95, "frame_decision_agreement": 0.9,
+        "readout_frame_agreement": 1.0,
+        "suppression_factor": {"min": 0.0556, "median": 0.0556, "per_boundary": [
+            {"block": 0, "unit": 0, "candidate_rms_units": 0.02, "state_rms_units": 0.0, "factor": None,
+             "state_agreement": 1.0},
+            {"block": 0, "unit": 1, "candidate_rms_units": 0.02, "state_rms_units": 0.36, "factor": 0.0556,
+             "state_agreement": 0.9}]},
+        "state_discrepancy": discrepancy(0.18), "candidate_discrepancy": discrepancy(0.02),
+        "accuracy": {"reference": 2 / 3, "circuit": 1 / 3, "labelled": 3},
+        "power": power(110.0), "seconds_per_clip": 2.0, "wall_seconds": 4.2, "min_agreement": 0.98, "passed": False,
+        "provenance": {
+            "model": "tiny", "model_hash": html.model_hash(str(model)), "pdk": "generic180", "corner": "typical",
+            "unit_current_A": IU, "supply_V": 1.8, "characterized": False, "inputs": "golden.safetensors",
+            "frame_period_s": 0.01, "mode": "fast", "ngspice": "ngspice-39", "bmrukit": "0.1.0", "commands": [],
+            "command_line": ["bmru", "verify", "--model", str(model), "--pdk", "generic180", "--report", str(out)],
+            "created": "2026-01-01T00:00:00Z"},
+        "per_clip": per_clip,
+    }
+    (out / "report.json").write_text(json.dumps(report))
+    return out
+
+
+def test_report_html(report_dir):
+    page = open(html.render(str(report_dir))).read()
+    for text in ["FAILED: prediction agreement 66.7 %", "95.0 %", "90.0 %", "0.0556 / 0.0556", "66.7 % / 33.3 %",
+                 "110.0 / 11.0 / 55.0 / 44.0", "5.5", "generic180, typical", "0.01 s, fast", "ngspice-39",
+                 "failed: timestep too small at t = 0.021 s", 'href="traces/b.csv"', "Worst clip: other/b.wav",
+                 "Typical clip: yes/a.wav", "(hash checked)"]:
+        assert text in page, text
+    for name in ["worst_candidates", "worst_states", "worst_classes", "typical_candidates", "typical_states",
+                 "typical_classes", "agreement_histograms", "cell_agreement", "power"]:
+        assert os.path.getsize(report_dir / "figures" / f"{name}.svg") > 1000, name
+        assert f'src="figures/{name}.svg"' in page, name
+
+
+def test_report_html_in_chromium(report_dir, tmp_path):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    html.render(str(report_dir))
+    png = str(tmp_path / "report.png")
+    check_html.screenshot(str(report_dir / "report.html"), png)
+    check_html.check(png)

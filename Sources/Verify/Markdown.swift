@@ -19,6 +19,7 @@ extension Report {
             "| suppression factor min / median | \(num(suppressionFactor.min)) / \(num(suppressionFactor.median)) |",
             "| state discrepancy RMS / p95 / max (units) | \(num(stateDiscrepancy?.rmsUnits)) / \(num(stateDiscrepancy?.p95Units)) / \(num(stateDiscrepancy?.maxUnits)) |",
             "| candidate discrepancy RMS / p95 / max (units) | \(num(candidateDiscrepancy?.rmsUnits)) / \(num(candidateDiscrepancy?.p95Units)) / \(num(candidateDiscrepancy?.maxUnits)) |",
+            "| block output discrepancy RMS / p95 / max (units) | \(num(blockOutputDiscrepancy?.rmsUnits)) / \(num(blockOutputDiscrepancy?.p95Units)) / \(num(blockOutputDiscrepancy?.maxUnits)) |",
             "| accuracy reference / circuit (\(accuracy.labelled) labelled) | \(pct(accuracy.reference)) / \(pct(accuracy.circuit)) |",
             "| power total / cells / feedforward / bias (nW) | \(num(power?.totalNW, "%.1f")) / \(num(power?.cellsNW, "%.1f")) / \(num(power?.feedforwardNW, "%.1f")) / \(num(power?.biasNW, "%.1f")) |",
             "| energy per clip (nJ) | \(num(power?.energyNJ, "%.1f")) |",

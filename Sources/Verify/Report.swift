@@ -23,6 +23,9 @@ public struct Report: Sendable, Equatable, Codable {
     public var suppressionFactor: Suppression
     /// State and candidate discrepancies pooled over the simulated clips (nil if none ran).
     public var stateDiscrepancy: Discrepancy?, candidateDiscrepancy: Discrepancy?
+    /// Block-output (p_k) discrepancy pooled over the simulated clips (nil if none ran, and in
+    /// reports written before block outputs were sampled).
+    public var blockOutputDiscrepancy: Discrepancy?
     /// Accuracy against labels.
     public var accuracy: Accuracy
     /// Mean power and energy over the simulated clips (nil if none ran).
@@ -40,7 +43,8 @@ public struct Report: Sendable, Equatable, Codable {
         case format, formatVersion = "format_version", clips, failed, predictionAgreement = "prediction_agreement"
         case frameStateAgreement = "frame_state_agreement", frameDecisionAgreement = "frame_decision_agreement"
         case readoutFrameAgreement = "readout_frame_agreement", suppressionFactor = "suppression_factor"
-        case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", accuracy, power
+        case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy"
+        case blockOutputDiscrepancy = "block_output_discrepancy", accuracy, power
         case secondsPerClip = "seconds_per_clip", wallSeconds = "wall_seconds", minAgreement = "min_agreement", passed
         case provenance, perClip = "per_clip"
     }

@@ -15,6 +15,8 @@ struct CircuitSamples: Sendable, Equatable, Codable {
     var stateCurrents: [Double]
     /// Candidate currents, amperes, [T, B, d].
     var candidates: [Double]
+    /// Block outputs p_k, amperes, [T, B, d].
+    var blockOutputs: [Double]
     /// Readout input currents A (class 0 side) and B, amperes, [T, 2].
     var classCurrents: [Double]
     /// Readout output voltage, volts, [T].
@@ -29,11 +31,12 @@ struct CircuitSamples: Sendable, Equatable, Codable {
         } catch { throw .compile(clip: "probes", error.description) }
     }
 
-    /// States, candidates, classes, decision, supplies: the order `read` expects.
+    /// States, candidates, block outputs, classes, decision, supplies: the order `init` reads them in.
     private static func probes(blocks: Int, hidden: Int) -> [Probe] {
         let cells = (0..<blocks).flatMap { k in (0..<hidden).map { (k, $0) } }
         return cells.map { Compiler.stateProbe(block: $0.0, unit: $0.1) }
-            + cells.map { CandidateProbes.probe(block: $0.0, unit: $0.1) }
+            + cells.map { DiodeProbes.probe(.candidate, block: $0.0, unit: $0.1) }
+            + cells.map { DiodeProbes.probe(.blockOutput, block: $0.0, unit: $0.1) }
             + Compiler.classProbes + [.voltage(Compiler.decisionNode)] + Compiler.supplies.map { .current(source: $0) }
     }
 
@@ -63,11 +66,12 @@ struct CircuitSamples: Sendable, Equatable, Codable {
         (self.frames, self.blocks, self.hidden) = (frames, blocks, hidden)
         stateCurrents = ends.flatMap { i in (0..<cells).map { series[$0][i] } }
         candidates = ends.flatMap { i in (0..<cells).map { series[cells + $0][i] } }
-        classCurrents = ends.flatMap { i in [series[2 * cells][i], series[2 * cells + 1][i]] }
-        decisionVolts = ends.map { series[2 * cells + 2][$0] }
+        blockOutputs = ends.flatMap { i in (0..<cells).map { series[2 * cells + $0][i] } }
+        classCurrents = ends.flatMap { i in [series[3 * cells][i], series[3 * cells + 1][i]] }
+        decisionVolts = ends.map { series[3 * cells + 2][$0] }
         // Mean of -i(supply) * V over the transient by the trapezoid rule (the steps are uneven).
         let duration = time.last! - time.first!
-        supplyPower = series[(2 * cells + 3)...].map { current in
+        supplyPower = series[(3 * cells + 3)...].map { current in
             var charge = 0.0
             for i in 1..<time.count { charge += (current[i] + current[i - 1]) / 2 * (time[i] - time[i - 1]) }
             return -charge / duration * supply
@@ -79,18 +83,20 @@ struct CircuitSamples: Sendable, Equatable, Codable {
     func frameDecision(_ t: Int) -> Int { classCurrents[2 * t] >= classCurrents[2 * t + 1] ? 0 : 1 }
 
     /// One CSV row per frame: time of the sample, then for every cell the circuit and reference
-    /// candidate and state currents (amperes) and state bits, then the class currents, the
-    /// circuit's and the reference's frame decisions and the readout voltage.
+    /// candidate and state currents (amperes), state bits and block outputs (amperes), then the class
+    /// currents, the reference's logit difference in amperes (logit 0 - logit 1 times the unit
+    /// current: what A - B should be), the circuit's and the reference's frame decisions and the
+    /// readout voltage.
     func csv(reference: Trace, model: Model, period: Double) -> String {
         let iu = model.config.unitCurrent
         var header = ["frame", "t_end_s"]
         for k in 0..<blocks {
             for i in 0..<hidden {
                 header += ["c\(k)_\(i)_circuit_A", "c\(k)_\(i)_reference_A", "h\(k)_\(i)_circuit_A", "h\(k)_\(i)_reference_A",
-                           "s\(k)_\(i)_circuit", "s\(k)_\(i)_reference"]
+                           "s\(k)_\(i)_circuit", "s\(k)_\(i)_reference", "p\(k)_\(i)_circuit_A", "p\(k)_\(i)_reference_A"]
             }
         }
-        header += ["class_a_A", "class_b_A", "decision_circuit", "decision_reference", "readout_V"]
+        header += ["class_a_A", "class_b_A", "logit_difference_reference_A", "decision_circuit", "decision_reference", "readout_V"]
         var lines = [header.joined(separator: ",")]
         for t in 0..<frames {
             var row = ["\(t)", "\(Double(t + 1) * period)"]
@@ -99,10 +105,13 @@ struct CircuitSamples: Sendable, Equatable, Codable {
                     let j = reference.cellIndex(frame: t, block: k, unit: i)
                     let bit = stateCurrents[j] > model.blocks[k].cell.alpha[i] * iu / 2
                     row += ["\(candidates[j])", "\(reference.candidates[j] * iu)", "\(stateCurrents[j])",
-                            "\(reference.stateCurrents[j] * iu)", bit ? "1" : "0", reference.states[j] ? "1" : "0"]
+                            "\(reference.stateCurrents[j] * iu)", bit ? "1" : "0", reference.states[j] ? "1" : "0",
+                            "\(blockOutputs[j])", "\(reference.blockOutputs[j] * iu)"]
                 }
             }
-            row += ["\(classCurrents[2 * t])", "\(classCurrents[2 * t + 1])", "\(frameDecision(t))",
+            let logits = reference.logits(frame: t)
+            row += ["\(classCurrents[2 * t])", "\(classCurrents[2 * t + 1])",
+                    "\((logits[logits.startIndex] - logits[logits.startIndex + 1]) * iu)", "\(frameDecision(t))",
                     "\(ClipDecision.argmax(reference.logits(frame: t)))", "\(decisionVolts[t])"]
             lines.append(row.joined(separator: ","))
         }

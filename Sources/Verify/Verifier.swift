@@ -8,7 +8,7 @@ import Ngspice
 /// (`bmru verify`).
 ///
 /// Per clip: the model is compiled with the clip's frames as PWL inputs (`Compiler.frameDuration` per
-/// frame), candidate probes are added (`CandidateProbes`), and the transient runs as one job of a
+/// frame), candidate and block-output probes are added (`DiodeProbes`), and the transient runs as one job of a
 /// `WorkerPool`; every state, candidate and class current is sampled at the end of every frame
 /// (`CircuitSamples`) and compared with `Network.run` on the same frames. A clip whose job fails is
 /// kept in the report as failed and counts as disagreeing.
@@ -77,7 +77,7 @@ public struct Verifier: Sendable {
             let lines: [String]
             do {
                 var circuit = try compiler.compile(model, inputs: .frames(clip.frames)).circuit
-                try CandidateProbes.insert(into: &circuit, blocks: blocks, hidden: hidden)
+                try DiodeProbes.insert(into: &circuit, blocks: blocks, hidden: hidden)
                 lines = try SpiceWriter().lines(circuit)
             } catch let error as VerifyError {
                 throw error
@@ -181,6 +181,7 @@ public struct Verifier: Sendable {
             suppressionFactor: .init(min: factors.min(), median: median(factors), perBoundary: boundaries),
             stateDiscrepancy: Discrepancy(ran.flatMap { $0.stateDifferences.flatMap { $0 } }, unitCurrent: iu),
             candidateDiscrepancy: Discrepancy(ran.flatMap { $0.candidateDifferences.flatMap { $0 } }, unitCurrent: iu),
+            blockOutputDiscrepancy: Discrepancy(ran.flatMap(\.blockOutputDifferences), unitCurrent: iu),
             accuracy: .init(
                 reference: labelled.isEmpty ? nil
                     : Double(labelled.filter { $0.report.referenceDecision == $0.report.label }.count) / Double(labelled.count),
@@ -283,6 +284,8 @@ struct Comparison {
     let reference: Trace
     /// Circuit minus reference, amperes, per cell (block-major) over frames.
     var stateDifferences: [[Double]] = [], candidateDifferences: [[Double]] = []
+    /// Block output p_k, circuit minus reference, amperes, every cell and frame.
+    var blockOutputDifferences: [Double] = []
     /// Frames whose state bit agrees, per cell.
     var cellAgreements: [Int] = []
     /// Frames whose circuit decision (A - B, and the readout node) equals the reference's argmax.
@@ -308,6 +311,7 @@ struct Comparison {
                 let alpha = model.blocks[cell / model.config.hidden].cell.alpha[cell % model.config.hidden]
                 stateDifferences[cell].append(samples.stateCurrents[j] - reference.stateCurrents[j] * iu)
                 candidateDifferences[cell].append(samples.candidates[j] - reference.candidates[j] * iu)
+                blockOutputDifferences.append(samples.blockOutputs[j] - reference.blockOutputs[j] * iu)
                 if (samples.stateCurrents[j] > alpha * iu / 2) == reference.states[j] { cellAgreements[cell] += 1 }
             }
             let wanted = ClipDecision.argmax(reference.logits(frame: t)), decided = samples.frameDecision(t)

@@ -43,11 +43,14 @@ struct VerifierTests {
         #expect(report.passed)
         #expect((report.suppressionFactor.median ?? 0) > 1)
         #expect((report.power?.totalNW ?? 0) > 0)
+        // Block outputs are sampled and follow the reference (nominal sizing: RMS 0.13 units measured).
+        #expect((report.blockOutputDiscrepancy?.rmsUnits ?? 1) < 0.3)
         #expect(report.accuracy.reference == nil && report.accuracy.labelled == 0)
         #expect(report.provenance.ngspice.lowercased().contains("ngspice"))
         #expect(try Report.load(from: out.appendingPathComponent("report.json")) == report)
         let trace = try String(contentsOf: out.appendingPathComponent(try #require(report.perClip[0].trace)), encoding: .utf8)
         #expect(trace.split(separator: "\n").count == Self.frames + 1)
+        #expect(trace.hasPrefix("frame,t_end_s,c0_0_circuit_A") && trace.contains("p0_3_reference_A"))
         let json = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(json.contains("\"circuit\" : null"))
     }

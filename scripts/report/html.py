@@ -134,8 +134,9 @@ def cell_figure(trace: dict, kind: str, clip: str, cells_thresholds: dict | None
 
 
 def class_figure(trace: dict, clip: str) -> plt.Figure:
-    """Class currents A and B, then A - B with the frames where the reference picks class 0 shaded and
-    the frames where the circuit's decision differs marked."""
+    """Class currents A and B, then A - B against the reference's logit difference (traces that have
+    it), with the frames where the reference picks class 0 shaded and the frames where the circuit's
+    decision differs marked."""
     frames = trace["frame"]
     a, b = trace["class_a_A"] * 1e9, trace["class_b_A"] * 1e9
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True, layout="constrained")
@@ -145,6 +146,8 @@ def class_figure(trace: dict, clip: str) -> plt.Figure:
     top.legend(loc="upper right", ncols=2)
     top.set_title(f"Class currents, clip {clip}")
     bottom.plot(frames, a - b, color=CIRCUIT, label="circuit A - B")
+    if "logit_difference_reference_A" in trace:
+        bottom.plot(frames, trace["logit_difference_reference_A"] * 1e9, color=REFERENCE, label="reference")
     bottom.axhline(0, color="0.3", lw=0.8)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], trace["decision_reference"] == 0, [0]]).astype(int)))
     for n, (start, end) in enumerate(zip(edges[::2], edges[1::2])):  # runs of frames [start, end)

@@ -166,7 +166,8 @@ private final class JobQueue: Sendable {
         let outcome: JobOutcome
         if let reply = try? JSONDecoder().decode(WorkerReply.self, from: Data(line.utf8)) {
             let result: Result<SimulationResult, JobFailure> =
-                reply.result.map { .success($0) } ?? .failure(reply.failure ?? .worker("reply without result"))
+                reply.result.map { $0.result.map { .success($0) } ?? .failure(.worker("malformed vectors in reply")) }
+                ?? .failure(reply.failure ?? .worker("reply without result"))
             outcome = JobOutcome(index: job.index, result: result, warnings: reply.warnings,
                                  seconds: reply.seconds, attempts: job.attempts, residentBytes: reply.residentBytes)
         } else {

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""results/bench/kws.json from a keyword-spotting verification report (issue 6, section 5): wall time
+of the run on this machine, clips, seconds per clip (inside a worker: core-seconds) and per clip of
+wall time, with the run's mode, PDK and agreement figures for context.
+
+Usage: python3 scripts/bench/kws.py results/kws-yes-d4-gf180 [--out results/bench/kws.json]
+"""
+import argparse
+import json
+import os
+import platform
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("report", help="a bmru verify report folder")
+    parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/kws.json"))
+    args = parser.parse_args()
+    report = json.load(open(os.path.join(args.report, "report.json")))
+    p = report["provenance"]
+    line = p["command_line"]
+    workers = int(line[line.index("--jobs") + 1]) if "--jobs" in line else 2  # bmru verify's default
+    result = {
+        "benchmark": "transistor-level keyword spotting: one bmru verify run over held-out clips",
+        "report": os.path.relpath(os.path.abspath(args.report), ROOT),
+        "model": p["model"], "pdk": p["pdk"], "corner": p["corner"], "mode": p.get("mode", "transient"),
+        "inputs": p["inputs"], "command_line": " ".join(p["command_line"]), "created": p["created"],
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "clips": report["clips"], "failed": report["failed"], "workers": workers,
+        "wall_s": round(report["wall_seconds"], 1),
+        "wall_s_per_clip": round(report["wall_seconds"] / report["clips"], 2),
+        "core_seconds_per_clip": round(report["seconds_per_clip"], 2),
+        "prediction_agreement": report["prediction_agreement"],
+        "frame_state_agreement": report["frame_state_agreement"],
+        "power_total_nW": report["power"]["total_nW"], "energy_nJ": report["power"]["energy_nJ"],
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(json.dumps({k: result[k] for k in ["clips", "wall_s", "core_seconds_per_clip"]}))
+
+
+if __name__ == "__main__":
+    main()

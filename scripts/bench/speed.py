@@ -63,7 +63,11 @@ def anatomy(bmru, model, pdk, characterization, mode, work):
     path = os.path.join(folder, "rusage.cir")
     open(path, "w").write(deck)
     start = time.monotonic()
-    out = run(["ngspice", "-b", path], capture_output=True, text=True).stdout
+    # ngspice -b exits with status 1 after a .control block even when the run succeeded: judge by the output.
+    print("+ ngspice -b", path, flush=True)
+    out = subprocess.run(["ngspice", "-b", path], capture_output=True, text=True).stdout
+    if "Transient analysis time" not in out:
+        raise SystemExit(f"ngspice -b {path} did not finish its transient:\n{out[-2000:]}")
     wall = time.monotonic() - start
     stats = {"wall_s": round(wall, 3)}
     for key, pattern in RUSAGE.items():

@@ -19,7 +19,7 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
     var characterization: String?
 
-    @Option(help: "Transient of PWL input frames: 'fast' (measured 5x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
+    @Option(help: "Transient of PWL input frames: 'fast' (4x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
     var mode: SimulationMode = .fast
 
     /// A compiler for these options; `--pdk` must have been given.

@@ -15,7 +15,8 @@ struct DemoCommand: AsyncParsableCommand {
             used for training with --data. \
             The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
             results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
-            circuit decision, agreement, energy) and writes the verification report to --report.
+            circuit decision, agreement, energy) and writes the verification report to --report; like \
+            'bmru verify', a second run into the same --report re-uses the clips already simulated.
 
             Example: bash scripts/demo-audio.sh && bmru demo
             """
@@ -34,8 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
             completion: .directory)
     var data: String?
 
-    @Option(help: "With --data: how many clips (about half keyword).")
-    var clips: Int = 8
+    @Option(help: "With --data: how many clips, about half keyword (default 8).")
+    var clips: Int?
 
     @Option(help: "Worker processes.")
     var jobs: Int = 2
@@ -45,7 +46,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
-        guard clips >= 1 else { throw ValidationError("--clips must be >= 1") }
+        if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
+        if clips != nil, data == nil { throw ValidationError("--clips needs --data") }
     }
 
     func run() async throws {
@@ -62,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         let clips: [Clip], inputs: String
         if let data {
             clips = try Clip.speechCommands(URL(fileURLWithPath: data), selection: .heldout, balanced: true, model: loaded,
-                                            limit: self.clips)
+                                            limit: self.clips ?? 8)
             inputs = "\(data) (heldout, balanced)"
         } else {
             guard FileManager.default.fileExists(atPath: audio) else {

@@ -53,7 +53,8 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let started = Date()
         var circuit = self.circuit
-        let pdk = circuit.pdk ?? (ProcessInfo.processInfo.environment["PDK_ROOT"].map { $0.isEmpty ? "generic180" : "gf180mcu" } ?? "generic180")
+        let hasPDKRoot = !(ProcessInfo.processInfo.environment["PDK_ROOT"] ?? "").isEmpty
+        let pdk = circuit.pdk ?? (hasPDKRoot ? "gf180mcu" : "generic180")
         circuit.pdk = pdk
         let table = "results/characterization/\(pdk)"
         if circuit.characterization == nil, FileManager.default.fileExists(atPath: table + "/characterization.json") {
@@ -92,11 +93,10 @@ struct DemoCommand: AsyncParsableCommand {
             print(clip.name.padding(width) + "  " + name(clip.label).padding(5) + "  " + name(clip.referenceDecision).padding(9)
                 + "  " + name(clip.circuitDecision).padding(7) + "  " + (clip.agrees ? "yes" : "NO").padding(5) + "  " + energy)
         }
-        func pct(_ value: Double?) -> String { value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
         let agreeing = result.perClip.filter(\.agrees).count
         print("""
-            agreement \(agreeing)/\(result.clips) clips, state bits \(pct(result.frameStateAgreement)); \
-            accuracy reference \(pct(result.accuracy.reference)), circuit \(pct(result.accuracy.circuit)); \
+            agreement \(agreeing)/\(result.clips) clips, state bits \(formatPercent(result.frameStateAgreement)); \
+            accuracy reference \(formatPercent(result.accuracy.reference)), circuit \(formatPercent(result.accuracy.circuit)); \
             power \(result.power.map { String(format: "%.1f nW", $0.totalNW) } ?? "n/a"); \
             \(String(format: "%.0f s", Date().timeIntervalSince(started))) -> \(report)/report.md
             """)

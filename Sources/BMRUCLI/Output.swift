@@ -7,6 +7,11 @@ func formatCurrent(_ amperes: Double) -> String {
     return String(format: "%.4g", amperes / scale) + " \(prefix)A"
 }
 
+/// A fraction as a percentage with one decimal, e.g. `96.9 %`; `n/a` for nil.
+func formatPercent(_ fraction: Double?) -> String {
+    fraction.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a"
+}
+
 extension String {
     /// The string left-aligned in a column of `width` characters.
     func padding(_ width: Int) -> String {

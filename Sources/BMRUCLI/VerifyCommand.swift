@@ -124,9 +124,8 @@ struct VerifyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(String(format: "\rverify: %d/%d clips, %.3f clips/s, ETA %.0f s%@", done, total,
                                                        rate, eta, done == total ? "\n" : "").utf8))
         }
-        func pct(_ value: Double?) -> String { value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
-        print("\(result.clips) clips (\(result.failed) failed): prediction agreement \(pct(result.predictionAgreement)), "
-            + "state bits \(pct(result.frameStateAgreement)), suppression median "
+        print("\(result.clips) clips (\(result.failed) failed): prediction agreement \(formatPercent(result.predictionAgreement)), "
+            + "state bits \(formatPercent(result.frameStateAgreement)), suppression median "
             + (result.suppressionFactor.median.map { String(format: "%.1f", $0) } ?? "n/a")
             + (result.power.map { String(format: ", %.1f nW, %.1f nJ per clip", $0.totalNW, $0.energyNJ) } ?? "")
             + " -> \(report)/report.md")

@@ -202,7 +202,7 @@ public struct Verifier: Sendable {
             guard let contents = try? Data(contentsOf: file) else { return "unavailable" }
             data += contents
         }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return sha256Hex(data)
     }
 
     /// ngspice's version banner line, from a session in this process.
@@ -212,6 +212,11 @@ public struct Verifier: Sendable {
         let banner = lines.first { $0.lowercased().contains("ngspice-") }
         return banner?.trimmingCharacters(in: CharacterSet(charactersIn: "* ")) ?? "unknown"
     }
+}
+
+/// SHA-256 of `data` as lowercase hex: the model hash of the provenance and the resume keys.
+private func sha256Hex(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
 /// Counts finished jobs across the pool's threads.
@@ -248,8 +253,7 @@ struct SavedClip: Codable {
         job.timeout = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(job)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return sha256Hex((try? encoder.encode(job)) ?? Data())
     }
 
     static func load(_ url: URL) -> SavedClip? {

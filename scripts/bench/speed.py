@@ -108,7 +108,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bmru-speed-")
     result = {
         "benchmark": "transistor-level simulation speed per 1.01 s clip (101 frames of 10 ms)",
-        "model": os.path.basename(args.model), "pdk": args.pdk, "corner": "typical",
+        "model": os.path.basename(args.model), "pdk": args.pdk,
         "characterized": bool(args.characterization),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "date": datetime.date.today().isoformat(),
@@ -149,6 +149,7 @@ def main():
             "target_wall_s_200_clips": 900,
         }
     fast = json.load(open(os.path.join(reports["fast"], "report.json")))
+    result["corner"] = fast["provenance"]["corner"]
     simulated = sum(clip["seconds"] for clip in fast["per_clip"])
     reference = json.load(open(os.path.join(ROOT, "results/bench/reference.json")))
     d4 = next(r["swift"] for r in reference["results"] if r["swift"]["hidden"] == 4)

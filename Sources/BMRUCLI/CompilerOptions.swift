@@ -22,6 +22,9 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Transient of PWL input frames: 'fast' (4x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
     var mode: SimulationMode = .fast
 
+    @Option(help: "Memory cells: 'sampled' (compare only in a window at the end of each frame) or 'continuous' (the published 9-transistor cell).")
+    var cells: CellTiming = .sampled
+
     /// A compiler for these options; `--pdk` must have been given.
     func compiler() throws -> Compiler {
         guard let pdk else { throw ValidationError("--pdk is required") }
@@ -29,6 +32,7 @@ struct CircuitOptions: ParsableArguments {
         var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
                                     characterization: table)
         compiler.mode = mode
+        compiler.cellTiming = cells
         return compiler
     }
 }
@@ -54,3 +58,4 @@ struct CompilerOptions: ParsableArguments {
 }
 
 extension SimulationMode: ExpressibleByArgument {}
+extension CellTiming: ExpressibleByArgument {}

@@ -26,6 +26,9 @@ import PDK
 ///   alpha). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
 ///   switch off;
 /// - s0: `.ic` on each cell's comparator node;
+/// - cell timing (`cellTiming`): sampled cells (default) compare only in their block's window of each
+///   frame (`SampleClock`), so a candidate's transient after an input edge cannot flip a state;
+///   continuous cells are the published 9-transistor cell;
 /// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
 ///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only
 ///   two-class models are compiled: the readout is a two-input comparator.
@@ -48,6 +51,8 @@ public struct Compiler: Sendable {
     public var frameDuration: Double = 0.01
     /// Ramp time of an input change at a frame edge, seconds.
     public var edge: Double = 1e-5
+    /// Whether the memory cells compare continuously or only in a window of each frame.
+    public var cellTiming: CellTiming = .sampled
     /// Time-step control and tolerances of the transient over `Inputs.frames` (decks with EXTERNAL
     /// inputs keep the default options and get no analysis).
     public var mode: SimulationMode = .transient
@@ -172,10 +177,22 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var unitCurrent: Double, supply: Double
     /// Whether sizes and biases come from a characterization (else nominal).
     public var characterized: Bool
+    /// Continuous or sampled memory cells.
+    public var cells: CellTiming
+    /// With sampled cells, each block's comparison window within a frame.
+    public var sampleWindows: [SampleWindow]?
     /// Every learned parameter (and s0) with its elements, in tensor order.
     public var parameters: [Entry]
     /// Device and bias totals.
     public var totals: Totals
+
+    /// When block `block`'s cells compare: from `open` to `close` seconds after each frame starts.
+    public struct SampleWindow: Sendable, Equatable, Codable {
+        /// The block.
+        public var block: Int
+        /// Window start and end within the frame, seconds.
+        public var open, close: Double
+    }
 
     /// One parameter and the elements realising it.
     public struct Entry: Sendable, Equatable, Codable {
@@ -288,7 +305,10 @@ private struct Builder {
     var pdk: PDK { compiler.pdk }
     var d: Int { model.config.hidden }
     var blocks: Int { model.config.blocks }
-    static let cell = MemoryCell(outputs: [1])
+    var cell: MemoryCell { MemoryCell(outputs: [1], sampled: compiler.cellTiming == .sampled) }
+    var clock: SampleClock {
+        SampleClock(blocks: blocks, frameDuration: compiler.frameDuration, supply: compiler.supply, edge: compiler.edge)
+    }
 
     mutating func node(_ name: String, _ direction: Polarity, layer: String, diode: DeviceSize? = CurrentMirror.mirrorUnit) {
         nodes.append(SumNode(name: name, direction: direction, diode: diode, layer: layer))
@@ -318,7 +338,7 @@ private struct Builder {
         for (k, block) in model.blocks.enumerated() {
             let (cand, cells, post) = ("b\(k)_cand", "b\(k)_cells", "b\(k)_post")
             for i in 0..<d {
-                node("c\(k)_\(i)", .pmos, layer: cand, diode: Self.cell.size)
+                node("c\(k)_\(i)", .pmos, layer: cand, diode: cell.size)
                 term(nil, "c\(k)_\(i)", block.cell.candidate.bias[i], layer: cand, "blocks.\(k).cell.bias[\(i)]")
                 for j in 0..<d {
                     term("u\(k)_\(j)", "c\(k)_\(i)", block.cell.candidate.weight[i * d + j], layer: cand,
@@ -435,7 +455,6 @@ private struct Builder {
                                   + "I_u = \(spiceNumber(unitCurrent)) A" + (compiler.characterization == nil ? ", nominal sizing" : ", characterized"),
                               models: try pdk.modelStatements(corner: compiler.corner,
                                                               relativeTo: compiler.modelsRelativeTo))
-        let cell = Self.cell
         try circuit.define(cell.subcircuit(pdk: pdk))
         let readout = DifferentialPair()
         try circuit.define(readout.subcircuit(pdk: pdk))
@@ -530,6 +549,11 @@ private struct Builder {
         let (count, area) = try devices(in: circuit)
         let manifest = Manifest(model: model.config.name, pdk: pdk.name, corner: compiler.corner, unitCurrent: unitCurrent,
                                 supply: compiler.supply, characterized: compiler.characterization != nil,
+                                cells: compiler.cellTiming,
+                                sampleWindows: compiler.cellTiming == .sampled ? (0..<blocks).map {
+                                    let window = clock.window(block: $0)
+                                    return .init(block: $0, open: window.open, close: window.close)
+                                } : nil,
                                 parameters: entries,
                                 totals: .init(transistors: count, gateArea: area, biasCurrent: biasCurrent,
                                               biasPower: biasSupplyCurrent * compiler.supply))
@@ -540,7 +564,6 @@ private struct Builder {
     mutating func cellElements(layer: String, _ circuit: inout Circuit) throws -> [Element] {
         let k = Int(layer.dropFirst().prefix { $0.isNumber })!
         let block = model.blocks[k].cell
-        let cell = Self.cell
         var elements: [Element] = []
         for i in 0..<d {
             let iu = unitCurrent
@@ -552,6 +575,7 @@ private struct Builder {
                          ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),
                          ("gain", biases.gain, "blocks.\(k).cell.alpha[\(i)]", block.alpha[i])]
             var connections = ["in": "c\(k)_\(i)", "out1": "s\(k)_\(i)", "vdd": "vdd_cell", "vss": "0"]
+            if cell.sampled { (connections["phi"], connections["phib"], connections["hold"]) = SampleClock.lines(block: k) }
             for (port, amperes, parameter, value) in named {
                 guard amperes.isFinite, amperes > 0 else {
                     throw CompileError.unrealizable(parameter: parameter, reason: "I_\(port) = \(amperes) A after correction")
@@ -575,6 +599,7 @@ private struct Builder {
         var elements: [Element] = Compiler.supplies.map {
             .voltageSource(name: $0, positive: $0, negative: "0", value: .dc(.number(compiler.supply)))
         }
+        if compiler.cellTiming == .sampled { elements += (0..<blocks).flatMap(clock.sources) }
         for j in 0..<model.config.inputs {
             for (sign, part) in [("p", 1.0), ("n", -1.0)] {
                 let name = "x\(j)\(sign)"

@@ -95,6 +95,24 @@ public enum SourceValue: Sendable, Equatable {
     case pwl([PWLPoint])
     /// A value supplied at run time by the host program (`EXTERNAL`, ngspice's shared-library callback).
     case external
+    /// A periodic trapezoidal pulse (a clock).
+    case pulse(Pulse)
+}
+
+/// SPICE's `PULSE`: `initial` until `delay`, then every `period` a ramp of `rise` to `pulsed`, held
+/// for `width`, a ramp of `fall` back. Its corners are simulator breakpoints, like PWL corners.
+public struct Pulse: Sendable, Equatable {
+    /// Value outside the pulse and inside it.
+    public var initial, pulsed: Double
+    /// Start of the first rise, the two ramp times, the flat top and the repetition period, seconds.
+    public var delay, rise, fall, width, period: Double
+
+    /// A pulse train; see the type's description for the meaning of each time.
+    public init(initial: Double, pulsed: Double, delay: Double, rise: Double, fall: Double, width: Double,
+                period: Double) {
+        (self.initial, self.pulsed, self.delay, self.rise, self.fall, self.width, self.period)
+            = (initial, pulsed, delay, rise, fall, width, period)
+    }
 }
 
 /// One corner of a piecewise-linear waveform. A PWL corner is also a simulator breakpoint, so the

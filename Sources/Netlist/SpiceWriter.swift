@@ -151,6 +151,12 @@ public struct SpiceWriter: Sendable {
                 pairs.append(try number(point.time, name) + " " + (try number(point.value, name)))
             }
             return ["pwl("] + pairs + [")"]
+        case let .pulse(pulse):
+            guard pulse.delay >= 0, pulse.rise > 0, pulse.fall > 0, pulse.width >= 0,
+                  pulse.rise + pulse.width + pulse.fall <= pulse.period
+            else { throw .invalidValue(name, "a pulse needs rise, fall > 0 and rise + width + fall <= period") }
+            let values = [pulse.initial, pulse.pulsed, pulse.delay, pulse.rise, pulse.fall, pulse.width, pulse.period]
+            return ["pulse("] + (try values.map { v throws(NetlistError) in try number(v, name) }) + [")"]
         }
     }
 

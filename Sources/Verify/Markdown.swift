@@ -24,7 +24,7 @@ extension Report {
             "| power total / cells / feedforward / bias (nW) | \(num(power?.totalNW, "%.1f")) / \(num(power?.cellsNW, "%.1f")) / \(num(power?.feedforwardNW, "%.1f")) / \(num(power?.biasNW, "%.1f")) |",
             "| energy per clip (nJ) | \(num(power?.energyNJ, "%.1f")) |",
             "| simulation seconds per clip | \(num(secondsPerClip, "%.1f")) |",
-            "| frame period, simulation mode | \(num(p.framePeriod)) s, \(p.mode ?? "transient") |", "",
+            "| frame period, simulation mode, memory cells | \(num(p.framePeriod)) s, \(p.mode ?? "transient"), \(p.cells ?? "continuous") |", "",
             "## Cell boundaries", "",
             "| block | unit | state agreement | candidate RMS (units) | state RMS (units) | suppression |", "|---|---|---|---|---|---|",
         ]

@@ -125,6 +125,9 @@ public struct Report: Sendable, Equatable, Codable {
         /// The transient's `SimulationMode` (`transient` or `fast`); nil in reports written before
         /// modes existed, which all ran `transient`.
         public var mode: String?
+        /// The memory cells' `CellTiming` (`continuous` or `sampled`); nil in reports written before
+        /// sampled cells existed, which were all `continuous`.
+        public var cells: String?
         /// ngspice's version line and BMRUKit's version.
         public var ngspice: String, bmrukit: String
         /// ngspice commands run before every transient (fault injection), if any.
@@ -136,7 +139,7 @@ public struct Report: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey {
             case model, modelHash = "model_hash", pdk, corner, unitCurrent = "unit_current_A", supply = "supply_V"
-            case characterized, inputs, framePeriod = "frame_period_s", mode, ngspice, bmrukit, commands
+            case characterized, inputs, framePeriod = "frame_period_s", mode, cells, ngspice, bmrukit, commands
             case commandLine = "command_line", created
         }
     }

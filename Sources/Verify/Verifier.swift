@@ -170,7 +170,8 @@ public struct Verifier: Sendable {
         let provenance = Report.Provenance(
             model: model.config.name, modelHash: modelHash(), pdk: compiler.pdk.name, corner: compiler.corner,
             unitCurrent: iu, supply: compiler.supply, characterized: compiler.characterization != nil,
-            inputs: context.inputs, framePeriod: compiler.frameDuration, mode: compiler.mode.rawValue, ngspice: Self.ngspiceVersion(),
+            inputs: context.inputs, framePeriod: compiler.frameDuration, mode: compiler.mode.rawValue,
+            cells: compiler.cellTiming.rawValue, ngspice: Self.ngspiceVersion(),
             bmrukit: context.version, commands: commands, commandLine: context.commandLine,
             created: ISO8601DateFormatter().string(from: Date()))
         return Report(

@@ -45,17 +45,38 @@ struct CompilerTests {
     func staircase(pdk name: String, mirroredBiases: Bool) throws {
         var compiler = try Compiler(pdk: testPDK(name))
         compiler.mirroredBiases = mirroredBiases
-        let compilation = try compiler.compile(Self.oneCell, inputs: .frames(Self.staircase))
         let reference = try Network(Self.oneCell).run(Self.staircase).states
-        let states = try Self.circuitStates(compilation, model: Self.oneCell, frames: Self.staircase.count,
-                                            frameDuration: compiler.frameDuration)
-        if mirroredBiases {
-            #expect(compilation.manifest.parameters.flatMap(\.elements).contains { $0.kind == "cell bias (mirrored)" })
-            // One ideal source left besides the inputs: the reference.
-            #expect(try compilation.deck().split(separator: "\n").filter { $0.hasPrefix("i") && !$0.contains("pwl") }.map { $0.prefix(9) } == ["ibias_ref"])
+        for timing in CellTiming.allCases {
+            compiler.cellTiming = timing
+            let compilation = try compiler.compile(Self.oneCell, inputs: .frames(Self.staircase))
+            let states = try Self.circuitStates(compilation, model: Self.oneCell, frames: Self.staircase.count,
+                                                frameDuration: compiler.frameDuration)
+            if mirroredBiases {
+                #expect(compilation.manifest.parameters.flatMap(\.elements).contains { $0.kind == "cell bias (mirrored)" })
+                // One ideal source left besides the inputs: the reference.
+                #expect(try compilation.deck().split(separator: "\n").filter { $0.hasPrefix("i") && !$0.contains("pwl") }.map { $0.prefix(9) } == ["ibias_ref"])
+            }
+            print("\(name) staircase (\(mirroredBiases ? "mirrored" : "ideal") biases, \(timing) cells): reference \(reference.map { $0 ? 1 : 0 }), circuit \(states.map { $0 ? 1 : 0 })")
+            #expect(states == reference, "\(timing) cells")
         }
-        print("\(name) staircase (\(mirroredBiases ? "mirrored" : "ideal") biases): reference \(reference.map { $0 ? 1 : 0 }), circuit \(states.map { $0 ? 1 : 0 })")
-        #expect(states == reference)
+    }
+
+    @Test("Sampled cells (the default) add four devices per cell and three clock lines per block; continuous cells none")
+    func cellTiming() throws {
+        let model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))
+        var compiler = try Compiler(pdk: testPDK("gf180mcu"))
+        #expect(compiler.cellTiming == .sampled)
+        let sampled = try compiler.compile(model)
+        compiler.cellTiming = .continuous
+        let continuous = try compiler.compile(model)
+        let cells = model.config.blocks * model.config.hidden
+        #expect(sampled.manifest.totals.transistors == continuous.manifest.totals.transistors + 4 * cells)
+        #expect(sampled.manifest.cells == .sampled && continuous.manifest.cells == .continuous)
+        #expect(sampled.manifest.sampleWindows?.map(\.open) == [0.0025, 0.005] && continuous.manifest.sampleWindows == nil)
+        let (withClock, without) = (try sampled.deck(), try continuous.deck())
+        #expect(withClock.split(separator: "\n").filter { $0.contains("pulse(") }.count == 3 * model.config.blocks)
+        #expect(!without.contains("pulse(") && !without.contains("clk0"))
+        #expect(withClock.contains("xu0 c1_0 thresh1_0 width1_0 gain1_0 s1_0 clk1 clk1_b hold1 vdd_cell 0 bmru_cell"))
     }
 
     @Test("Same model twice gives a byte-identical deck and manifest; the manifest covers every parameter")

@@ -13,7 +13,7 @@ struct PrimitiveTests {
           arguments: ["generic180", "gf180mcu"])
     func memoryCell(pdk name: String) throws {
         let session = try simulate(cellBench(pdk: testPDK(name), threshold: Self.threshold, width: Self.width,
-                                             gain: Self.gain, peak: 700e-12, ramp: 0.2))
+                                             gain: Self.gain, input: triangle(peak: 700e-12, ramp: 0.2), step: 0.2 / 500))
         let response = try CellResponse(session, peak: 700e-12, ramp: 0.2)
         let (onCurrent, offCurrent, high) = (response.on, response.off, response.high)
         let (time, output) = (response.time, response.output)
@@ -26,6 +26,41 @@ struct PrimitiveTests {
         let up = try #require(time.firstIndex { $0 >= 250.0 / 700 * 0.2 })
         let down = try #require(time.firstIndex { $0 >= 0.4 - 250.0 / 700 * 0.2 })
         #expect(output[up] < 0.05 * high && output[down] > 0.9 * high)
+    }
+
+    @Test("A sampled cell decides only while enabled and holds its state otherwise; a continuous one latches a glitch",
+          arguments: ["generic180", "gf180mcu"])
+    func sampledCell(pdk name: String) throws {
+        let pdk = try testPDK(name)
+        // One block's clock: enabled from 3.33 to 10 ms of every 10 ms frame.
+        let lines = SampleClock(blocks: 1, frameDuration: 1e-2, supply: supply, edge: 1e-5).sources(block: 0).map {
+            if case let .voltageSource(_, _, _, value) = $0 { value } else { SourceValue.dc(0) }
+        }
+        let (high, band) = (600e-12, 250e-12)
+        // Inside the hysteresis band, with a 2 ms pulse above I_thresh while disabled; above I_thresh
+        // from 11 ms; zero from 21 ms.
+        let input = [PWLPoint(0, band), PWLPoint(1e-3, band), PWLPoint(1.01e-3, high), PWLPoint(3e-3, high),
+                     PWLPoint(3.01e-3, band), PWLPoint(11e-3, band), PWLPoint(11.01e-3, high), PWLPoint(21e-3, high),
+                     PWLPoint(21.01e-3, 0), PWLPoint(30e-3, 0)]
+        func outputs(enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)?) throws -> (Double) -> Double {
+            var circuit = try cellBench(pdk: pdk, threshold: Self.threshold, width: Self.width, gain: Self.gain,
+                                        input: input, step: 2e-5, enable: enable)
+            circuit.initialConditions = [InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["cell"]), volts: 0)]
+            let session = try simulate(circuit)
+            let (time, output) = (try session.vector("time"), try session.vector("i(vout)"))
+            return { t in output[time.lastIndex { $0 <= t }!] }
+        }
+        let sampled = try outputs(enable: (lines[0], lines[1], lines[2]))
+        let level = 0.5 * Self.gain
+        print("\(name) sampled cell output at 3.2/9.9/12.9/19.9/22.9/29.9 ms: "
+              + [3.2, 9.9, 12.9, 19.9, 22.9, 29.9].map { String(format: "%.1f pA", sampled($0 * 1e-3) * 1e12) }.joined(separator: ", "))
+        #expect(sampled(3.2e-3) < 0.1 * level && sampled(9.9e-3) < 0.1 * level, "the pulse while disabled was ignored")
+        #expect(sampled(12.9e-3) < 0.1 * level, "input above threshold but not yet enabled")
+        #expect(sampled(19.9e-3) > level, "switched on in the window")
+        #expect(sampled(22.9e-3) > level, "held on with zero input while disabled")
+        #expect(sampled(29.9e-3) < 0.1 * level, "switched off in the window")
+        let continuous = try outputs(enable: nil)
+        #expect(continuous(3.2e-3) > level && continuous(9.9e-3) > level, "the continuous cell latched the pulse")
     }
 
     @Test("Mirrors follow their ratios within 10 % from 100 pA to 3 nA; the ReLU passes only positive net current",

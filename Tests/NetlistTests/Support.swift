@@ -64,22 +64,31 @@ func mirrorRatio(_ session: NgspiceSession, _ polarity: Polarity, currents: [Dou
     return (polarity == .nmos ? -branch : branch) / currents[index]
 }
 
-/// The memory cell between a PMOS input diode drawing a 0 -> `peak` -> 0 triangle (`ramp` seconds
-/// each way) and an output held at half the supply, biases from NMOS diodes fed by ideal sources.
-func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, peak: Double, ramp: Double) throws -> Circuit {
-    let cell = MemoryCell(outputs: [1])
+/// A 0 -> `peak` -> 0 triangle, `ramp` seconds each way.
+func triangle(peak: Double, ramp: Double) -> [PWLPoint] { [PWLPoint(0, 0), PWLPoint(ramp, peak), PWLPoint(2 * ramp, 0)] }
+
+/// The memory cell between a PMOS input diode drawing `input` (amperes; the transient ends at its last
+/// point, maximum step `step`) and an output held at half the supply, biases from NMOS diodes fed by
+/// ideal sources. With `enable` the cell is the sampled one, its `phi`, `phib` and `hold` driven by them.
+func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, input: [PWLPoint], step: Double,
+               enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)? = nil) throws -> Circuit {
+    let cell = MemoryCell(outputs: [1], sampled: enable != nil)
     // The input diode and the bias references are the size of the cell devices they drive.
-    let input = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
+    let diode = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
     let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
     var circuit = try bench("memory cell hysteresis", pdk: pdk)
-    for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
+    for subcircuit in [try cell.subcircuit(pdk: pdk), try diode.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
         try circuit.define(subcircuit)
     }
     circuit.elements += [
-        .instance(Instance(name: "input", subcircuit: input.name, nodes: ["cin", "vdd"])),
-        .currentSource(name: "input", positive: "cin", negative: "0",
-                       value: .pwl([PWLPoint(0, 0), PWLPoint(ramp, peak), PWLPoint(2 * ramp, 0)])),
+        .instance(Instance(name: "input", subcircuit: diode.name, nodes: ["cin", "vdd"])),
+        .currentSource(name: "input", positive: "cin", negative: "0", value: .pwl(input)),
     ]
+    if let enable {
+        circuit.elements += [.voltageSource(name: "phi", positive: "phi", negative: "0", value: enable.phi),
+                             .voltageSource(name: "phib", positive: "phib", negative: "0", value: enable.phib),
+                             .voltageSource(name: "hold", positive: "hold", negative: "0", value: enable.hold)]
+    }
     for (node, current) in [("thresh", threshold), ("width", width), ("gain", gain)] {
         circuit.elements += [
             .instance(Instance(name: node, subcircuit: bias.name, nodes: [node, "0"])),
@@ -88,11 +97,11 @@ func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, peak: D
     }
     circuit.elements += [
         .instance(Instance(name: "cell", of: try cell.subcircuit(pdk: pdk),
-                           connections: ["in": "cin", "out1": "out", "vss": "0"])),
+                           connections: ["in": "cin", "out1": "out", "vss": "0", "phi": "phi", "phib": "phib", "hold": "hold"])),
         .voltageSource(name: "out", positive: "out", negative: "half", value: .dc(0)),
     ]
     circuit.saves = [.current(source: "out")]
-    circuit.analyses = [.tran(step: ramp / 500, stop: 2 * ramp, maxStep: ramp / 500)]
+    circuit.analyses = [.tran(step: step, stop: input.last!.time, maxStep: step)]
     return circuit
 }
 

@@ -19,6 +19,8 @@ let sample = Circuit(
         .currentSource(name: "step", positive: "0", negative: "out",
                        value: .pwl([PWLPoint(0, 0), PWLPoint(1e-3, 3.5e-10)])),
         .currentSource(name: "drive", positive: "0", negative: "out", value: .external),
+        .voltageSource(name: "clk", positive: "clk", negative: "0",
+                       value: .pulse(Pulse(initial: 0, pulsed: 1.8, delay: 1e-3, rise: 1e-5, fall: 1e-5, width: 4e-3, period: 1e-2))),
         .instance(Instance(name: "d", subcircuit: "Div", nodes: ["out", "0"], parameters: [Parameter("k", 4.7e3)])),
         .mosfet(MOSFET(name: "m1", drain: "out", gate: "out", source: "0", bulk: "0",
                        device: .init(model: "nfet_03v3", subcircuit: true), width: 1e-6, length: 2e-6, multiplier: 3)),
@@ -44,6 +46,7 @@ struct WriterTests {
             cload out 0 1e-15
             istep 0 out pwl( 0.0 0.0 0.001 3.5e-10 )
             idrive 0 out external
+            vclk clk 0 pulse( 0.0 1.8 0.001 1e-05 1e-05 0.004 0.01 )
             xd out 0 div k=4700.0
             xm1 out out 0 0 nfet_03v3 w=1e-06 l=2e-06 m=3
             * end
@@ -119,6 +122,39 @@ struct WriterTests {
         ])))
         #expect(throws: NetlistError.self) {
             try InputSource.frames(name: "x", from: "a", into: "b", values: [1], frameDuration: 0.01, edge: 0.02)
+        }
+    }
+}
+
+@Suite("SampleClock")
+struct SampleClockTests {
+    @Test("Windows open in block order, close at the frame's end; the pulses run in ngspice with those edges")
+    func windows() throws {
+        let clock = SampleClock(blocks: 2, frameDuration: 0.01, supply: 1.8, edge: 1e-5)
+        #expect(clock.window(block: 0) == (0.0025, 0.01) && clock.window(block: 1) == (0.005, 0.01))
+        #expect(clock.sources(block: 1).count == 3)
+        let circuit = Circuit(title: "clock", elements: clock.sources(block: 1) + [
+            .resistor(name: "a", positive: "clk1", negative: "0", ohms: 1e6),
+            .resistor(name: "b", positive: "clk1_b", negative: "0", ohms: 1e6),
+        ], saves: [.voltage("clk1"), .voltage("clk1_b")], analyses: [.tran(step: 1e-4, stop: 0.03)])
+        let session = try simulate(circuit)
+        let time = try session.vector("time"), enable = try session.vector("v(clk1)"), complement = try session.vector("v(clk1_b)")
+        func at(_ t: Double) -> Int { time.lastIndex { $0 <= t }! }
+        for frame in 0..<3 {
+            let start = Double(frame) * 0.01
+            let (before, inside) = (at(start + 0.004), at(start + 0.007))
+            #expect(abs(enable[before]) < 1e-9 && abs(complement[before] - 1.8) < 1e-9, "closed before the window")
+            #expect(abs(enable[inside] - 1.8) < 1e-9 && abs(complement[inside]) < 1e-9, "open in the window")
+        }
+        // The enable's last corner of each frame is the frame end: a breakpoint shared with the inputs' edges.
+        #expect(time.contains { abs($0 - 0.02) < 1e-12 } && time.contains { abs($0 - 0.025) < 1e-12 })
+        var bad = Pulse(initial: 0, pulsed: 1, delay: 0, rise: 1e-3, fall: 1e-3, width: 9e-3, period: 1e-2)
+        #expect(throws: NetlistError.self) {
+            try SpiceWriter().lines(Circuit(title: "bad", elements: [.voltageSource(name: "p", positive: "p", negative: "0", value: .pulse(bad))]))
+        }
+        bad.width = 7e-3
+        #expect(throws: Never.self) {
+            try SpiceWriter().lines(Circuit(title: "ok", elements: [.voltageSource(name: "p", positive: "p", negative: "0", value: .pulse(bad))]))
         }
     }
 }

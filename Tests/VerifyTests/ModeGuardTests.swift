@@ -27,6 +27,9 @@ struct ModeGuardTests {
         let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
         var compiler = try Compiler(pdk: pdk, characterization: try Characterization.load(from: Self.characterization))
         compiler.mode = mode
+        // The fixture is the continuous-cell failure that the guard caught (and the speed figures of
+        // docs/speed.md are continuous-cell figures).
+        compiler.cellTiming = .continuous
         var verifier = Verifier(model: model, modelDirectory: directory, compiler: compiler)
         verifier.commands = commands
         return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "test", commandLine: ["test"], version: "test"))

@@ -27,6 +27,23 @@ import PDK
 /// generic180 on at 319.8 pA, off at 137.0 pA (hysteresis 182.8 pA), high 551.2 pA.
 /// A 2 s ramp moves the GF180 thresholds by under 4 pA (a 0.02 s ramp by 10 pA). The offsets (on
 /// 3..9 % below I_thresh, high level 8..10 % above I_gain) are what a calibration step must trim.
+///
+/// The `sampled` variant (13 transistors, `CellTiming.sampled`) compares only while `phi` is high
+/// and holds its state while it is low, whatever the input does:
+/// - S1 (PMOS, gate `phib`) cuts M1's source and S2 (NMOS, gate `phi`) M2's source while `phi` is
+///   low, so the comparator sees neither input nor threshold;
+/// - the keeper K1 (NMOS, half the width of M8, on the `width` line) sinks I_width / 2 from `v0`
+///   while S4 (NMOS, gate `hold`) grounds its source: an on cell keeps net +I_width / 2 (M9's
+///   feedback), an off cell is held low, for any ratio of the three biases. `hold` is high while
+///   `phi` is low, but turns off before `phi` rises and on after it falls (`SampleClock`): while
+///   the keeper and M2 both sank current during a shared clock edge, an on cell at a small margin
+///   above its switch-off current was pulled off.
+/// No switch touches `v0`, so clock edges do not kick it. Measured on the way (`PrimitiveTests`,
+/// `CompilerTests`, both PDKs): without the keeper an off generic180 cell was held by leakage alone
+/// and turned on during the hold; switches between `v0` and M1/M2 left nodes at the rails that
+/// kicked `v0` when they reconnected, and steering M1's current to ground through a second switch
+/// shorted `v0` while both switches conducted during a clock edge. With `phi` high the switches
+/// conduct and it is the 9-transistor cell.
 public struct MemoryCell: Sendable, Equatable {
     /// The subcircuit's name.
     public var name: String
@@ -34,18 +51,25 @@ public struct MemoryCell: Sendable, Equatable {
     public var size: DeviceSize
     /// Current ratio (to I_gain) of each state-current output.
     public var outputs: [Double]
+    /// Whether the comparator has enable switches (ports `phi`, `phib`).
+    public var sampled: Bool
 
-    /// A cell with the given device size and outputs.
-    public init(name: String = "bmru_cell", size: DeviceSize = .unit, outputs: [Double] = [1]) {
+    /// A cell with the given device size, outputs and timing.
+    public init(name: String = "bmru_cell", size: DeviceSize = .unit, outputs: [Double] = [1], sampled: Bool = false) {
         self.name = name
         self.size = size
         self.outputs = outputs
+        self.sampled = sampled
     }
 
     /// The port names, in order.
     public var ports: [String] {
-        ["in", "thresh", "width", "gain"] + outputs.indices.map { "out\($0 + 1)" } + ["vdd", "vss"]
+        ["in", "thresh", "width", "gain"] + outputs.indices.map { "out\($0 + 1)" } + (sampled ? ["phi", "phib", "hold"] : [])
+            + ["vdd", "vss"]
     }
+
+    /// The sampled cell's keeper: M8's length, half its width (it sinks I_width / 2).
+    public var keeperSize: DeviceSize { DeviceSize(width: size.width / 2, length: size.length) }
 
     /// The internal node names: comparator, output diode and feedback diode.
     public static let comparatorNode = "v0", outputNode = "vout", feedbackNode = "vfb"
@@ -53,15 +77,27 @@ public struct MemoryCell: Sendable, Equatable {
     /// The cell as a subcircuit of `pdk`.
     public func subcircuit(pdk: PDK) throws(NetlistError) -> Subcircuit {
         try size.check(against: pdk, what: "memory cell \(name) device")
+        if sampled { try keeperSize.check(against: pdk, what: "memory cell \(name) keeper") }
         let (v0, vout, vfb) = (Self.comparatorNode, Self.outputNode, Self.feedbackNode)
         func device(_ name: String, _ polarity: Polarity, _ drain: String, _ gate: String, _ source: String) -> Element {
             transistor(name, polarity, drain: drain, gate: gate, source: source,
                        bulk: polarity == .nmos ? "vss" : "vdd", size: size, pdk: pdk)
         }
-        var elements: [Element] = [
-            .comment("comparator"),
-            device("m1", .pmos, v0, "in", "vdd"),
-            device("m2", .nmos, v0, "thresh", "vss"),
+        var elements: [Element] = [.comment("comparator")]
+        if sampled {
+            elements += [
+                device("s1", .pmos, "m1_source", "phib", "vdd"),
+                device("m1", .pmos, v0, "in", "m1_source"),
+                device("m2", .nmos, v0, "thresh", "m2_source"),
+                device("s2", .nmos, "m2_source", "phi", "vss"),
+                .comment("keeper: sinks I_width / 2 from v0 while phi is low"),
+                transistor("k1", .nmos, drain: v0, gate: "width", source: "keep", bulk: "vss", size: keeperSize, pdk: pdk),
+                device("s4", .nmos, "keep", "hold", "vss"),
+            ]
+        } else {
+            elements += [device("m1", .pmos, v0, "in", "vdd"), device("m2", .nmos, v0, "thresh", "vss")]
+        }
+        elements += [
             device("m9", .pmos, v0, vfb, "vdd"),
             .comment("output branch: I_gain through the diode m4 when v0 is high"),
             device("m3", .nmos, vout, v0, "gain_tail"),
@@ -72,8 +108,9 @@ public struct MemoryCell: Sendable, Equatable {
             device("m8", .nmos, "width_tail", "width", "vss"),
             device("m7", .pmos, vfb, vfb, "vdd"),
         ]
-        var doc = ["9-transistor current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
+        var doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
                    "on when I(in) > I_thresh, off when I(in) < I_thresh - I_width, high level I_gain"]
+            + (sampled ? ["compares only while phi is high (s1, s2 enable m1, m2); holds its state otherwise (keeper k1, enabled by hold)"] : [])
         for (index, ratio) in outputs.enumerated() {
             let (outputSize, fingers) = try CurrentMirror.outputSize(ratio: ratio, unit: size, pdk: pdk)
             let port = "out\(index + 1)"

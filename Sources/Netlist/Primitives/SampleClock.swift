@@ -41,7 +41,7 @@ public struct SampleClock: Sendable, Equatable {
     }
 
     /// The enable line of block `block` (high in the window), its complement, and the hold line
-    /// (high outside the window widened by two edges on each side: break before make).
+    /// (high outside the window widened by one edge on each side: break before make).
     public static func lines(block: Int) -> (enable: String, complement: String, hold: String) {
         ("clk\(block)", "clk\(block)_b", "hold\(block)")
     }
@@ -55,10 +55,11 @@ public struct SampleClock: Sendable, Equatable {
             .pulse(Pulse(initial: from, pulsed: to, delay: open, rise: edge, fall: edge, width: close - open - 2 * edge,
                          period: frameDuration))
         }
-        // Low from two edges before the window to two edges after it (into the next frame's first
-        // edge: a pulse may run past its period's end as long as it fits in one period).
-        let hold = SourceValue.pulse(Pulse(initial: supply, pulsed: 0, delay: open - 3 * edge, rise: edge, fall: edge,
-                                           width: close - open + 3 * edge, period: frameDuration))
+        // Falls in the edge before the enable rises and rises in the edge after it has fallen (the
+        // next frame's input edge: a pulse may run past its period's end if it fits in one period),
+        // so it adds one simulator breakpoint per window.
+        let hold = SourceValue.pulse(Pulse(initial: supply, pulsed: 0, delay: open - edge, rise: edge, fall: edge,
+                                           width: close - open, period: frameDuration))
         return [
             .voltageSource(name: lines.enable, positive: lines.enable, negative: "0", value: pulse(0, supply)),
             .voltageSource(name: lines.complement, positive: lines.complement, negative: "0", value: pulse(supply, 0)),

@@ -22,8 +22,8 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Transient of PWL input frames: 'fast' (4x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
     var mode: SimulationMode = .fast
 
-    @Option(help: "Memory cells: 'sampled' (compare only in a window at the end of each frame) or 'continuous' (the published 9-transistor cell).")
-    var cells: CellTiming = .sampled
+    @Option(help: "Memory cells: 'continuous' (the published 9-transistor cell) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate; docs/cell-timing.md).")
+    var cells: CellTiming = .continuous
 
     /// A compiler for these options; `--pdk` must have been given.
     func compiler() throws -> Compiler {

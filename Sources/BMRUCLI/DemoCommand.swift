@@ -77,7 +77,7 @@ struct DemoCommand: AsyncParsableCommand {
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
         verifier.workers = jobs
         FileHandle.standardError.write(Data(
-            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue)\n".utf8))
+            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells\n".utf8))
         let result = try await verifier.run(
             clips, writingTo: URL(fileURLWithPath: report),
             context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)

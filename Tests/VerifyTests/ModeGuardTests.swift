@@ -27,8 +27,7 @@ struct ModeGuardTests {
         let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
         var compiler = try Compiler(pdk: pdk, characterization: try Characterization.load(from: Self.characterization))
         compiler.mode = mode
-        // The fixture is the continuous-cell failure that the guard caught (and the speed figures of
-        // docs/speed.md are continuous-cell figures).
+        // The fixture is a continuous-cell failure that the guard caught, whatever the default.
         compiler.cellTiming = .continuous
         var verifier = Verifier(model: model, modelDirectory: directory, compiler: compiler)
         verifier.commands = commands

@@ -14,6 +14,9 @@
    speed-up (sum of per-clip simulation seconds over the wall time of the 2-worker fast run) and the
    circuit's cost over the float64 reference's (traced reference speed from results/bench/reference.json).
 
+--cells selects the memory cells (`bmru verify --cells`; docs/cell-timing.md), continuous by
+default as in `bmru`; the committed speed.json and verify.json were measured with continuous cells.
+
 Usage: swift build -c release --product bmru
        PDK_ROOT=../shared/pdk python3 scripts/bench/speed.py --data ../shared/data/speech_commands_v0.02_test \
            [--clips 20] [--long-run-clips 200]
@@ -49,10 +52,11 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def anatomy(bmru, model, pdk, characterization, mode, work):
+def anatomy(bmru, model, pdk, characterization, mode, work, cells):
     """ngspice's own statistics for golden clip 0 of `model` in `mode`."""
     folder = os.path.join(work, "deck-" + mode)
-    cmd = [bmru, "netlist", "--model", model, "--pdk", pdk, "--golden", "0", "--mode", mode, "--out", folder]
+    cmd = [bmru, "netlist", "--model", model, "--pdk", pdk, "--golden", "0", "--mode", mode, "--cells", cells,
+           "--out", folder]
     if characterization:
         cmd += ["--characterization", characterization]
     run(cmd, stdout=subprocess.DEVNULL)
@@ -82,9 +86,9 @@ def anatomy(bmru, model, pdk, characterization, mode, work):
     return stats
 
 
-def verify(bmru, model, pdk, characterization, mode, data, clips, out, split="test"):
+def verify(bmru, model, pdk, characterization, mode, data, clips, out, cells, split="test"):
     cmd = [bmru, "verify", "--model", model, "--pdk", pdk, "--data", data, "--split", split, "--clips", str(clips),
-           "--mode", mode, "--jobs", "2", "--min-agreement", "0", "--report", out]
+           "--mode", mode, "--cells", cells, "--jobs", "2", "--min-agreement", "0", "--report", out]
     if characterization:
         cmd += ["--characterization", characterization]
     start = time.monotonic()
@@ -100,6 +104,7 @@ def main():
     parser.add_argument("--characterization", default=os.path.join(ROOT, "results/characterization/gf180mcu"))
     parser.add_argument("--data", required=True, help="Speech Commands folder (the guard's clips: test split)")
     parser.add_argument("--clips", type=int, default=20)
+    parser.add_argument("--cells", choices=["continuous", "sampled"], default="continuous")
     parser.add_argument("--long-run-clips", type=int, help="also time a fresh verification of this many held-out clips")
     parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/speed.json"))
     parser.add_argument("--verify-out", default=os.path.join(ROOT, "results/bench/verify.json"))
@@ -109,13 +114,13 @@ def main():
     result = {
         "benchmark": "transistor-level simulation speed per 1.01 s clip (101 frames of 10 ms)",
         "model": os.path.basename(args.model), "pdk": args.pdk,
-        "characterized": bool(args.characterization),
+        "characterized": bool(args.characterization), "cells": args.cells,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "date": datetime.date.today().isoformat(),
         "anatomy_golden_clip_0": {},
     }
     for mode in ["transient", "fast"]:
-        result["anatomy_golden_clip_0"][mode] = anatomy(args.bmru, args.model, args.pdk, args.characterization, mode, work)
+        result["anatomy_golden_clip_0"][mode] = anatomy(args.bmru, args.model, args.pdk, args.characterization, mode, work, args.cells)
     a = result["anatomy_golden_clip_0"]
     result["anatomy_speedup"] = round(a["transient"]["analysis_s"] / a["fast"]["analysis_s"], 2)
 
@@ -124,7 +129,7 @@ def main():
     for mode in ["transient", "fast"]:
         reports[mode] = os.path.join(work, "verify-" + mode)
         walls[mode] = verify(args.bmru, args.model, args.pdk, args.characterization, mode, args.data, args.clips,
-                             reports[mode])
+                             reports[mode], args.cells)
     agreement_path = os.path.join(work, "agreement.json")
     status = subprocess.run([args.bmru, "compare", reports["transient"], reports["fast"], "--json", agreement_path]).returncode
     agreement = json.load(open(agreement_path))
@@ -141,7 +146,7 @@ def main():
     if args.long_run_clips:
         folder = os.path.join(work, "verify-long")
         wall = verify(args.bmru, args.model, args.pdk, args.characterization, "fast", args.data, args.long_run_clips,
-                      folder, split="heldout")
+                      folder, args.cells, split="heldout")
         report = json.load(open(os.path.join(folder, "report.json")))
         result["long_run"] = {
             "clips": report["clips"], "mode": "fast", "split": "heldout (balanced)", "workers": 2,

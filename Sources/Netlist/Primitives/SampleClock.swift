@@ -5,14 +5,16 @@
 /// microseconds after each input edge (its positive and negative terms arrive through paths of
 /// different speed). A cell whose candidate crosses its threshold only during that transient latches
 /// the wrong state, and its hysteresis keeps it: on the 226 held-out clips of kws-yes-d4 (GF180)
-/// most switch-on disagreements had a frame-end candidate a whole unit below beta_hi. Slower edges
-/// do not help (a 2 ms ramp made it worse: the candidate of a ReLU network is not monotone along a
-/// linear input path). Sampling does: the cell's comparator is cut from its input and threshold
-/// while the network settles and decides only in a window at the end of each frame.
+/// 87 of 180 first state errors happened with the frame-end candidate on the right side of the
+/// threshold. Slower edges do not help (a 2 ms ramp made it worse: the candidate of a ReLU network
+/// is not monotone along a linear input path). Sampling does: the cell's comparator is cut from its
+/// input and threshold while the network settles and decides only in a window at the end of each
+/// frame. Measurements and costs: docs/cell-timing.md.
 public enum CellTiming: String, Sendable, Equatable, Codable, CaseIterable {
     /// The published 9-transistor cell: always comparing.
     case continuous
-    /// `MemoryCell.sampled`: two switches enable the comparator in `SampleClock`'s window.
+    /// `MemoryCell.sampled`: switches enable the comparator in `SampleClock`'s window, a keeper
+    /// holds the state outside it.
     case sampled
 }
 

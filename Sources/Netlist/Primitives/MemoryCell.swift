@@ -108,8 +108,7 @@ public struct MemoryCell: Sendable, Equatable {
             device("m8", .nmos, "width_tail", "width", "vss"),
             device("m7", .pmos, vfb, vfb, "vdd"),
         ]
-        var doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))"
-                    + (sampled ? " but the keeper k1 (half width)" : ""),
+        var doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
                    "on when I(in) > I_thresh, off when I(in) < I_thresh - I_width, high level I_gain"]
             + (sampled ? ["compares only while phi is high (s1, s2 enable m1, m2); holds its state otherwise (keeper k1, enabled by hold)"] : [])
         for (index, ratio) in outputs.enumerated() {

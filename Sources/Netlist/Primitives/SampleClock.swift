@@ -25,7 +25,7 @@ public enum CellTiming: String, Sendable, Equatable, Codable, CaseIterable {
 /// its candidates, as in the model (h of block k at step t feeds block k + 1 at step t), and the
 /// classifier keeps the last 1 / (n + 2) of the frame to settle. Each window's closing ramp ends
 /// where the next frame's input ramp begins (sharing the simulator's breakpoint there: a separate
-/// closing edge 0.2 ms earlier cost 20 more time points per frame). With two blocks and 10 ms
+/// closing edge 0.2 ms earlier cost about 20 more time points per frame). With two blocks and 10 ms
 /// frames: 2.5 ms and 5 ms to 10 ms.
 public struct SampleClock: Sendable, Equatable {
     /// Number of blocks, frame period (s), clock high level (V) and clock edge time (s).
@@ -49,8 +49,8 @@ public struct SampleClock: Sendable, Equatable {
     }
 
     /// The three ideal voltage sources driving block `block`'s lines. They draw only the gate charge
-    /// of the switches (three 2 um^2 gates per cell, about 10 fW per cell at 100 Hz), so they are kept
-    /// out of the three measured supplies.
+    /// of the switches (three 2 um^2 gates per cell: about 30 fF x (1.8 V)^2 x 100 Hz = 10 pW per
+    /// cell), so they are kept out of the three measured supplies.
     public func sources(block: Int) -> [Element] {
         let (open, close) = window(block: block), lines = Self.lines(block: block)
         func pulse(_ from: Double, _ to: Double) -> SourceValue {

@@ -305,9 +305,11 @@ private struct Builder {
     var pdk: PDK { compiler.pdk }
     var d: Int { model.config.hidden }
     var blocks: Int { model.config.blocks }
-    var cell: MemoryCell { MemoryCell(outputs: [1], sampled: compiler.cellTiming == .sampled) }
-    var clock: SampleClock {
-        SampleClock(blocks: blocks, frameDuration: compiler.frameDuration, supply: compiler.supply, edge: compiler.edge)
+    var cell: MemoryCell { MemoryCell(outputs: [1], sampled: clock != nil) }
+    /// The cells' clocks; nil for continuous cells.
+    var clock: SampleClock? {
+        guard compiler.cellTiming == .sampled else { return nil }
+        return SampleClock(blocks: blocks, frameDuration: compiler.frameDuration, supply: compiler.supply, edge: compiler.edge)
     }
 
     mutating func node(_ name: String, _ direction: Polarity, layer: String, diode: DeviceSize? = CurrentMirror.mirrorUnit) {
@@ -550,10 +552,10 @@ private struct Builder {
         let manifest = Manifest(model: model.config.name, pdk: pdk.name, corner: compiler.corner, unitCurrent: unitCurrent,
                                 supply: compiler.supply, characterized: compiler.characterization != nil,
                                 cells: compiler.cellTiming,
-                                sampleWindows: compiler.cellTiming == .sampled ? (0..<blocks).map {
+                                sampleWindows: clock.map { clock in (0..<blocks).map {
                                     let window = clock.window(block: $0)
                                     return .init(block: $0, open: window.open, close: window.close)
-                                } : nil,
+                                } },
                                 parameters: entries,
                                 totals: .init(transistors: count, gateArea: area, biasCurrent: biasCurrent,
                                               biasPower: biasSupplyCurrent * compiler.supply))
@@ -575,7 +577,7 @@ private struct Builder {
                          ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),
                          ("gain", biases.gain, "blocks.\(k).cell.alpha[\(i)]", block.alpha[i])]
             var connections = ["in": "c\(k)_\(i)", "out1": "s\(k)_\(i)", "vdd": "vdd_cell", "vss": "0"]
-            if cell.sampled { (connections["phi"], connections["phib"], connections["hold"]) = SampleClock.lines(block: k) }
+            if clock != nil { (connections["phi"], connections["phib"], connections["hold"]) = SampleClock.lines(block: k) }
             for (port, amperes, parameter, value) in named {
                 guard amperes.isFinite, amperes > 0 else {
                     throw CompileError.unrealizable(parameter: parameter, reason: "I_\(port) = \(amperes) A after correction")
@@ -599,7 +601,7 @@ private struct Builder {
         var elements: [Element] = Compiler.supplies.map {
             .voltageSource(name: $0, positive: $0, negative: "0", value: .dc(.number(compiler.supply)))
         }
-        if compiler.cellTiming == .sampled { elements += (0..<blocks).flatMap(clock.sources) }
+        if let clock { elements += (0..<blocks).flatMap(clock.sources) }
         for j in 0..<model.config.inputs {
             for (sign, part) in [("p", 1.0), ("n", -1.0)] {
                 let name = "x\(j)\(sign)"

@@ -128,7 +128,7 @@ struct WriterTests {
 
 @Suite("SampleClock")
 struct SampleClockTests {
-    @Test("Windows open in block order, close at the frame's end; the pulses run in ngspice with those edges")
+    @Test("Windows open in block order, close at the frame's end; hold breaks before the enable makes, in ngspice")
     func windows() throws {
         let clock = SampleClock(blocks: 2, frameDuration: 0.01, supply: 1.8, edge: 1e-5)
         #expect(clock.window(block: 0) == (0.0025, 0.01) && clock.window(block: 1) == (0.005, 0.01))
@@ -136,18 +136,25 @@ struct SampleClockTests {
         let circuit = Circuit(title: "clock", elements: clock.sources(block: 1) + [
             .resistor(name: "a", positive: "clk1", negative: "0", ohms: 1e6),
             .resistor(name: "b", positive: "clk1_b", negative: "0", ohms: 1e6),
-        ], saves: [.voltage("clk1"), .voltage("clk1_b")], analyses: [.tran(step: 1e-4, stop: 0.03)])
+            .resistor(name: "c", positive: "hold1", negative: "0", ohms: 1e6),
+        ], saves: [.voltage("clk1"), .voltage("clk1_b"), .voltage("hold1")], analyses: [.tran(step: 1e-4, stop: 0.03)])
         let session = try simulate(circuit)
-        let time = try session.vector("time"), enable = try session.vector("v(clk1)"), complement = try session.vector("v(clk1_b)")
-        func at(_ t: Double) -> Int { time.lastIndex { $0 <= t }! }
+        let time = try session.vector("time"), enable = try session.vector("v(clk1)"),
+            complement = try session.vector("v(clk1_b)"), hold = try session.vector("v(hold1)")
+        func at(_ t: Double) -> Int { time.lastIndex { $0 <= t + 1e-12 }! }
         for frame in 0..<3 {
             let start = Double(frame) * 0.01
             let (before, inside) = (at(start + 0.004), at(start + 0.007))
-            #expect(abs(enable[before]) < 1e-9 && abs(complement[before] - 1.8) < 1e-9, "closed before the window")
-            #expect(abs(enable[inside] - 1.8) < 1e-9 && abs(complement[inside]) < 1e-9, "open in the window")
+            #expect(abs(enable[before]) < 1e-9 && abs(complement[before] - 1.8) < 1e-9 && abs(hold[before] - 1.8) < 1e-9,
+                    "closed and holding before the window")
+            #expect(abs(enable[inside] - 1.8) < 1e-9 && abs(complement[inside]) < 1e-9 && abs(hold[inside]) < 1e-9,
+                    "open and not holding in the window")
+            // Pulse corners are breakpoints (hold's, 10 us before the window, is off the 0.1 ms step
+            // grid): hold starts to fall one edge before the window and is down when the enable rises.
+            let (holdFalls, opens) = (start + 0.005 - 1e-5, start + 0.005)
+            #expect(time.contains { abs($0 - holdFalls) < 1e-12 } && time.contains { abs($0 - opens) < 1e-12 })
+            #expect(abs(hold[at(opens)]) < 1e-9 && abs(enable[at(opens)]) < 1e-9, "break before make")
         }
-        // The enable's last corner of each frame is the frame end: a breakpoint shared with the inputs' edges.
-        #expect(time.contains { abs($0 - 0.02) < 1e-12 } && time.contains { abs($0 - 0.025) < 1e-12 })
         var bad = Pulse(initial: 0, pulsed: 1, delay: 0, rise: 1e-3, fall: 1e-3, width: 9e-3, period: 1e-2)
         #expect(throws: NetlistError.self) {
             try SpiceWriter().lines(Circuit(title: "bad", elements: [.voltageSource(name: "p", positive: "p", negative: "0", value: .pulse(bad))]))

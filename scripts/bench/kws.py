@@ -26,6 +26,7 @@ def main():
         "benchmark": "transistor-level keyword spotting: one bmru verify run over held-out clips",
         "report": os.path.relpath(os.path.abspath(args.report), ROOT),
         "model": p["model"], "pdk": p["pdk"], "corner": p["corner"], "mode": p.get("mode", "transient"),
+        "cells": p.get("cells", "continuous"),
         "inputs": p["inputs"], "command_line": " ".join(p["command_line"]), "created": p["created"],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "clips": report["clips"], "failed": report["failed"], "workers": workers,

@@ -105,10 +105,14 @@ public struct Compiler: Sendable {
     /// The three supplies, in the manifest's order.
     public static let supplies = ["vdd_cell", "vdd_ff", "vdd_bias"]
 
+    /// The amperes per model unit in a compilation of `model`: the override, else the model's own.
+    /// Whoever reads the deck's currents back in model units must use this, not the model's value.
+    public func unitCurrent(for model: Model) -> Double { unitCurrent ?? model.config.unitCurrent }
+
     /// Compiles `model`; every check happens before anything is returned, so an invalid model
     /// produces nothing.
     public func compile(_ model: Model, inputs: Inputs = .external) throws(CompileError) -> Compilation {
-        let iu = unitCurrent ?? model.config.unitCurrent
+        let iu = unitCurrent(for: model)
         guard iu.isFinite, iu > 0 else { throw .invalidModel("unit current \(iu) must be > 0") }
         guard model.config.cell == ModelConfig.fqCell else { throw .invalidModel("cell '\(model.config.cell)' is not fq-bmru") }
         guard model.config.classes.count == 2 else {

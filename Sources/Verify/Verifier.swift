@@ -34,6 +34,9 @@ public struct Verifier: Sendable {
         self.compiler = compiler
     }
 
+    /// Amperes per model unit in the decks this verifier runs (`--unit-current` may differ from the model's).
+    public var unitCurrent: Double { compiler.unitCurrent(for: model) }
+
     /// What the caller knows about the run, for the provenance.
     public struct Context: Sendable {
         /// Where the clips came from.
@@ -122,9 +125,10 @@ public struct Verifier: Sendable {
                 comparisons.append(comparison)
             case let .success(saved):
                 var comparison = Comparison(clip: clip, reference: reference, seconds: saved.seconds, attempts: saved.attempts)
-                comparison.compare(saved.samples, model: model, duration: Double(clip.frames.count) * frameDuration, supply: supply)
+                comparison.compare(saved.samples, model: model, unitCurrent: unitCurrent,
+                                   duration: Double(clip.frames.count) * frameDuration, supply: supply)
                 let file = Self.fileName(clip.name, extension: "csv")
-                try write(saved.samples.csv(reference: reference, model: model, period: frameDuration),
+                try write(saved.samples.csv(reference: reference, model: model, unitCurrent: unitCurrent, period: frameDuration),
                           to: traces.appendingPathComponent(file))
                 comparison.report.trace = "\(Self.tracesFolder)/\(file)"
                 comparisons.append(comparison)
@@ -147,7 +151,7 @@ public struct Verifier: Sendable {
 
     /// The report over all comparisons.
     func aggregate(_ comparisons: [Comparison], context: Context, wallSeconds: Double) -> Report {
-        let iu = model.config.unitCurrent
+        let iu = unitCurrent
         let ran = comparisons.filter { $0.report.failure == nil }
         func pooled(_ part: (Comparison) -> (Int, Int)) -> Double? {
             let (hits, total) = ran.map(part).reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
@@ -303,9 +307,10 @@ struct Comparison {
                             referenceDecision: reference.decision.majority, circuitDecision: nil, agrees: false)
     }
 
-    /// Fills the comparison from the circuit's samples (supplies at `supply` volts).
-    mutating func compare(_ samples: CircuitSamples, model: Model, duration: Double, supply: Double) {
-        let (iu, cells, frames) = (model.config.unitCurrent, model.config.blocks * model.config.hidden, samples.frames)
+    /// Fills the comparison from the circuit's samples (compiled at `unitCurrent` amperes per model
+    /// unit, supplies at `supply` volts).
+    mutating func compare(_ samples: CircuitSamples, model: Model, unitCurrent iu: Double, duration: Double, supply: Double) {
+        let (cells, frames) = (model.config.blocks * model.config.hidden, samples.frames)
         stateDifferences = Array(repeating: [], count: cells)
         candidateDifferences = stateDifferences
         cellAgreements = Array(repeating: 0, count: cells)

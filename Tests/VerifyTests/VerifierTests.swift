@@ -55,6 +55,19 @@ struct VerifierTests {
         #expect(json.contains("\"circuit\" : null"))
     }
 
+    @Test("A deck compiled at another unit current is read back in that unit: still exact agreement")
+    func unitCurrentOverride() async throws {
+        var verifier = verifier
+        verifier.compiler.unitCurrent = model.config.unitCurrent / 2
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await verifier.run(clips, writingTo: out, context: Self.context)
+        #expect(report.provenance.unitCurrent == model.config.unitCurrent / 2)
+        #expect(report.frameStateAgreement == 1)
+        #expect(report.predictionAgreement == 1)
+        #expect((report.stateDiscrepancy?.rmsUnits ?? 1) < 0.1)
+    }
+
     @Test("A wrong threshold bias on one cell, set with alter after compiling, is detected as disagreement")
     func corruptedThreshold() async throws {
         // The cell that is on most often in the reference; a threshold of 100 units keeps it off.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the committed decks: characterizes generic180 and gf180mcu (typical corner, I_u = 1 nA)
+# Regenerates the committed decks: characterizes generic180 and gf180mcu (typical corner, at the unit current of the kws models, 0.5 nA: docs/power.md)
 # into results/characterization/<pdk>/ and compiles results/models/kws-yes-d4 with those tables into
 # spice/kws-yes-d4/<pdk>/ (deck.cir, manifest.json), inputs = the first 4 frames of golden sequence 0.
 #
@@ -14,8 +14,9 @@ cd "$ROOT"
 export PDK_ROOT="$ROOT/../shared/pdk"
 swift build --product bmru
 BMRU="$(swift build --show-bin-path)/bmru"
+IU="$(python3 -c 'import json; print(json.load(open("results/models/kws-yes-d4/config.json"))["unit_current"])')"
 for pdk in generic180 gf180mcu; do
-    "$BMRU" characterize --pdk "$pdk" --corner typical --out "results/characterization/$pdk"
+    "$BMRU" characterize --pdk "$pdk" --corner typical --unit-current "$IU" --out "results/characterization/$pdk"
     "$BMRU" netlist --model results/models/kws-yes-d4 --pdk "$pdk" --corner typical \
         --characterization "results/characterization/$pdk" --golden 0 --frames 4 --mode transient --relative-models \
         --out "spice/kws-yes-d4/$pdk"

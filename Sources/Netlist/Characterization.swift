@@ -73,7 +73,7 @@ public struct Characterization: Sendable, Equatable, Codable {
     public struct CellTable: Sendable, Equatable, Codable {
         /// I_thresh swept (I_width 0.4 I_thresh, I_gain I_u).
         public var thresholdSweep: [CellPoint]
-        /// I_width swept (I_thresh 2 I_u, I_gain I_u).
+        /// I_width swept (I_thresh 3.5 I_u, I_gain I_u).
         public var widthSweep: [CellPoint]
         /// I_gain swept (I_thresh I_u, I_width 0.4 I_u).
         public var gainSweep: [CellPoint]
@@ -156,8 +156,11 @@ public struct Characterization: Sendable, Equatable, Codable {
     public static let mirrorInputs = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
     /// See `mirrorInputs`.
     public static let mirrorWidths = [0.006, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5]
-    /// Bias multiples of I_u of the three cell sweeps.
-    static let thresholds = [0.25, 1, 2.5, 5.0], widths = [0.1, 0.4, 0.8, 1.5], gains = [0.25, 1, 2, 4.0]
+    /// Bias multiples of I_u of the three cell sweeps. They span the trained models' biases (beta_hi up
+    /// to 3 I_u, hysteresis up to 2.8 I_u) so the fits interpolate rather than extrapolate.
+    static let thresholds = [0.25, 1, 2.5, 5.0], widths = [0.1, 0.5, 1.5, 3.0], gains = [0.25, 1, 2, 4.0]
+    /// I_thresh of the width sweep, multiples of I_u: above the widest hysteresis, so beta_lo stays >= 0.
+    static let widthSweepThreshold = 3.5
     /// Readout reference levels, multiples of I_u.
     static let readoutLevels = [0.1, 1, 3.0]
     /// Duration of each cell ramp (up, then down), seconds.
@@ -212,7 +215,7 @@ public struct Characterization: Sendable, Equatable, Codable {
 
     /// Every cell of the three sweeps, (threshold, width, gain) in amperes, in deck order.
     static func cellBiasSets(unitCurrent iu: Double) -> [(Double, Double, Double)] {
-        thresholds.map { ($0 * iu, 0.4 * $0 * iu, iu) } + widths.map { (2 * iu, $0 * iu, iu) }
+        thresholds.map { ($0 * iu, 0.4 * $0 * iu, iu) } + widths.map { (widthSweepThreshold * iu, $0 * iu, iu) }
             + gains.map { (iu, 0.4 * iu, $0 * iu) }
     }
 

@@ -62,6 +62,9 @@ def parse_args(argv=None):
                     help="hardware-aware: Gaussian candidate noise during training (model units)")
     ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
     ap.add_argument("--golden", type=int, default=8)
+    ap.add_argument("--unit-current", type=float, default=None,
+                    help="amperes per model unit in the circuit (default: 5e-10 for kws, the GF180 design "
+                         "point of docs/power.md; 1e-9 for latch-d4)")
     ap.add_argument("--note", default="", help="free text stored in training.json")
     ap.add_argument("--no-progress", action="store_true")
     return ap.parse_args(argv)
@@ -330,8 +333,9 @@ def main(argv=None):
                      "loss": ("per-frame cross-entropy, per-frame labels" if task.per_frame_labels
                               else "per-frame cross-entropy with the clip label at every frame"),
                      "val_accuracy": result["val"], "test_accuracy": result["test"]}
+    unit_current = args.unit_current or (5e-10 if args.task == "kws-yes" else 1e-9)
     export.write_config(args.out, name, task.inputs, args.hidden, args.blocks, task.classes,
-                        task.features(), training_meta)
+                        task.features(), training_meta, unit_current=unit_current)
     export.write_model(args.out, tensors)
     gx, gy = task.golden_set(args.golden)
     export.write_golden(args.out, export.golden(tensors, gx, gy))

@@ -55,8 +55,7 @@ public struct Characterization: Sendable, Equatable, Codable {
     ///
     /// One joint fit rather than one line per bias because the biases interact: the hysteresis is
     /// about 0.9 I_width at I_width/I_thresh = 0.4 but 0.5 at 0.05 (so a line through the width
-    /// sweep alone, taken at one I_thresh, misses the switch-off current by ~10 %), and the high
-    /// level rises by ~0.11 I_width as well as with I_gain.
+    /// sweep alone, taken at one I_thresh, misses the switch-off current by ~10 %).
     public struct Plane: Sendable, Equatable, Codable {
         /// y at zero bias, amperes.
         public var constant: Double
@@ -217,6 +216,18 @@ public struct Characterization: Sendable, Equatable, Codable {
     static func cellBiasSets(unitCurrent iu: Double) -> [(Double, Double, Double)] {
         thresholds.map { ($0 * iu, 0.4 * $0 * iu, iu) } + widths.map { (widthSweepThreshold * iu, $0 * iu, iu) }
             + gains.map { (iu, 0.4 * iu, $0 * iu) }
+    }
+
+    /// A cell's output under a rising-then-falling input: the times it crossed half its peak going up
+    /// and coming down, and the high level it held in between (the median). Not the peak: switching on
+    /// overshoots, by a third at I_width = 3 I_u, and a fit to peaks set every cell's I_gain low (cell
+    /// 1/1 of kws-yes-d4 held 0.56 units for alpha 0.90). Nil when the output never switched on and off.
+    static func switching(time: [Double], output: [Double]) -> (on: Double, off: Double, high: Double)? {
+        guard let peak = output.max(), peak > 0, let on = crossing(time, output, level: peak / 2, rising: true),
+              let off = crossing(time, output, level: peak / 2, rising: false, from: on.index), off.index > on.index
+        else { return nil }
+        let held = output[on.index..<off.index].sorted()
+        return (on.time, off.time, held[held.count / 2])
     }
 
     /// Peak of the cell's input triangle: above every threshold of the sweep.
@@ -416,12 +427,11 @@ extension Characterization {
         var points: [CellPoint] = []
         for (index, biases) in Self.cellBiasSets(unitCurrent: unitCurrent).enumerated() {
             let output = try vector(cellResult, .current(source: "out\(index)"))
-            let high = output.max() ?? 0
-            guard high > 0, let on = crossing(time, output, level: high / 2, rising: true),
-                  let off = crossing(time, output, level: high / 2, rising: false, from: on.index)
-            else { throw .measurement("cell \(index) (I_thresh \(biases.0) A) did not switch on and off") }
-            points.append(CellPoint(threshold: biases.0, width: biases.1, gain: biases.2, on: input(on.time),
-                                    off: input(off.time), high: high))
+            guard let switching = Self.switching(time: time, output: output) else {
+                throw .measurement("cell \(index) (I_thresh \(biases.0) A) did not switch on and off")
+            }
+            points.append(CellPoint(threshold: biases.0, width: biases.1, gain: biases.2, on: input(switching.on),
+                                    off: input(switching.off), high: switching.high))
         }
         let (t, w) = (Self.thresholds.count, Self.widths.count)
         let sweeps = (Array(points[0..<t]), Array(points[t..<t + w]), Array(points[(t + w)...]))

@@ -63,11 +63,13 @@ struct CalibrationTests {
     }
 
     /// Cell targets (beta_hi, beta_lo, alpha) in units of I_u: the example, a small and a
-    /// large cell. The switch-off current is the hardest: the fitted planes are linear, the
+    /// large cell, and a wide hysteresis (kws-yes-d4's cell 1/1), where the overshoot at switch-on is
+    /// largest. The switch-off current is the hardest: the fitted planes are linear, the
     /// hysteresis is not (its ratio to I_width depends on I_width/I_thresh), and their residuals
     /// are ~8 pA; so the off check is 5 % or 12 pA, whichever is larger (the small cell's
-    /// beta_lo = 150 pA comes out at 161 pA in generic180, 156 pA in GF180).
-    static let cellTargets = [[0.8, 0.3, 1.0], [0.4, 0.15, 0.5], [2.0, 1.2, 2.5]]
+    /// beta_lo = 150 pA comes out at 159 pA in generic180, 154 pA in GF180); for the wide cell, whose
+    /// I_width is 15 times beta_lo, 20 pA (measured 185 and 188 pA for 200).
+    static let cellTargets = [[0.8, 0.3, 1.0], [0.4, 0.15, 0.5], [2.0, 1.2, 2.5], [3.0, 0.2, 0.9]]
 
     @Test("A cell biased from the fits switches on at beta_hi, off at beta_lo (or 12 pA) and rises to alpha, within 5 %",
           arguments: ["generic180", "gf180mcu"], cellTargets)
@@ -88,8 +90,10 @@ struct CalibrationTests {
                          biases.width * 1e12, biases.gain * 1e12, response.on * 1e12, betaHi * 1e12, response.off * 1e12,
                          betaLo * 1e12, response.high * 1e12, alpha * 1e12))
             #expect(abs(response.on / betaHi - 1) < 0.05)
-            #expect(abs(response.off - betaLo) < max(0.05 * betaLo, 12e-12))
+            #expect(abs(response.off - betaLo) < max(0.05 * betaLo, betaHi - betaLo > 10 * betaLo ? 20e-12 : 12e-12))
             #expect(abs(response.high / alpha - 1) < 0.05)
+            // Independently of how `high` is read: the output at the top of the ramp, long after switching.
+            #expect(abs(response.top / alpha - 1) < 0.05)
         }
     }
 }

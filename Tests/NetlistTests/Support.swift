@@ -106,9 +106,12 @@ func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, input: 
 }
 
 /// What a `cellBench` run shows: the input currents at which the output crossed half its maximum
-/// going up and coming down, the maximum, and the traces.
+/// going up and coming down, the high level held in between (`Characterization.switching`, as the
+/// characterization measures it), and the traces.
 struct CellResponse {
     var on, off, high: Double
+    /// The output when the input is at its peak (time `ramp`).
+    var top: Double
     var time, output: [Double]
 
     /// Reads the run of a `cellBench` with the same `peak` and `ramp`.
@@ -116,10 +119,10 @@ struct CellResponse {
         time = try session.vector("time")
         output = try session.vector("i(vout)")
         let input = { (t: Double) in peak * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp) }
-        high = try #require(output.max())
-        let up = try #require(crossing(time, output, level: high / 2, rising: true))
-        let down = try #require(crossing(time, output, level: high / 2, rising: false, from: up.index))
-        #expect(up.time < ramp && down.time > ramp)
-        (on, off) = (input(up.time), input(down.time))
+        let switching = try #require(Characterization.switching(time: time, output: output))
+        #expect(switching.on < ramp && switching.off > ramp)
+        (on, off, high) = (input(switching.on), input(switching.off), switching.high)
+        let after = try #require(time.firstIndex { $0 >= ramp })
+        top = output[after]
     }
 }

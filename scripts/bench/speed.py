@@ -9,7 +9,8 @@
    `transient` and in mode `fast`, two workers, then `bmru compare` of the two reports: decisions,
    state bits, candidate currents, power, and the core-seconds per clip of each mode.
 3. With --long-run-clips N: the wall time of a fresh N-clip verification in mode fast (held-out
-   split, balanced, two workers), the issue's 200-clip figure.
+   split, balanced, two workers), the issue's 200-clip figure; also written as results/bench/kws.json
+   (scripts/bench/kws.py: the keyword-spotting issue's benchmark of the same run).
 4. results/bench/verify.json (issue 5): seconds per 1 s clip of the verifier in each mode, the pool's
    speed-up (sum of per-clip simulation seconds over the wall time of the 2-worker fast run) and the
    circuit's cost over the float64 reference's (traced reference speed from results/bench/reference.json).
@@ -28,10 +29,13 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kws  # noqa: E402  (beside this file: the keyword-spotting benchmark record)
 RUSAGE = {
     "accepted_points": r"Accepted timepoints = (\d+)",
     "rejected_points": r"Rejected timepoints = (\d+)",
@@ -108,6 +112,7 @@ def main():
     parser.add_argument("--long-run-clips", type=int, help="also time a fresh verification of this many held-out clips")
     parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/speed.json"))
     parser.add_argument("--verify-out", default=os.path.join(ROOT, "results/bench/verify.json"))
+    parser.add_argument("--kws-out", default=os.path.join(ROOT, "results/bench/kws.json"))
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="bmru-speed-")
@@ -153,6 +158,9 @@ def main():
             "wall_s": round(wall, 1), "seconds_per_clip": round(report["seconds_per_clip"], 2),
             "target_wall_s_200_clips": 900,
         }
+        long_run = kws.summary(folder)
+        long_run["report"] = "not kept: the fresh --long-run-clips run of scripts/bench/speed.py"
+        kws.write(long_run, args.kws_out)
     fast = json.load(open(os.path.join(reports["fast"], "report.json")))
     result["corner"] = fast["provenance"]["corner"]
     simulated = sum(clip["seconds"] for clip in fast["per_clip"])

@@ -47,5 +47,10 @@ struct CharacterizeCommand: AsyncParsableCommand {
                          plane.width, plane.gain, plane.constant * 1e12))
         }
         print("readout offsets: " + table.readout.offsets.map { String(format: "%+.2f %%", 100 * $0) }.joined(separator: ", "))
+        if let factors = table.drainFactors {
+            print("mirror outputs at a summing node / at half supply: " + factors.map {
+                "\($0.polarity.rawValue) into \($0.node.rawValue) " + String(format: "%.3f", $0.factor)
+            }.joined(separator: ", "))
+        }
     }
 }

@@ -12,7 +12,9 @@ import PDK
 ///   sweeps around one operating point (I_thresh, I_width, I_gain each varied in turn); switch-on,
 ///   switch-off and high level are each fitted jointly over all points, linear in the three biases;
 /// - the differential-pair readout: the input current at which it flips, against a fixed other
-///   input, at three levels (its offset).
+///   input, at three levels (its offset);
+/// - the weight mirrors' drain factors: a unit output at I_u into a summing node of each diode type,
+///   against the same output held at half the supply as in the tables.
 public struct Characterization: Sendable, Equatable, Codable {
     /// The PDK's name.
     public var pdk: String
@@ -28,6 +30,25 @@ public struct Characterization: Sendable, Equatable, Codable {
     public var cell: CellTable
     /// The readout's offsets.
     public var readout: ReadoutTable
+    /// How much a mirror output's current changes between the tables' half-supply drain and the
+    /// drain voltage of a real summing node (nil in tables measured before they existed: factor 1).
+    public var drainFactors: [DrainFactor]?
+
+    /// A weight mirror output's current at a summing node over its current at half the supply.
+    ///
+    /// In the network an output's drain sits at a diode's gate voltage, not at half the supply: a
+    /// term against the node's diode (sourcing into an NMOS-diode node) sees nearly the whole supply,
+    /// a term with it (sinking from that node) only the diode's few hundred mV. Drain-induced changes
+    /// then push every positive term up and every negative term down (GF180 NMOS: +3 % / -3 %): each
+    /// summing node came out 6-18 % high (golden clip 0 of kws-yes-d4, the class currents 3-14 %).
+    public struct DrainFactor: Sendable, Equatable, Codable {
+        /// The output transistor's type.
+        public var polarity: Polarity
+        /// The type of the diode at the node it drives.
+        public var node: Polarity
+        /// Measured current at that node over the current at half the supply, unit width, I_u.
+        public var factor: Double
+    }
 
     /// Output current of weight-mirror outputs against input current and nominal width ratio.
     public struct MirrorTable: Sendable, Equatable, Codable {
@@ -106,10 +127,16 @@ public struct Characterization: Sendable, Equatable, Codable {
     /// The centred ratios are inverted by monotone piecewise-linear interpolation in log-log space (a
     /// non-monotone step is flattened first). Beyond the table the output is taken proportional to
     /// the width from the nearest end.
-    public func width(for weight: Double, at unitCurrent: Double, polarity: Polarity) throws(CharacterizationError)
-        -> Double
+    /// With `node` (the type of the diode at the node the output drives), the weight is first divided
+    /// by the measured `DrainFactor`, so the output gives `weight` at that node's voltage.
+    public func width(for weight: Double, at unitCurrent: Double, polarity: Polarity, node: Polarity? = nil)
+        throws(CharacterizationError) -> Double
     {
         guard weight.isFinite, weight > 0 else { throw .invalid("weight \(weight) must be > 0") }
+        let factor = node.flatMap { node in
+            drainFactors?.first { $0.polarity == polarity && $0.node == node }?.factor
+        } ?? 1
+        let weight = weight / factor
         guard let table = mirrors.first(where: { $0.polarity == polarity }) else {
             throw .invalid("no \(polarity.rawValue) mirror table")
         }
@@ -202,6 +229,8 @@ public struct Characterization: Sendable, Equatable, Codable {
             }
             decks.append(try cellDeck(base("characterization: memory cell"), pdk: pdk, unitCurrent: unitCurrent))
             decks.append(try readoutDeck(base("characterization: readout"), pdk: pdk, unitCurrent: unitCurrent))
+            decks.append(try drainDeck(base("characterization: mirror outputs at summing nodes"), pdk: pdk,
+                                       unitCurrent: unitCurrent))
             return decks
         } catch let error as PDKError {
             throw .pdk(error.description)
@@ -290,6 +319,49 @@ public struct Characterization: Sendable, Equatable, Codable {
             circuit.saves.append(.voltage("out\(index)"))
         }
         circuit.analyses = [.tran(step: readoutRamp / 2000, stop: readoutRamp, maxStep: readoutRamp / 2000)]
+        return circuit
+    }
+
+    /// Unit mirrors at I_u, one per output polarity, each with three unit outputs: held at half the
+    /// supply (as in the tables), into an NMOS-diode node and into a PMOS-diode node (ReLU diodes of
+    /// the network's size). A node whose diode has the output's own type also gets 2 I_u from an
+    /// ideal source, so its diode carries about I_u, as at a real node where that term subtracts.
+    private static func drainDeck(_ base: Circuit, pdk: PDK, unitCurrent: Double) throws -> Circuit {
+        var circuit = base
+        for polarity in Polarity.allCases {
+            let mirror = CurrentMirror(name: "unit_\(polarity.rawValue)", polarity: polarity, ratios: [1, 1, 1])
+            try circuit.define(mirror.subcircuit(pdk: pdk))
+            let tag = polarity.rawValue, input = "in_\(tag)"
+            var connections = ["in": input, "rail": polarity == .nmos ? "0" : "vdd", "out1": "o_\(tag)_half"]
+            circuit.elements.append(.voltageSource(name: "o_\(tag)_half", positive: "o_\(tag)_half", negative: "half",
+                                                   value: .dc(0)))
+            circuit.saves.append(.current(source: "o_\(tag)_half"))
+            for (index, node) in Polarity.allCases.enumerated() {
+                let (drain, sum) = ("o_\(tag)_\(node.rawValue)", "n_\(tag)_\(node.rawValue)")
+                let diode = ReLU(name: "node_\(tag)_\(node.rawValue)", polarity: node)
+                try circuit.define(diode.subcircuit(pdk: pdk))
+                connections["out\(index + 2)"] = drain
+                circuit.elements += [
+                    .voltageSource(name: drain, positive: drain, negative: sum, value: .dc(0)),
+                    .instance(Instance(name: "d_\(tag)_\(node.rawValue)", subcircuit: diode.name,
+                                       nodes: [sum, node == .nmos ? "0" : "vdd"])),
+                ]
+                if node == polarity {
+                    let extra = Value.number(2 * unitCurrent)
+                    circuit.elements.append(node == .nmos
+                        ? .currentSource(name: "x_\(tag)", positive: "vdd", negative: sum, value: .dc(extra))
+                        : .currentSource(name: "x_\(tag)", positive: sum, negative: "0", value: .dc(extra)))
+                }
+                circuit.saves.append(.current(source: drain))
+            }
+            circuit.elements.append(.instance(Instance(name: "m_\(tag)", of: try mirror.subcircuit(pdk: pdk),
+                                                       connections: connections)))
+            let current = Value.number(unitCurrent)
+            circuit.elements.append(polarity == .nmos
+                ? .currentSource(name: input, positive: "0", negative: input, value: .dc(current))
+                : .currentSource(name: input, positive: input, negative: "0", value: .dc(current)))
+        }
+        circuit.analyses = [.op]
         return circuit
     }
 
@@ -391,7 +463,7 @@ public struct Characterization: Sendable, Equatable, Codable {
 }
 
 extension Characterization {
-    /// Reduces the four sweep results (in `circuits` order) to tables.
+    /// Reduces the five sweep results (in `circuits` order) to tables.
     init(pdk: String, corner: String, unitCurrent: Double, supply: Double, results: [SimulationResult])
         throws(CharacterizationError)
     {
@@ -451,6 +523,19 @@ extension Characterization {
         }
         readout = ReadoutTable(levels: Self.readoutLevels.map { $0 * unitCurrent }, offsets: offsets,
                                tail: Self.readoutTail(unitCurrent))
+        var factors: [DrainFactor] = []
+        for polarity in Polarity.allCases {
+            let tag = polarity.rawValue
+            let half = try vector(results[4], .current(source: "o_\(tag)_half"))[0]
+            for node in Polarity.allCases {
+                let current = try vector(results[4], .current(source: "o_\(tag)_\(node.rawValue)"))[0]
+                guard half != 0, (current / half).isFinite, current / half > 0 else {
+                    throw .measurement("\(tag) output into a \(node.rawValue) node: \(current) A against \(half) A")
+                }
+                factors.append(DrainFactor(polarity: polarity, node: node, factor: current / half))
+            }
+        }
+        drainFactors = factors
     }
 }
 

@@ -394,9 +394,10 @@ private struct Builder {
 
     func rail(_ polarity: Polarity, supply: String = "vdd_ff") -> String { polarity == .nmos ? "0" : supply }
 
-    /// The nominal width ratio realising current ratio `ratio` on a `polarity` output.
-    func widthRatio(_ ratio: Double, _ polarity: Polarity) throws -> Double {
-        try compiler.characterization?.width(for: ratio, at: unitCurrent, polarity: polarity) ?? ratio
+    /// The nominal width ratio realising current ratio `ratio` on a `polarity` output that drives a
+    /// node with a `node` diode (its drain voltage: `Characterization.DrainFactor`).
+    func widthRatio(_ ratio: Double, _ polarity: Polarity, node: Polarity) throws -> Double {
+        try compiler.characterization?.width(for: ratio, at: unitCurrent, polarity: polarity, node: node) ?? ratio
     }
 
     mutating func record(_ parameter: String, _ value: Double, _ info: Manifest.ElementInfo?) {
@@ -407,12 +408,14 @@ private struct Builder {
         }
     }
 
-    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain` (a PMOS one from
-    /// `supply`); no element when the ratio is below `Compiler.minimumRatio`.
-    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, ratio: Double, layer: String,
-                supply: String = "vdd_ff", kind: String = "mirror output") throws -> (Element?, Manifest.ElementInfo)
+    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain` (a node whose
+    /// diode is of type `node`; a PMOS output from `supply`); no element when the ratio is below
+    /// `Compiler.minimumRatio`.
+    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, node: Polarity, ratio: Double,
+                layer: String, supply: String = "vdd_ff", kind: String = "mirror output")
+        throws -> (Element?, Manifest.ElementInfo)
     {
-        let chosen = try widthRatio(ratio, polarity)
+        let chosen = try widthRatio(ratio, polarity, node: node)
         guard chosen >= Compiler.minimumRatio(pdk: pdk) else {
             return (nil, Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
                                               widthRatio: chosen, current: ratio * unitCurrent))
@@ -442,8 +445,8 @@ private struct Builder {
         if compiler.mirroredBiases {
             let polarity: Polarity = into ? .pmos : .nmos
             return try output(name, polarity, gate: polarity == .pmos ? Self.biasReference.pmos : Self.biasReference.nmos,
-                              drain: node, ratio: abs(amperes) / unitCurrent, layer: layer, supply: "vdd_bias",
-                              kind: kind + " (mirrored)")
+                              drain: node, node: direction, ratio: abs(amperes) / unitCurrent, layer: layer,
+                              supply: "vdd_bias", kind: kind + " (mirrored)")
         }
         let element = Element.currentSource(name: name, positive: into ? "vdd_bias" : node, negative: into ? node : "0",
                                             value: .dc(.number(abs(amperes))))
@@ -477,9 +480,9 @@ private struct Builder {
                                                source: rail(node.direction), bulk: rail(node.direction), size: size, pdk: pdk))
                 }
                 if converted.contains(node.name) {
-                    let (copy, _) = try output("conv_\(node.name)", node.direction, gate: node.name, drain: node.name + "_c",
-                                               ratio: 1, layer: layer)
                     let other = node.direction.opposite
+                    let (copy, _) = try output("conv_\(node.name)", node.direction, gate: node.name, drain: node.name + "_c",
+                                               node: other, ratio: 1, layer: layer)
                     // A 1:1 copy is always realisable.
                     elements += [copy!, transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
                                                   source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
@@ -506,7 +509,7 @@ private struct Builder {
                 if let source = term.source {
                     let q = polarity(term)
                     let (element, info) = try output(name, q, gate: line(source, q), drain: term.target,
-                                                     ratio: abs(term.weight), layer: layer)
+                                                     node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
                     if let element { elements.append(element) }
                     record(term.parameter, term.value, info)
                 } else {

@@ -84,8 +84,8 @@ struct CircuitSamples: Sendable, Equatable, Codable {
 
     /// One CSV row per frame: time of the sample, then for every cell the circuit and reference
     /// candidate and state currents (amperes), state bits and block outputs (amperes), then the class
-    /// currents, the reference's logit difference in amperes (logit 0 - logit 1 times the unit
-    /// current `iu` of the deck: what A - B should be), the circuit's and the reference's frame decisions and the
+    /// currents, the reference's logit difference in amperes (logit 0 - logit 1 times the deck's unit
+    /// current `iu`: what A - B should be), the circuit's and the reference's frame decisions and the
     /// readout voltage.
     func csv(reference: Trace, model: Model, unitCurrent iu: Double, period: Double) -> String {
         var header = ["frame", "t_end_s"]

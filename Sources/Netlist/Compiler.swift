@@ -287,7 +287,8 @@ private struct Term {
     var value: Double
 }
 
-private extension Polarity {
+extension Polarity {
+    /// The other transistor type: the polarity of a node's opposite-direction terms and converters.
     var opposite: Polarity { self == .nmos ? .pmos : .nmos }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the committed decks: characterizes generic180 and gf180mcu (typical corner, at the unit current of the kws models, 0.5 nA: docs/power.md)
-# into results/characterization/<pdk>/ and compiles results/models/kws-yes-d4 with those tables into
-# spice/kws-yes-d4/<pdk>/ (deck.cir, manifest.json), inputs = the first 4 frames of golden sequence 0.
+# Regenerates the committed decks: characterizes generic180 and gf180mcu (typical corner, at the
+# unit current of the kws models, 0.5 nA: docs/power.md) into results/characterization/<pdk>/ and
+# compiles results/models/kws-yes-d4 with those tables into spice/kws-yes-d4/<pdk>/ (deck.cir,
+# manifest.json), inputs = the first 4 frames of golden sequence 0.
 #
 # The decks name the model files relative to their own folder (--relative-models), so they assume the
 # layout CI uses: the GF180MCU models in ../shared/pdk beside the checkout. PDK_ROOT is set to that

@@ -13,9 +13,9 @@ public enum SimulationMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// iterations per 10 ms frame on kws-yes-d4 / gf180mcu.
     case transient
     /// Steps chosen by the simulator (maximum step = one frame; the PWL corners are breakpoints),
-    /// reltol 3e-4, abstol 1e-15 A, Gear integration with trtol 40, device bypass: about 34 points and
-    /// 160 iterations per frame, 4.1x and 4.7x faster than `transient` in two runs on 20 real clips
-    /// (8.3 against 34 and 39 core-s per clip) with every frame-end state bit equal. reltol 1e-3 (a
+    /// reltol 3e-4, abstol 1e-15 A, Gear integration with trtol 40, device bypass: about 32-34 points
+    /// and 150-160 iterations per frame, 4.1x to 4.7x faster than `transient` in three runs on 20 real
+    /// clips (8.3-8.5 against 34-39 core-s per clip) with the guard's state bits equal. reltol 1e-3 (a
     /// further 1.3x) changed the states of 7 of 20 clips of the first kws-yes-d4, as did trtol 100,
     /// vntol 1e-6 and slower input edges on a golden clip (docs/speed.md).
     case fast

@@ -19,7 +19,7 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
     var characterization: String?
 
-    @Option(help: "Transient of PWL input frames: 'fast' (4x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
+    @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
     var mode: SimulationMode = .fast
 
     @Option(help: "Memory cells: 'continuous' (the published 9-transistor cell) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate; docs/cell-timing.md).")

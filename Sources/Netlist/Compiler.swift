@@ -49,8 +49,9 @@ public struct Compiler: Sendable {
     public var supply: Double = 1.8
     /// Duration of one input frame, seconds (the paper's 10 ms).
     public var frameDuration: Double = 0.01
-    /// Ramp time of an input change at a frame edge, seconds.
-    public var edge: Double = 1e-5
+    /// Rise and fall time of the sampled cells' clock lines, seconds (input ramps are the mode's
+    /// `SimulationMode.inputEdge`).
+    public var clockEdge: Double = 1e-5
     /// Whether the memory cells compare continuously or only in a window of each frame.
     public var cellTiming: CellTiming = .continuous
     /// Time-step control and tolerances of the transient over `Inputs.frames` (decks with EXTERNAL
@@ -314,7 +315,7 @@ private struct Builder {
     /// The cells' clocks; nil for continuous cells.
     var clock: SampleClock? {
         guard compiler.cellTiming == .sampled else { return nil }
-        return SampleClock(blocks: blocks, frameDuration: compiler.frameDuration, supply: compiler.supply, edge: compiler.edge)
+        return SampleClock(blocks: blocks, frameDuration: compiler.frameDuration, supply: compiler.supply, edge: compiler.clockEdge)
     }
 
     mutating func node(_ name: String, _ direction: Polarity, layer: String, diode: DeviceSize? = CurrentMirror.mirrorUnit) {
@@ -619,7 +620,8 @@ private struct Builder {
                 case let .frames(frames):
                     elements.append(try InputSource.frames(name: name, from: "0", into: name,
                                                            values: frames.map { max(part * $0[j], 0) * unitCurrent },
-                                                           frameDuration: compiler.frameDuration, edge: compiler.edge))
+                                                           frameDuration: compiler.frameDuration,
+                                                           edge: compiler.mode.inputEdge))
                 }
             }
         }

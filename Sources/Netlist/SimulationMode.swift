@@ -4,20 +4,20 @@ import PDK
 /// How the transient over a deck's input frames is run (`Compiler.Inputs.frames`): the reference
 /// settings, or measured faster ones that are checked against them (docs/speed.md).
 ///
-/// Both integrate the same circuit through the same frames with the same input edges; they differ only
-/// in time-step control and tolerances. `fast` is what the verifier uses by default; `transient` is
-/// the reference that `ModeGuard` compares it with.
+/// Both integrate the same circuit through the same frames; they differ in time-step control,
+/// tolerances and the ramp time of the input changes. `fast` is what the verifier uses by default;
+/// `transient` is the reference that `ModeGuard` compares it with.
 public enum SimulationMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// The reference: at least 100 points per frame (maximum step = print step = frame / 100),
-    /// reltol 1e-4, abstol 1e-16 A, trapezoidal integration. About 160 accepted points and 450 Newton
-    /// iterations per 10 ms frame on kws-yes-d4 / gf180mcu.
+    /// reltol 1e-4, abstol 1e-16 A, trapezoidal integration, 10 us input ramps. About 150 accepted
+    /// points and 410 Newton iterations per 10 ms frame on kws-yes-d4 / gf180mcu.
     case transient
     /// Steps chosen by the simulator (maximum step = one frame; the PWL corners are breakpoints),
-    /// reltol 3e-4, abstol 1e-15 A, Gear integration with trtol 40, device bypass: about 32-34 points
-    /// and 150-160 iterations per frame, 4.1x to 4.7x faster than `transient` in three runs on 20 real
-    /// clips (8.3-8.5 against 34-39 core-s per clip) with the guard's state bits equal. reltol 1e-3 (a
-    /// further 1.3x) changed the states of 7 of 20 clips of the first kws-yes-d4, as did trtol 100,
-    /// vntol 1e-6 and slower input edges on a golden clip (docs/speed.md).
+    /// reltol 3e-4, abstol 1e-15 A, Gear integration with trtol 40, device bypass, 100 us input ramps:
+    /// about 27 points and 134 iterations per frame, 5.1x to 5.2x faster than `transient` in two runs
+    /// on 20 real clips (6.8 and 7.2 against 35 and 37 core-s per clip) with the guard's state bits
+    /// equal. reltol 1e-3 changed the states of 7 of 20 clips of the first kws-yes-d4, as did trtol
+    /// 100, vntol 1e-6 and 1 ms input ramps on a golden clip (docs/speed.md).
     case fast
 
     /// The simulator options of this mode, from the pA..nA defaults of `SimulationOptions`.
@@ -31,6 +31,20 @@ public enum SimulationMode: String, Sendable, Equatable, Codable, CaseIterable {
             options.bypass = true
         }
         return options
+    }
+
+    /// Ramp time of an input change at a frame boundary, seconds (`InputSource.frames`).
+    ///
+    /// After each PWL corner ngspice restarts from a step of a tenth of the time to the next corner
+    /// and at most doubles it per point, so a longer ramp starts the climb from a larger step. On
+    /// golden clip 0 of kws-yes-d4 (GF180, fast settings) ramps of 10 / 30 / 100 / 300 us took
+    /// 14,889 / 14,416 / 13,980 / 14,205 Newton iterations with every frame-end state equal and class
+    /// currents within 0.02 %; 1 ns took 16,362 (docs/speed.md).
+    public var inputEdge: Double {
+        switch self {
+        case .transient: 1e-5
+        case .fast: 1e-4
+        }
     }
 
     /// The transient over `frames` frames of `period` seconds.

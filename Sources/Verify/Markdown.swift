@@ -17,6 +17,7 @@ extension Report {
             "| frame decision agreement (sign of A - B) | \(pct(frameDecisionAgreement)) |",
             "| frame decision agreement (readout node) | \(pct(readoutFrameAgreement)) |",
             "| suppression factor min / median | \(num(suppressionFactor.min)) / \(num(suppressionFactor.median)) |",
+            "| suppression factor over frames with the state bit right, min / median | \(num(suppressionFactor.agreeingFrames?.min)) / \(num(suppressionFactor.agreeingFrames?.median)) |",
             "| state discrepancy RMS / p95 / max (units) | \(num(stateDiscrepancy?.rmsUnits)) / \(num(stateDiscrepancy?.p95Units)) / \(num(stateDiscrepancy?.maxUnits)) |",
             "| candidate discrepancy RMS / p95 / max (units) | \(num(candidateDiscrepancy?.rmsUnits)) / \(num(candidateDiscrepancy?.p95Units)) / \(num(candidateDiscrepancy?.maxUnits)) |",
             "| block output discrepancy RMS / p95 / max (units) | \(num(blockOutputDiscrepancy?.rmsUnits)) / \(num(blockOutputDiscrepancy?.p95Units)) / \(num(blockOutputDiscrepancy?.maxUnits)) |",
@@ -26,10 +27,11 @@ extension Report {
             "| simulation seconds per clip | \(num(secondsPerClip, "%.1f")) |",
             "| frame period, simulation mode, memory cells | \(num(p.framePeriod)) s, \(p.mode ?? "transient"), \(p.cells ?? "continuous") |", "",
             "## Cell boundaries", "",
-            "| block | unit | state agreement | candidate RMS (units) | state RMS (units) | suppression |", "|---|---|---|---|---|---|",
+            "| block | unit | state agreement | candidate RMS (units) | state RMS (units) | suppression | suppression, bit right |",
+            "|---|---|---|---|---|---|---|",
         ]
         lines += suppressionFactor.perBoundary.map {
-            "| \($0.block) | \($0.unit) | \(pct($0.stateAgreement)) | \(num($0.candidateRMSUnits)) | \(num($0.stateRMSUnits)) | \(num($0.factor)) |"
+            "| \($0.block) | \($0.unit) | \(pct($0.stateAgreement)) | \(num($0.candidateRMSUnits)) | \(num($0.stateRMSUnits)) | \(num($0.factor)) | \(num($0.agreeingFramesFactor)) |"
         }
         lines += ["", "## Clips", "", "| clip | label | reference | circuit | agrees | state bits | seconds | status |",
                   "|---|---|---|---|---|---|---|---|"]

@@ -53,16 +53,34 @@ public struct Report: Sendable, Equatable, Codable {
     public struct Suppression: Sendable, Equatable, Codable {
         /// Smallest and median factor over the boundaries that have one; nil when none has.
         public var min: Double?, median: Double?
+        /// The same over each cell's frames whose state bit agrees: how well a cell restores its analog
+        /// level, apart from its bit errors (which `min`/`median` include and which dominate them).
+        /// Absent in older reports.
+        public var agreeingFrames: Summary?
         /// Every cell, block-major.
         public var perBoundary: [Boundary]
 
-        enum CodingKeys: String, CodingKey { case min, median, perBoundary = "per_boundary" }
+        enum CodingKeys: String, CodingKey {
+            case min, median, agreeingFrames = "agreeing_frames", perBoundary = "per_boundary"
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(min, forKey: .min)
             try c.encode(median, forKey: .median)
+            try c.encodeIfPresent(agreeingFrames, forKey: .agreeingFrames)
             try c.encode(perBoundary, forKey: .perBoundary)
+        }
+
+        /// Smallest and median of a set of factors; nil when the set is empty.
+        public struct Summary: Sendable, Equatable, Codable {
+            public var min: Double?, median: Double?
+
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(min, forKey: .min)
+                try c.encode(median, forKey: .median)
+            }
         }
     }
 
@@ -74,12 +92,15 @@ public struct Report: Sendable, Equatable, Codable {
         public var candidateRMSUnits: Double, stateRMSUnits: Double
         /// candidateRMSUnits / stateRMSUnits; nil when the state discrepancy is 0.
         public var factor: Double?
+        /// The same ratio over the frames whose state bit agrees; nil when their state discrepancy is 0
+        /// (and in older reports).
+        public var agreeingFramesFactor: Double?
         /// Fraction of frames whose state bit agrees.
         public var stateAgreement: Double
 
         enum CodingKeys: String, CodingKey {
             case block, unit, candidateRMSUnits = "candidate_rms_units", stateRMSUnits = "state_rms_units", factor
-            case stateAgreement = "state_agreement"
+            case agreeingFramesFactor = "factor_agreeing_frames", stateAgreement = "state_agreement"
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -89,6 +110,7 @@ public struct Report: Sendable, Equatable, Codable {
             try c.encode(candidateRMSUnits, forKey: .candidateRMSUnits)
             try c.encode(stateRMSUnits, forKey: .stateRMSUnits)
             try c.encode(factor, forKey: .factor)
+            try c.encodeIfPresent(agreeingFramesFactor, forKey: .agreeingFramesFactor)
             try c.encode(stateAgreement, forKey: .stateAgreement)
         }
     }

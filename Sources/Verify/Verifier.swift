@@ -161,13 +161,16 @@ public struct Verifier: Sendable {
         let boundaries = (0..<cells).map { cell in
             let candidate = Discrepancy.rms(ran.flatMap { $0.candidateDifferences[cell] }) / iu
             let state = Discrepancy.rms(ran.flatMap { $0.stateDifferences[cell] }) / iu
+            let agreeingCandidate = Discrepancy.rms(ran.flatMap { $0.agreeingCandidateDifferences[cell] }) / iu
+            let agreeingState = Discrepancy.rms(ran.flatMap { $0.agreeingStateDifferences[cell] }) / iu
             let agree = ran.reduce(0) { $0 + $1.cellAgreements[cell] }, frames = ran.reduce(0) { $0 + $1.report.frames }
             return Report.Boundary(block: cell / model.config.hidden, unit: cell % model.config.hidden,
                                    candidateRMSUnits: candidate, stateRMSUnits: state,
                                    factor: state > 0 ? candidate / state : nil,
+                                   agreeingFramesFactor: agreeingState > 0 ? agreeingCandidate / agreeingState : nil,
                                    stateAgreement: frames == 0 ? 0 : Double(agree) / Double(frames))
         }
-        let factors = boundaries.compactMap(\.factor)
+        let factors = boundaries.compactMap(\.factor), agreeingFactors = boundaries.compactMap(\.agreeingFramesFactor)
         let labelled = comparisons.filter { $0.report.label != nil }
         let agreeing = comparisons.filter(\.report.agrees).count
         let prediction = Double(agreeing) / Double(comparisons.count)
@@ -183,7 +186,9 @@ public struct Verifier: Sendable {
             frameStateAgreement: pooled { ($0.cellAgreements.reduce(0, +), $0.report.frames * cells) },
             frameDecisionAgreement: pooled { ($0.frameDecisionHits, $0.report.frames) },
             readoutFrameAgreement: pooled { ($0.readoutHits, $0.report.frames) },
-            suppressionFactor: .init(min: factors.min(), median: median(factors), perBoundary: boundaries),
+            suppressionFactor: .init(min: factors.min(), median: median(factors),
+                                     agreeingFrames: .init(min: agreeingFactors.min(), median: median(agreeingFactors)),
+                                     perBoundary: boundaries),
             stateDiscrepancy: Discrepancy(ran.flatMap { $0.stateDifferences.flatMap { $0 } }, unitCurrent: iu),
             candidateDiscrepancy: Discrepancy(ran.flatMap { $0.candidateDifferences.flatMap { $0 } }, unitCurrent: iu),
             blockOutputDiscrepancy: Discrepancy(ran.flatMap(\.blockOutputDifferences), unitCurrent: iu),
@@ -297,6 +302,9 @@ struct Comparison {
     var blockOutputDifferences: [Double] = []
     /// Frames whose state bit agrees, per cell.
     var cellAgreements: [Int] = []
+    /// The state and candidate differences of the frames whose state bit agrees, per cell: the analog
+    /// level errors apart from bit errors.
+    var agreeingStateDifferences: [[Double]] = [], agreeingCandidateDifferences: [[Double]] = []
     /// Frames whose circuit decision (A - B, and the readout node) equals the reference's argmax.
     var frameDecisionHits = 0, readoutHits = 0
 
@@ -314,6 +322,7 @@ struct Comparison {
         stateDifferences = Array(repeating: [], count: cells)
         candidateDifferences = stateDifferences
         cellAgreements = Array(repeating: 0, count: cells)
+        (agreeingStateDifferences, agreeingCandidateDifferences) = (stateDifferences, stateDifferences)
         var votes = [0, 0]
         for t in 0..<frames {
             for cell in 0..<cells {
@@ -322,7 +331,11 @@ struct Comparison {
                 stateDifferences[cell].append(samples.stateCurrents[j] - reference.stateCurrents[j] * iu)
                 candidateDifferences[cell].append(samples.candidates[j] - reference.candidates[j] * iu)
                 blockOutputDifferences.append(samples.blockOutputs[j] - reference.blockOutputs[j] * iu)
-                if (samples.stateCurrents[j] > alpha * iu / 2) == reference.states[j] { cellAgreements[cell] += 1 }
+                if (samples.stateCurrents[j] > alpha * iu / 2) == reference.states[j] {
+                    cellAgreements[cell] += 1
+                    agreeingStateDifferences[cell].append(stateDifferences[cell].last!)
+                    agreeingCandidateDifferences[cell].append(candidateDifferences[cell].last!)
+                }
             }
             let wanted = ClipDecision.argmax(reference.logits(frame: t)), decided = samples.frameDecision(t)
             votes[decided] += 1

@@ -42,6 +42,8 @@ struct VerifierTests {
         #expect(report.frameDecisionAgreement == 1)
         #expect(report.passed)
         #expect((report.suppressionFactor.median ?? 0) > 1)
+        // Every bit agrees, so restricting to the frames with the bit right changes nothing.
+        #expect(report.suppressionFactor.agreeingFrames?.median == report.suppressionFactor.median)
         #expect((report.power?.totalNW ?? 0) > 0)
         // Block outputs are sampled and follow the reference (nominal sizing: RMS 0.13 units measured).
         #expect((report.blockOutputDiscrepancy?.rmsUnits ?? 1) < 0.3)
@@ -88,6 +90,16 @@ struct VerifierTests {
         let boundary = report.suppressionFactor.perBoundary[unit]
         print("corrupted unit \(unit): state agreement \(boundary.stateAgreement), overall \(report.frameStateAgreement ?? -1)")
         #expect(boundary.stateAgreement < 1)
+        // The factor over frames with the bit right: none for the corrupted cell (on in every reference
+        // frame), the pooled factor where every bit agrees, and above it where wrong bits were left out.
+        #expect(boundary.stateAgreement == 0 && boundary.agreeingFramesFactor == nil)
+        for other in report.suppressionFactor.perBoundary where other.stateAgreement > 0 {
+            if other.stateAgreement == 1 {
+                #expect(other.agreeingFramesFactor == other.factor)
+            } else {
+                #expect(try #require(other.agreeingFramesFactor) > (other.factor ?? .infinity))
+            }
+        }
         #expect((report.frameStateAgreement ?? 1) < 1)
         #expect(report.provenance.commands == corrupted.commands)
     }

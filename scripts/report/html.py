@@ -233,6 +233,8 @@ def summary_rows(r: dict) -> list[tuple[str, str]]:
         ("frame decision agreement (sign of A - B)", pct(r["frame_decision_agreement"])),
         ("frame decision agreement (readout node)", pct(r["readout_frame_agreement"])),
         ("suppression factor min / median", f"{num(sf['min'])} / {num(sf['median'])}"),
+        ("suppression factor over frames with the state bit right, min / median",
+         f"{num((sf.get('agreeing_frames') or {}).get('min'))} / {num((sf.get('agreeing_frames') or {}).get('median'))}"),
         ("state discrepancy RMS / p95 / max (units)", discrepancy(sd)),
         ("candidate discrepancy RMS / p95 / max (units)", discrepancy(cd)),
         (f"accuracy reference / circuit ({acc['labelled']} labelled)", f"{pct(acc['reference'])} / {pct(acc['circuit'])}"),
@@ -325,9 +327,11 @@ def render(out: str, model_dir: str | None = None) -> str:
     boundaries = r["suppression_factor"]["per_boundary"]
     if boundaries:
         parts += ["<h2>Cells</h2>", figure(save(boundary_figure(boundaries), out, "cell_agreement"), "state agreement per cell"),
-                  table(["block", "unit", "state agreement", "candidate RMS (units)", "state RMS (units)", "suppression"],
+                  table(["block", "unit", "state agreement", "candidate RMS (units)", "state RMS (units)", "suppression",
+                         "suppression, bit right"],
                         [[str(b["block"]), str(b["unit"]), pct(b["state_agreement"]), num(b["candidate_rms_units"]),
-                          num(b["state_rms_units"]), num(b["factor"])] for b in boundaries])]
+                          num(b["state_rms_units"]), num(b["factor"]), num(b.get("factor_agreeing_frames"))]
+                         for b in boundaries])]
     if r.get("power") and ran:
         parts += ["<h2>Power</h2>", figure(save(power_figure(ran, r["power"]), out, "power"), "power by supply")]
     rows, classes = clip_rows(r["per_clip"])

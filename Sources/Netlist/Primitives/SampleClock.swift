@@ -57,9 +57,9 @@ public struct SampleClock: Sendable, Equatable {
             .pulse(Pulse(initial: from, pulsed: to, delay: open, rise: edge, fall: edge, width: close - open - 2 * edge,
                          period: frameDuration))
         }
-        // Falls in the edge before the enable rises and rises in the edge after it has fallen (the
-        // next frame's input edge: a pulse may run past its period's end if it fits in one period),
-        // so it adds one simulator breakpoint per window.
+        // Falls in the edge before the enable rises and rises in the edge after it has fallen (at the
+        // start of the next frame's input ramp: a pulse may run past its period's end if it fits in
+        // one period).
         let hold = SourceValue.pulse(Pulse(initial: supply, pulsed: 0, delay: open - edge, rise: edge, fall: edge,
                                            width: close - open, period: frameDuration))
         return [

@@ -328,13 +328,15 @@ struct Comparison {
             for cell in 0..<cells {
                 let j = t * cells + cell
                 let alpha = model.blocks[cell / model.config.hidden].cell.alpha[cell % model.config.hidden]
-                stateDifferences[cell].append(samples.stateCurrents[j] - reference.stateCurrents[j] * iu)
-                candidateDifferences[cell].append(samples.candidates[j] - reference.candidates[j] * iu)
+                let state = samples.stateCurrents[j] - reference.stateCurrents[j] * iu
+                let candidate = samples.candidates[j] - reference.candidates[j] * iu
+                stateDifferences[cell].append(state)
+                candidateDifferences[cell].append(candidate)
                 blockOutputDifferences.append(samples.blockOutputs[j] - reference.blockOutputs[j] * iu)
                 if (samples.stateCurrents[j] > alpha * iu / 2) == reference.states[j] {
                     cellAgreements[cell] += 1
-                    agreeingStateDifferences[cell].append(stateDifferences[cell].last!)
-                    agreeingCandidateDifferences[cell].append(candidateDifferences[cell].last!)
+                    agreeingStateDifferences[cell].append(state)
+                    agreeingCandidateDifferences[cell].append(candidate)
                 }
             }
             let wanted = ClipDecision.argmax(reference.logits(frame: t)), decided = samples.frameDecision(t)

@@ -28,7 +28,8 @@ import PDK
 /// - s0: `.ic` on each cell's comparator node;
 /// - cell timing (`cellTiming`): continuous cells (default) are the published 9-transistor cell;
 ///   sampled cells compare only in their block's window of each frame (`SampleClock`), so a
-///   candidate's transient after an input edge cannot flip a state (docs/cell-timing.md);
+///   candidate's transient after an input edge cannot flip a state; filtered cells integrate it on a
+///   capacitor at the comparator node (docs/cell-timing.md);
 /// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
 ///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only
 ///   two-class models are compiled: the readout is a two-input comparator.
@@ -311,7 +312,10 @@ private struct Builder {
     var pdk: PDK { compiler.pdk }
     var d: Int { model.config.hidden }
     var blocks: Int { model.config.blocks }
-    var cell: MemoryCell { MemoryCell(outputs: [1], sampled: clock != nil) }
+    var cell: MemoryCell {
+        MemoryCell(outputs: [1], sampled: clock != nil,
+                   comparatorCapacitance: compiler.cellTiming == .filtered ? MemoryCell.filterCapacitance : nil)
+    }
     /// The cells' clocks; nil for continuous cells.
     var clock: SampleClock? {
         guard compiler.cellTiming == .sampled else { return nil }

@@ -147,7 +147,7 @@ public struct Report: Sendable, Equatable, Codable {
         /// The transient's `SimulationMode` (`transient` or `fast`); nil in reports written before
         /// modes existed, which all ran `transient`.
         public var mode: String?
-        /// The memory cells' `CellTiming` (`continuous` or `sampled`); nil in reports written before
+        /// The memory cells' `CellTiming` (`continuous`, `sampled` or `filtered`); nil in reports written before
         /// sampled cells existed, which were all `continuous`.
         public var cells: String?
         /// ngspice's version line and BMRUKit's version.

@@ -61,7 +61,7 @@ struct CompilerTests {
         }
     }
 
-    @Test("Sampled cells add four devices per cell and three clock lines per block; continuous cells (the default) none")
+    @Test("Sampled cells add four devices per cell and three clock lines per block, filtered cells a capacitor; continuous cells (the default) none")
     func cellTiming() throws {
         let model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))
         var compiler = try Compiler(pdk: testPDK("gf180mcu"))
@@ -77,6 +77,10 @@ struct CompilerTests {
         #expect(withClock.split(separator: "\n").filter { $0.contains("pulse(") }.count == 3 * model.config.blocks)
         #expect(!without.contains("pulse(") && !without.contains("clk0"))
         #expect(withClock.contains("xu0 c1_0 thresh1_0 width1_0 gain1_0 s1_0 clk1 clk1_b hold1 vdd_cell 0 bmru_cell"))
+        compiler.cellTiming = .filtered
+        let filtered = try compiler.compile(model)
+        #expect(filtered.manifest.totals.transistors == continuous.manifest.totals.transistors && filtered.manifest.cells == .filtered)
+        #expect(try filtered.deck().contains("cfilter v0 vss 2e-13") && !without.contains("cfilter"))
     }
 
     @Test("Same model twice gives a byte-identical deck and manifest; the manifest covers every parameter")

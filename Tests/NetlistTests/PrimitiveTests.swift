@@ -63,6 +63,33 @@ struct PrimitiveTests {
         #expect(continuous(3.2e-3) > level && continuous(9.9e-3) > level, "the continuous cell latched the pulse")
     }
 
+    @Test("A filtered cell ignores a 40 us pulse that latches the continuous cell, and still switches on a 50 pA margin",
+          arguments: ["generic180", "gf180mcu"])
+    func filteredCell(pdk name: String) throws {
+        let pdk = try testPDK(name)
+        let (pulse, band, margin) = (Self.threshold + 250e-12, 250e-12, Self.threshold + 50e-12)
+        // Inside the hysteresis band with a 40 us pulse 250 pA above I_thresh at 1 ms (an input edge's
+        // overshoot), then 50 pA above I_thresh from 5 ms.
+        let input = [PWLPoint(0, band), PWLPoint(1e-3, band), PWLPoint(1.001e-3, pulse), PWLPoint(1.04e-3, pulse),
+                     PWLPoint(1.041e-3, band), PWLPoint(5e-3, band), PWLPoint(5.001e-3, margin), PWLPoint(15e-3, margin)]
+        func output(filter: Double?) throws -> (Double) -> Double {
+            var circuit = try cellBench(pdk: pdk, threshold: Self.threshold, width: Self.width, gain: Self.gain,
+                                        input: input, step: 2e-6, filter: filter)
+            circuit.initialConditions = [InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["cell"]), volts: 0)]
+            let session = try simulate(circuit)
+            let (time, output) = (try session.vector("time"), try session.vector("i(vout)"))
+            return { t in output[time.lastIndex { $0 <= t }!] }
+        }
+        let level = 0.5 * Self.gain
+        let (continuous, filtered) = (try output(filter: nil), try output(filter: MemoryCell.filterCapacitance))
+        let on = { (cell: (Double) -> Double) in stride(from: 5e-3, through: 15e-3, by: 1e-4).first { cell($0) > level } }
+        print("\(name): output at 4.9 ms continuous \(continuous(4.9e-3)) A, filtered \(filtered(4.9e-3)) A; "
+              + "on after the 50 pA step at \(on(continuous).map { "\($0)" } ?? "never") / \(on(filtered).map { "\($0)" } ?? "never") s")
+        #expect(continuous(4.9e-3) > level, "the continuous cell latched the pulse")
+        #expect(filtered(4.9e-3) < 0.1 * level, "the filtered cell ignored it")
+        #expect(try #require(on(filtered)) < 8e-3, "and switched on within 3 ms of a 50 pA margin")
+    }
+
     @Test("Mirrors follow their ratios within 10 % from 100 pA to 3 nA; the ReLU passes only positive net current",
           arguments: ["generic180", "gf180mcu"])
     func mirrors(pdk name: String) throws {

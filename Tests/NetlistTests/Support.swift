@@ -69,10 +69,11 @@ func triangle(peak: Double, ramp: Double) -> [PWLPoint] { [PWLPoint(0, 0), PWLPo
 
 /// The memory cell between a PMOS input diode drawing `input` (amperes; the transient ends at its last
 /// point, maximum step `step`) and an output held at half the supply, biases from NMOS diodes fed by
-/// ideal sources. With `enable` the cell is the sampled one, its `phi`, `phib` and `hold` driven by them.
+/// ideal sources. With `enable` the cell is the sampled one, its `phi`, `phib` and `hold` driven by them;
+/// with `filter` it has that capacitance on its comparator node (`CellTiming.filtered`).
 func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, input: [PWLPoint], step: Double,
-               enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)? = nil) throws -> Circuit {
-    let cell = MemoryCell(outputs: [1], sampled: enable != nil)
+               enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)? = nil, filter: Double? = nil) throws -> Circuit {
+    let cell = MemoryCell(outputs: [1], sampled: enable != nil, comparatorCapacitance: filter)
     // The input diode and the bias references are the size of the cell devices they drive.
     let diode = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
     let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)

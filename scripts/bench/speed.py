@@ -108,7 +108,7 @@ def main():
     parser.add_argument("--characterization", default=os.path.join(ROOT, "results/characterization/gf180mcu"))
     parser.add_argument("--data", required=True, help="Speech Commands folder (the guard's clips: test split)")
     parser.add_argument("--clips", type=int, default=20)
-    parser.add_argument("--cells", choices=["continuous", "sampled"], default="continuous")
+    parser.add_argument("--cells", choices=["continuous", "sampled", "filtered"], default="continuous")
     parser.add_argument("--long-run-clips", type=int, help="also time a fresh verification of this many held-out clips")
     parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/speed.json"))
     parser.add_argument("--verify-out", default=os.path.join(ROOT, "results/bench/verify.json"))

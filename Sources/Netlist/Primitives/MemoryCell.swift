@@ -53,13 +53,29 @@ public struct MemoryCell: Sendable, Equatable {
     public var outputs: [Double]
     /// Whether the comparator has enable switches and a keeper (ports `phi`, `phib`, `hold`).
     public var sampled: Bool
+    /// A capacitor from `v0` to `vss`, farads (`CellTiming.filtered`); nil for none.
+    ///
+    /// The comparator node integrates the difference of the input and threshold currents, and the
+    /// cell switches once it has moved `v0` across the switch point of M3 / M6. Its own capacitance is
+    /// a few tens of fF (gates of M3 and M6, drains of M1, M2, M9): an overshoot of a few hundred pA
+    /// for tens of microseconds after an input edge moves it far enough (docs/cell-timing.md). A
+    /// larger capacitance needs a larger charge: it ignores such transients, while a steady margin
+    /// still switches the cell well within a frame. Static switch points are unchanged (the
+    /// characterization's ramps are slow). Written as an ideal capacitor; `filterCapacitance` would be
+    /// a 100 um^2 MIM capacitor at GF180's 2 fF/um^2.
+    public var comparatorCapacitance: Double?
+
+    /// The comparator capacitance of `CellTiming.filtered` cells: 200 fF.
+    public static let filterCapacitance = 200e-15
 
     /// A cell with the given device size, outputs and timing.
-    public init(name: String = "bmru_cell", size: DeviceSize = .unit, outputs: [Double] = [1], sampled: Bool = false) {
+    public init(name: String = "bmru_cell", size: DeviceSize = .unit, outputs: [Double] = [1], sampled: Bool = false,
+                comparatorCapacitance: Double? = nil) {
         self.name = name
         self.size = size
         self.outputs = outputs
         self.sampled = sampled
+        self.comparatorCapacitance = comparatorCapacitance
     }
 
     /// The port names, in order.
@@ -97,6 +113,13 @@ public struct MemoryCell: Sendable, Equatable {
         } else {
             elements += [device("m1", .pmos, v0, "in", "vdd"), device("m2", .nmos, v0, "thresh", "vss")]
         }
+        if let comparatorCapacitance {
+            guard comparatorCapacitance.isFinite, comparatorCapacitance > 0 else {
+                throw .invalidParameter("memory cell \(name): comparator capacitance \(comparatorCapacitance) F must be > 0")
+            }
+            elements += [.comment("filter: integrates the comparator's current imbalance, so input transients do not latch"),
+                         .capacitor(name: "filter", positive: v0, negative: "vss", farads: .number(comparatorCapacitance))]
+        }
         elements += [
             device("m9", .pmos, v0, vfb, "vdd"),
             .comment("output branch: I_gain through the diode m4 when v0 is high"),
@@ -111,6 +134,7 @@ public struct MemoryCell: Sendable, Equatable {
         var doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
                    "on when I(in) > I_thresh, off when I(in) < I_thresh - I_width, high level I_gain"]
             + (sampled ? ["compares only while phi is high (s1, s2 enable m1, m2); holds its state otherwise (keeper k1, enabled by hold)"] : [])
+            + (comparatorCapacitance.map { [String(format: "%.0f fF on v0: ignores input transients of tens of us", $0 * 1e15)] } ?? [])
         for (index, ratio) in outputs.enumerated() {
             let (outputSize, fingers) = try CurrentMirror.outputSize(ratio: ratio, unit: size, pdk: pdk)
             let port = "out\(index + 1)"

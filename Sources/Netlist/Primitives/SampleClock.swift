@@ -16,6 +16,9 @@ public enum CellTiming: String, Sendable, Equatable, Codable, CaseIterable {
     /// `MemoryCell.sampled`: switches enable the comparator in `SampleClock`'s window, a keeper
     /// holds the state outside it.
     case sampled
+    /// The 9-transistor cell with `MemoryCell.filterCapacitance` on its comparator node: always
+    /// comparing, but a transient must carry enough charge to switch it.
+    case filtered
 }
 
 /// The clocks of sampled memory cells: per block an enable pair and a hold line.

@@ -94,6 +94,41 @@ def thresholds(report: dict, model_dir: str | None) -> tuple[dict | None, str]:
     return cells, f"thresholds beta_lo, beta_hi from {model_dir} (hash checked)"
 
 
+def first_errors(out: str, ran: list[dict], cells_thresholds: dict, unit: float) -> list[list[str]]:
+    """Per cell, its first wrong state bit in each clip: table rows of how many clips had one, how many
+    of those had the circuit's frame-end candidate on the reference's side of the threshold that
+    decided the frame (so the cell latched a transient inside the frame: a timing error) or across it
+    (an analog candidate error), errors in frame 0 (not classified: the traces hold no initial state),
+    and the median distance of the reference candidate from that threshold, in units."""
+    found: dict[tuple[int, int], list[tuple[bool, float] | None]] = {}
+    for clip in ran:
+        trace = read_trace(os.path.join(out, clip["trace"]))
+        for block, cell in trace_cells(trace):
+            key = f"{block}_{cell}"
+            reference = trace[f"s{key}_reference"]
+            wrong = np.nonzero(trace[f"s{key}_circuit"] != reference)[0]
+            if len(wrong) == 0:
+                continue
+            t = int(wrong[0])
+            if t == 0:
+                found.setdefault((block, cell), []).append(None)
+                continue
+            # Both held reference[t - 1] before; whichever side switched crossed beta_hi (from off) or
+            # beta_lo (from on).
+            lo, hi = cells_thresholds[(block, cell)]
+            threshold = lo if reference[t - 1] else hi
+            margin = trace[f"c{key}_reference_A"][t] - threshold
+            same_side = (trace[f"c{key}_circuit_A"][t] > threshold) == (margin > 0)
+            found.setdefault((block, cell), []).append((bool(same_side), abs(margin) / unit))
+    rows = []
+    for (block, cell), errors in sorted(found.items()):
+        classified = [e for e in errors if e is not None]
+        rows.append([str(block), str(cell), str(len(errors)), str(sum(e[0] for e in classified)),
+                     str(sum(not e[0] for e in classified)), str(len(errors) - len(classified)),
+                     num(float(np.median([e[1] for e in classified]))) if classified else "n/a"])
+    return rows
+
+
 def save(fig, out: str, name: str) -> str:
     """Write a figure to OUT/figures/NAME.svg (no date in the file); returns the relative path."""
     relative = f"figures/{name}.svg"
@@ -308,8 +343,8 @@ def render(out: str, model_dir: str | None = None) -> str:
              f"against a minimum of {pct(r['min_agreement'])}.</p>",
              "<h2>Summary</h2>", table(["metric", "value"], [[m, html.escape(v)] for m, v in summary_rows(r)], kind="summary")]
     figure = lambda path, alt: f"<img src=\"{path}\" alt=\"{html.escape(alt)}\">"  # noqa: E731
+    cells_thresholds, note = thresholds(r, model_dir) if ran else (None, "")
     if ran:
-        cells_thresholds, note = thresholds(r, model_dir)
         for tag, clip in chosen_clips(ran):
             trace = read_trace(os.path.join(out, clip["trace"]))
             name = html.escape(clip["name"])
@@ -332,6 +367,15 @@ def render(out: str, model_dir: str | None = None) -> str:
                         [[str(b["block"]), str(b["unit"]), pct(b["state_agreement"]), num(b["candidate_rms_units"]),
                           num(b["state_rms_units"]), num(b["factor"]), num(b.get("factor_agreeing_frames"))]
                          for b in boundaries])]
+        if ran and cells_thresholds:
+            rows = first_errors(out, ran, cells_thresholds, p["unit_current_A"])
+            parts += ["<h3>First wrong state bit per clip</h3>",
+                      "<p class=\"note\">On the reference's side: the circuit's frame-end candidate was on the same side "
+                      "of the deciding threshold as the reference's, so the cell latched a transient inside the frame; "
+                      "across: the candidate itself was wrong. Margin: the reference candidate's distance from that "
+                      "threshold.</p>",
+                      table(["block", "unit", "clips", "on the reference's side", "across", "in frame 0",
+                             "median margin (units)"], rows) if rows else "<p>No wrong state bit.</p>"]
     if r.get("power") and ran:
         parts += ["<h2>Power</h2>", figure(save(power_figure(ran, r["power"]), out, "power"), "power by supply")]
     rows, classes = clip_rows(r["per_clip"])

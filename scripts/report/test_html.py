@@ -118,6 +118,16 @@ def test_report_html(report_dir):
         assert f'src="figures/{name}.svg"' in page, name
 
 
+def test_first_errors(report_dir):
+    # Clip b's cell (0, 1) is wrong only at frame 3: on since frame 2 in the reference, so beta_lo
+    # (0.5 units) decided; the reference candidate is 1.1 units, the circuit's 2 % higher: same side.
+    report = json.load(open(report_dir / "report.json"))
+    ran = [c for c in report["per_clip"] if c["status"] == "ok"]
+    cells, _ = html.thresholds(report, None)
+    assert html.first_errors(str(report_dir), ran, cells, IU) == [["0", "1", "1", "1", "0", "0", "0.6"]]
+    assert "First wrong state bit per clip" in open(html.render(str(report_dir))).read()
+
+
 def test_report_html_in_chromium(report_dir, tmp_path):
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")

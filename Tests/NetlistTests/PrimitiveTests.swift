@@ -28,6 +28,19 @@ struct PrimitiveTests {
         #expect(output[up] < 0.05 * high && output[down] > 0.9 * high)
     }
 
+    /// The output current over time of a cell with the brief's biases, starting off, driven by `input`
+    /// (`cellBench`'s `enable` and `filter`).
+    static func output(pdk: PDK, input: [PWLPoint], step: Double,
+                       enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)? = nil,
+                       filter: Double? = nil) throws -> (Double) -> Double {
+        var circuit = try cellBench(pdk: pdk, threshold: threshold, width: width, gain: gain, input: input, step: step,
+                                    enable: enable, filter: filter)
+        circuit.initialConditions = [InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["cell"]), volts: 0)]
+        let session = try simulate(circuit)
+        let (time, output) = (try session.vector("time"), try session.vector("i(vout)"))
+        return { t in output[time.lastIndex { $0 <= t }!] }
+    }
+
     @Test("A sampled cell decides only while enabled and holds its state otherwise; a continuous one latches a glitch",
           arguments: ["generic180", "gf180mcu"])
     func sampledCell(pdk name: String) throws {
@@ -42,15 +55,7 @@ struct PrimitiveTests {
         let input = [PWLPoint(0, band), PWLPoint(1e-3, band), PWLPoint(1.01e-3, high), PWLPoint(3e-3, high),
                      PWLPoint(3.01e-3, band), PWLPoint(11e-3, band), PWLPoint(11.01e-3, high), PWLPoint(21e-3, high),
                      PWLPoint(21.01e-3, 0), PWLPoint(30e-3, 0)]
-        func outputs(enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)?) throws -> (Double) -> Double {
-            var circuit = try cellBench(pdk: pdk, threshold: Self.threshold, width: Self.width, gain: Self.gain,
-                                        input: input, step: 2e-5, enable: enable)
-            circuit.initialConditions = [InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["cell"]), volts: 0)]
-            let session = try simulate(circuit)
-            let (time, output) = (try session.vector("time"), try session.vector("i(vout)"))
-            return { t in output[time.lastIndex { $0 <= t }!] }
-        }
-        let sampled = try outputs(enable: (lines[0], lines[1], lines[2]))
+        let sampled = try Self.output(pdk: pdk, input: input, step: 2e-5, enable: (lines[0], lines[1], lines[2]))
         let level = 0.5 * Self.gain
         print("\(name) sampled cell output at 3.2/9.9/12.9/19.9/22.9/29.9 ms: "
               + [3.2, 9.9, 12.9, 19.9, 22.9, 29.9].map { String(format: "%.1f pA", sampled($0 * 1e-3) * 1e12) }.joined(separator: ", "))
@@ -59,7 +64,7 @@ struct PrimitiveTests {
         #expect(sampled(19.9e-3) > level, "switched on in the window")
         #expect(sampled(22.9e-3) > level, "held on with zero input while disabled")
         #expect(sampled(29.9e-3) < 0.1 * level, "switched off in the window")
-        let continuous = try outputs(enable: nil)
+        let continuous = try Self.output(pdk: pdk, input: input, step: 2e-5)
         #expect(continuous(3.2e-3) > level && continuous(9.9e-3) > level, "the continuous cell latched the pulse")
     }
 
@@ -72,16 +77,9 @@ struct PrimitiveTests {
         // overshoot), then 50 pA above I_thresh from 5 ms.
         let input = [PWLPoint(0, band), PWLPoint(1e-3, band), PWLPoint(1.001e-3, pulse), PWLPoint(1.04e-3, pulse),
                      PWLPoint(1.041e-3, band), PWLPoint(5e-3, band), PWLPoint(5.001e-3, margin), PWLPoint(15e-3, margin)]
-        func output(filter: Double?) throws -> (Double) -> Double {
-            var circuit = try cellBench(pdk: pdk, threshold: Self.threshold, width: Self.width, gain: Self.gain,
-                                        input: input, step: 2e-6, filter: filter)
-            circuit.initialConditions = [InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["cell"]), volts: 0)]
-            let session = try simulate(circuit)
-            let (time, output) = (try session.vector("time"), try session.vector("i(vout)"))
-            return { t in output[time.lastIndex { $0 <= t }!] }
-        }
         let level = 0.5 * Self.gain
-        let (continuous, filtered) = (try output(filter: nil), try output(filter: MemoryCell.filterCapacitance))
+        let (continuous, filtered) = (try Self.output(pdk: pdk, input: input, step: 2e-6),
+                                      try Self.output(pdk: pdk, input: input, step: 2e-6, filter: MemoryCell.filterCapacitance))
         let on = { (cell: (Double) -> Double) in stride(from: 5e-3, through: 15e-3, by: 1e-4).first { cell($0) > level } }
         print("\(name): output at 4.9 ms continuous \(continuous(4.9e-3)) A, filtered \(filtered(4.9e-3)) A; "
               + "on after the 50 pA step at \(on(continuous).map { "\($0)" } ?? "never") / \(on(filtered).map { "\($0)" } ?? "never") s")

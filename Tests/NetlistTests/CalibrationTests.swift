@@ -126,7 +126,7 @@ struct CalibrationTests {
         let peak = 1.3 * betaHi
         // The table is measured on the 9-transistor cell; the sampled one, enabled, and the filtered one
         // must meet the same targets. The filtered cell switches once its imbalance has charged 200 fF
-        // (about 0.1 pC): on the characterization's 0.5 s ramp that lags by up to 40 pA (the wide
+        // (about 0.1 pC): on the characterization's 0.5 s ramp that lags by up to 42 pA (the wide
         // cell's switch-off), so its static switch points are read on a ramp ten times slower.
         let enabled = (phi: SourceValue.dc(.number(supply)), phib: SourceValue.dc(0), hold: SourceValue.dc(0))
         for (timing, enable, filter) in [(CellTiming.continuous, nil, nil), (.sampled, enabled, nil),

@@ -260,6 +260,7 @@ def summary_rows(r: dict) -> list[tuple[str, str]]:
     """The headline figures of report.md, then the provenance."""
     p, power, acc = r["provenance"], r.get("power") or {}, r["accuracy"]
     sf, sd, cd = r["suppression_factor"], r.get("state_discrepancy") or {}, r.get("candidate_discrepancy") or {}
+    agreeing = sf.get("agreeing_frames") or {}
     discrepancy = lambda d: f"{num(d.get('rms_units'))} / {num(d.get('p95_units'))} / {num(d.get('max_units'))}"  # noqa: E731
     return [
         ("clips (failed)", f"{r['clips']} ({r['failed']})"),
@@ -269,7 +270,7 @@ def summary_rows(r: dict) -> list[tuple[str, str]]:
         ("frame decision agreement (readout node)", pct(r["readout_frame_agreement"])),
         ("suppression factor min / median", f"{num(sf['min'])} / {num(sf['median'])}"),
         ("suppression factor over frames with the state bit right, min / median",
-         f"{num((sf.get('agreeing_frames') or {}).get('min'))} / {num((sf.get('agreeing_frames') or {}).get('median'))}"),
+         f"{num(agreeing.get('min'))} / {num(agreeing.get('median'))}"),
         ("state discrepancy RMS / p95 / max (units)", discrepancy(sd)),
         ("candidate discrepancy RMS / p95 / max (units)", discrepancy(cd)),
         (f"accuracy reference / circuit ({acc['labelled']} labelled)", f"{pct(acc['reference'])} / {pct(acc['circuit'])}"),

@@ -60,9 +60,10 @@ public struct MemoryCell: Sendable, Equatable {
     /// a few tens of fF (gates of M3 and M6, drains of M1, M2, M9): an overshoot of a few hundred pA
     /// for tens of microseconds after an input edge moves it far enough (docs/cell-timing.md). A
     /// larger capacitance needs a larger charge: it ignores such transients, while a steady margin
-    /// still switches the cell well within a frame. Static switch points are unchanged (the
-    /// characterization's ramps are slow). Written as an ideal capacitor; `filterCapacitance` would be
-    /// a 100 um^2 MIM capacitor at GF180's 2 fF/um^2.
+    /// still switches the cell well within a frame. On a slow ramp (5 s) the switch points are the
+    /// continuous cell's within a few pA; on the characterization's 0.5 s ramp they lag by up to 42 pA
+    /// (`CalibrationTests.cell`). Written as an ideal capacitor; `filterCapacitance` would be a 100 um^2
+    /// MIM capacitor at GF180's 2 fF/um^2.
     public var comparatorCapacitance: Double?
 
     /// The comparator capacitance of `CellTiming.filtered` cells: 200 fF.

@@ -42,9 +42,12 @@ struct CharacterizeCommand: AsyncParsableCommand {
         print("mirrors at I_u: " + table.mirrors.map { mirror in
             "\(mirror.polarity.rawValue) width 1 -> ratio \(String(format: "%.3f", mirror.column(at: unitCurrent)[Characterization.mirrorWidths.firstIndex(of: 1)!]))"
         }.joined(separator: ", "))
-        for (name, plane) in [("on", cell.on), ("off", cell.off), ("high", cell.high)] {
-            print(String(format: "cell %@ = %.3f I_thresh %+.3f I_width %+.3f I_gain %+.1f pA", name, plane.threshold,
-                         plane.width, plane.gain, plane.constant * 1e12))
+        for (name, fit) in [("on", cell.on), ("off", cell.off), ("high", cell.high)] {
+            let iu = unitCurrent
+            print(String(format: "cell %@ = %.3f I_thresh %+.3f I_width %+.3f I_gain %+.4f I_thresh^2/I_u %+.4f I_width^2/I_u "
+                    + "%+.4f I_thresh I_width/I_u %+.1f pA (%d grid points)", name, fit.threshold, fit.width, fit.gain,
+                         fit.thresholdSquared * iu, fit.widthSquared * iu, fit.thresholdWidth * iu, fit.constant * 1e12,
+                         cell.grid.count))
         }
         print("readout offsets: " + table.readout.offsets.map { String(format: "%+.2f %%", 100 * $0) }.joined(separator: ", "))
         if let factors = table.drainFactors {

@@ -8,9 +8,9 @@ import PDK
 /// Three independent sweeps, each one deck (run in parallel through a `WorkerPool`):
 /// - weight mirrors (`CurrentMirror.mirrorUnit` diode, outputs held at half the supply), NMOS and PMOS:
 ///   output current against input current (0.05..5 I_u) and nominal width ratio, one operating point;
-/// - the memory cell, slow triangle input (transient: a DC sweep cannot show hysteresis), three 1-D
-///   sweeps around one operating point (I_thresh, I_width, I_gain each varied in turn); switch-on,
-///   switch-off and high level are each fitted jointly over all points, linear in the three biases;
+/// - the memory cell, slow triangle input (transient: a DC sweep cannot show hysteresis), a grid of
+///   I_thresh x I_width / I_thresh and a sweep of I_gain; switch-on, switch-off and high level are
+///   each fitted jointly over all points (`CellFit`: quadratic in I_thresh and I_width);
 /// - the differential-pair readout: the input current at which it flips, against a fixed other
 ///   input, at three levels (its offset);
 /// - the weight mirrors' drain factors: a unit output at I_u into a summing node of each diode type,
@@ -70,39 +70,92 @@ public struct Characterization: Sendable, Equatable, Codable {
         public var on, off, high: Double
     }
 
-    /// A response of the cell that is linear in its three biases:
-    /// y = constant + threshold I_thresh + width I_width + gain I_gain (least squares over every
+    /// A response of the cell to its three biases, quadratic in I_thresh and I_width and linear in
+    /// I_gain: y = constant + threshold I_thresh + width I_width + gain I_gain + thresholdSquared
+    /// I_thresh^2 + widthSquared I_width^2 + thresholdWidth I_thresh I_width (least squares over every
     /// measured point).
     ///
     /// One joint fit rather than one line per bias because the biases interact: the hysteresis is
-    /// about 0.9 I_width at I_width/I_thresh = 0.4 but 0.5 at 0.05 (so a line through the width
-    /// sweep alone, taken at one I_thresh, misses the switch-off current by ~10 %).
-    public struct Plane: Sendable, Equatable, Codable {
+    /// about 0.9 I_width at I_width/I_thresh = 0.4 but 0.5 at 0.05 (so a line through a width sweep
+    /// at one I_thresh misses the switch-off current by ~10 %). Quadratic because the hysteresis is
+    /// not linear in I_width: over a 7 x 7 grid (GF180, I_u = 0.5 nA, I_width 0.1..0.95 I_thresh) a
+    /// plane misses the switch-off current by up to 4.5 pA, the quadratic by 3.2 pA (2.2 pA where
+    /// beta_lo >= 0.15 I_u); fitted on the old three 1-D sweeps, the plane missed it by 5..15 pA.
+    public struct CellFit: Sendable, Equatable, Codable {
         /// y at zero bias, amperes.
         public var constant: Double
-        /// dy/dI_thresh, dy/dI_width, dy/dI_gain (dimensionless).
+        /// dy/dI_thresh, dy/dI_width, dy/dI_gain at zero bias (dimensionless).
         public var threshold, width, gain: Double
+        /// Second-order coefficients, per ampere (0 in tables measured before they existed).
+        public var thresholdSquared, widthSquared, thresholdWidth: Double
+
+        /// A fit with the given coefficients.
+        public init(constant: Double, threshold: Double, width: Double, gain: Double, thresholdSquared: Double = 0,
+                    widthSquared: Double = 0, thresholdWidth: Double = 0) {
+            (self.constant, self.threshold, self.width, self.gain) = (constant, threshold, width, gain)
+            (self.thresholdSquared, self.widthSquared, self.thresholdWidth) = (thresholdSquared, widthSquared, thresholdWidth)
+        }
 
         /// The fitted value at the given biases (amperes).
         public func callAsFunction(threshold t: Double, width w: Double, gain g: Double) -> Double {
-            constant + threshold * t + width * w + gain * g
+            constant + threshold * t + width * w + gain * g + thresholdSquared * t * t + widthSquared * w * w
+                + thresholdWidth * t * w
+        }
+
+        /// The derivatives of the fitted value by I_thresh, I_width and I_gain at the given biases.
+        public func gradient(threshold t: Double, width w: Double, gain g: Double) -> [Double] {
+            [threshold + 2 * thresholdSquared * t + thresholdWidth * w, width + 2 * widthSquared * w + thresholdWidth * t, gain]
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            try self.init(constant: c.decode(Double.self, forKey: .constant), threshold: c.decode(Double.self, forKey: .threshold),
+                          width: c.decode(Double.self, forKey: .width), gain: c.decode(Double.self, forKey: .gain),
+                          thresholdSquared: c.decodeIfPresent(Double.self, forKey: .thresholdSquared) ?? 0,
+                          widthSquared: c.decodeIfPresent(Double.self, forKey: .widthSquared) ?? 0,
+                          thresholdWidth: c.decodeIfPresent(Double.self, forKey: .thresholdWidth) ?? 0)
         }
     }
 
-    /// The memory cell's sweeps and their fits.
+    /// The memory cell's measurements and their fits.
     public struct CellTable: Sendable, Equatable, Codable {
-        /// I_thresh swept (I_width 0.4 I_thresh, I_gain I_u).
-        public var thresholdSweep: [CellPoint]
-        /// I_width swept (I_thresh 3.5 I_u, I_gain I_u).
-        public var widthSweep: [CellPoint]
+        /// I_thresh x I_width / I_thresh (`gridThresholds` x `gridWidthFractions`, I_gain = I_u); points
+        /// whose cell did not switch off on the ramp (a hysteresis too close to I_thresh) are left out.
+        /// Tables measured before the grid hold their I_thresh and I_width sweeps here.
+        public var grid: [CellPoint]
         /// I_gain swept (I_thresh I_u, I_width 0.4 I_u).
         public var gainSweep: [CellPoint]
         /// Switch-on current against the biases.
-        public var on: Plane
+        public var on: CellFit
         /// Switch-off current against the biases.
-        public var off: Plane
+        public var off: CellFit
         /// High level against the biases.
-        public var high: Plane
+        public var high: CellFit
+
+        /// A table of the given measurements and fits.
+        public init(grid: [CellPoint], gainSweep: [CellPoint], on: CellFit, off: CellFit, high: CellFit) {
+            (self.grid, self.gainSweep, self.on, self.off, self.high) = (grid, gainSweep, on, off, high)
+        }
+
+        enum CodingKeys: String, CodingKey { case grid, gainSweep, on, off, high, thresholdSweep, widthSweep }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let grid = try c.decodeIfPresent([CellPoint].self, forKey: .grid)
+                ?? c.decode([CellPoint].self, forKey: .thresholdSweep) + c.decode([CellPoint].self, forKey: .widthSweep)
+            try self.init(grid: grid, gainSweep: c.decode([CellPoint].self, forKey: .gainSweep),
+                          on: c.decode(CellFit.self, forKey: .on), off: c.decode(CellFit.self, forKey: .off),
+                          high: c.decode(CellFit.self, forKey: .high))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(grid, forKey: .grid)
+            try c.encode(gainSweep, forKey: .gainSweep)
+            try c.encode(on, forKey: .on)
+            try c.encode(off, forKey: .off)
+            try c.encode(high, forKey: .high)
+        }
     }
 
     /// The readout's switching point against its reference input.
@@ -154,26 +207,48 @@ public struct Characterization: Sendable, Equatable, Codable {
     }
 
     /// The bias currents (amperes) that make the cell switch on at `on`, off at `on - width` and
-    /// reach the high level `high` (amperes): the three fitted planes solved together.
+    /// reach the high level `high` (amperes): the three fits solved together, by Newton's method from
+    /// the solution of their linear parts.
     ///
-    /// A hysteresis so small that the planes put I_width at or below zero (a few picoamperes: the
-    /// linear fit does not follow the hysteresis down to zero width) gets the nominal I_width =
-    /// `width`, and I_thresh and I_gain are solved for the other two targets with it.
+    /// A hysteresis so small that the fits put I_width at or below zero (a few picoamperes: they do
+    /// not follow the hysteresis down to zero width) gets the nominal I_width = `width`, and I_thresh
+    /// and I_gain are solved for the other two targets with it.
     public func cellBiases(on: Double, width: Double, high: Double) throws(CharacterizationError)
         -> (threshold: Double, width: Double, gain: Double)
     {
-        let planes = [cell.on, cell.off, cell.high], targets = [on, on - width, high]
-        // Unknowns in units of I_u, as in the fit.
-        let matrix = planes.map { [$0.threshold, $0.width, $0.gain] }
-        let right = zip(planes, targets).map { ($1 - $0.constant) / unitCurrent }
-        guard let x = solveLinear(matrix, right) else { throw .invalid("the cell fits cannot be inverted") }
-        if x[1] > 0 { return (x[0] * unitCurrent, x[1] * unitCurrent, x[2] * unitCurrent) }
-        let (onPlane, highPlane) = (cell.on, cell.high)
-        guard let y = solveLinear([[onPlane.threshold, onPlane.gain], [highPlane.threshold, highPlane.gain]],
-                                  [right[0] - onPlane.width * width / unitCurrent,
-                                   right[2] - highPlane.width * width / unitCurrent])
-        else { throw .invalid("the cell fits cannot be inverted") }
-        return (y[0] * unitCurrent, width, y[1] * unitCurrent)
+        let fits = [cell.on, cell.off, cell.high], targets = [on, on - width, high]
+        if let x = solveCell(fits, targets, fixedWidth: nil), x[1] > 0 { return (x[0], x[1], x[2]) }
+        guard let y = solveCell([cell.on, cell.high], [on, high], fixedWidth: width) else {
+            throw .invalid("the cell fits cannot be inverted")
+        }
+        return (y[0], width, y[2])
+    }
+
+    /// Biases (I_thresh, I_width, I_gain) at which `fits` take `targets`; with `fixedWidth`, I_width
+    /// is that and the two fits are solved for I_thresh and I_gain. Nil when a Jacobian is singular or
+    /// the iteration does not settle.
+    private func solveCell(_ fits: [CellFit], _ targets: [Double], fixedWidth: Double?) -> [Double]? {
+        // Unknowns in units of I_u (as the fits' inputs), so the system is well conditioned.
+        let free = fixedWidth == nil ? [0, 1, 2] : [0, 2]
+        func residual(_ x: [Double]) -> [Double] {
+            zip(fits, targets).map { fit, target in
+                (fit(threshold: x[0] * unitCurrent, width: x[1] * unitCurrent, gain: x[2] * unitCurrent) - target) / unitCurrent
+            }
+        }
+        func jacobian(_ x: [Double]) -> [[Double]] {
+            fits.map { fit in
+                let g = fit.gradient(threshold: x[0] * unitCurrent, width: x[1] * unitCurrent, gain: x[2] * unitCurrent)
+                return free.map { g[$0] }
+            }
+        }
+        // From zero bias the first step is the solution of the fits' linear parts.
+        var x = [0, (fixedWidth ?? 0) / unitCurrent, 0]
+        for _ in 0..<50 {
+            guard let step = solveLinear(jacobian(x), residual(x).map { -$0 }) else { return nil }
+            for (index, variable) in free.enumerated() { x[variable] += step[index] }
+            if step.allSatisfy({ abs($0) < 1e-12 }) { return x.map { $0 * unitCurrent } }
+        }
+        return nil
     }
 
     // MARK: Measuring
@@ -182,11 +257,12 @@ public struct Characterization: Sendable, Equatable, Codable {
     public static let mirrorInputs = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
     /// See `mirrorInputs`.
     public static let mirrorWidths = [0.006, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5]
-    /// Bias multiples of I_u of the three cell sweeps. They span the trained models' biases (beta_hi up
-    /// to 3 I_u, hysteresis up to 2.8 I_u) so the fits interpolate rather than extrapolate.
-    static let thresholds = [0.25, 1, 2.5, 5.0], widths = [0.1, 0.5, 1.5, 3.0], gains = [0.25, 1, 2, 4.0]
-    /// I_thresh of the width sweep, multiples of I_u: above the widest hysteresis, so beta_lo stays >= 0.
-    static let widthSweepThreshold = 3.5
+    /// I_thresh of the cell grid (multiples of I_u) and I_width as fractions of I_thresh: they span
+    /// the trained models' cells (beta_hi up to 3 I_u, hysteresis up to 2.8 I_u, beta_lo down to a
+    /// few percent of beta_hi) so the fits interpolate rather than extrapolate.
+    static let gridThresholds = [0.25, 0.5, 1, 2, 3.5, 5.0], gridWidthFractions = [0.1, 0.3, 0.5, 0.7, 0.9]
+    /// I_gain of the gain sweep, multiples of I_u (I_thresh I_u, I_width 0.4 I_u).
+    static let gains = [0.25, 1, 2, 4.0]
     /// Readout reference levels, multiples of I_u.
     static let readoutLevels = [0.1, 1, 3.0]
     /// Duration of each cell ramp (up, then down), seconds.
@@ -241,10 +317,9 @@ public struct Characterization: Sendable, Equatable, Codable {
         }
     }
 
-    /// Every cell of the three sweeps, (threshold, width, gain) in amperes, in deck order.
+    /// Every cell of the grid and the gain sweep, (threshold, width, gain) in amperes, in deck order.
     static func cellBiasSets(unitCurrent iu: Double) -> [(Double, Double, Double)] {
-        thresholds.map { ($0 * iu, 0.4 * $0 * iu, iu) } + widths.map { (widthSweepThreshold * iu, $0 * iu, iu) }
-            + gains.map { (iu, 0.4 * iu, $0 * iu) }
+        gridThresholds.flatMap { t in gridWidthFractions.map { (t * iu, $0 * t * iu, iu) } } + gains.map { (iu, 0.4 * iu, $0 * iu) }
     }
 
     /// A cell's output under a rising-then-falling input: the times it crossed half its peak going up
@@ -259,8 +334,14 @@ public struct Characterization: Sendable, Equatable, Codable {
         return (on.time, off.time, held[held.count / 2])
     }
 
-    /// Peak of the cell's input triangle: above every threshold of the sweep.
-    static func cellPeak(unitCurrent: Double) -> Double { 1.3 * thresholds.max()! * unitCurrent }
+    /// Peak of the input triangle of the cells with I_thresh `threshold` (amperes): 1.3 I_thresh.
+    ///
+    /// Each I_thresh has its own input, so every cell is swept at the same rate relative to its own
+    /// currents (2.6 I_thresh per second), as `CalibrationTests` sweeps a calibrated cell (2.6 beta_hi
+    /// per second). A switching cell lags its input by about 0.6 ms: with one triangle to 6.5 I_u for
+    /// all, small cells were swept 10 times faster than in that check and their hysteresis read
+    /// ~15 pA wider (at I_u = 1 nA: a cell calibrated to 400 / 150 pA switched at 393 / 161 pA).
+    static func cellPeak(threshold: Double) -> Double { 1.3 * threshold }
 
     private static func cellDeck(_ base: Circuit, pdk: PDK, unitCurrent: Double) throws -> Circuit {
         var circuit = base
@@ -270,14 +351,18 @@ public struct Characterization: Sendable, Equatable, Codable {
         for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
             try circuit.define(subcircuit)
         }
-        let peak = cellPeak(unitCurrent: unitCurrent)
-        // One input diode drives every cell's M1: all cells see the same triangle.
-        circuit.elements += [
-            .instance(Instance(name: "input", subcircuit: input.name, nodes: ["cin", "vdd"])),
-            .currentSource(name: "input", positive: "cin", negative: "0",
-                           value: .pwl([PWLPoint(0, 0), PWLPoint(ramp, peak), PWLPoint(2 * ramp, 0)])),
-        ]
-        for (index, biases) in cellBiasSets(unitCurrent: unitCurrent).enumerated() {
+        let biasSets = cellBiasSets(unitCurrent: unitCurrent)
+        // One input diode per I_thresh drives the M1 of every cell with that threshold.
+        let thresholds = Array(Set(biasSets.map(\.0))).sorted()
+        for (k, threshold) in thresholds.enumerated() {
+            let peak = cellPeak(threshold: threshold)
+            circuit.elements += [
+                .instance(Instance(name: "input\(k)", subcircuit: input.name, nodes: ["cin\(k)", "vdd"])),
+                .currentSource(name: "input\(k)", positive: "cin\(k)", negative: "0",
+                               value: .pwl([PWLPoint(0, 0), PWLPoint(ramp, peak), PWLPoint(2 * ramp, 0)])),
+            ]
+        }
+        for (index, biases) in biasSets.enumerated() {
             let nodes = ["thresh", "width", "gain"].map { "\($0)\(index)" }
             for (node, current) in zip(nodes, [biases.0, biases.1, biases.2]) {
                 circuit.elements += [
@@ -287,7 +372,7 @@ public struct Characterization: Sendable, Equatable, Codable {
             }
             circuit.elements += [
                 .instance(Instance(name: "cell\(index)", of: try cell.subcircuit(pdk: pdk), connections: [
-                    "in": "cin", "thresh": nodes[0], "width": nodes[1], "gain": nodes[2], "out1": "out\(index)", "vss": "0",
+                    "in": "cin\(thresholds.firstIndex(of: biases.0)!)", "thresh": nodes[0], "width": nodes[1], "gain": nodes[2], "out1": "out\(index)", "vss": "0",
                 ])),
                 .voltageSource(name: "out\(index)", positive: "out\(index)", negative: "half", value: .dc(0)),
             ]
@@ -441,8 +526,10 @@ public struct Characterization: Sendable, Equatable, Codable {
         }
         charts.append(("cell.svg", LineChart(
             title: "\(pdk) \(corner): memory cell", xLabel: "bias current (A)", yLabel: "measured current (A)", series: [
-                .init(name: "on vs I_thresh", points: cell.thresholdSweep.map { Point($0.threshold, $0.on) }),
-                .init(name: "on - off vs I_width", points: cell.widthSweep.map { Point($0.width, $0.on - $0.off) }),
+                .init(name: "on vs I_thresh (I_width 0.1 I_thresh)",
+                      points: cell.grid.filter { abs($0.width / $0.threshold - 0.1) < 1e-9 }.map { Point($0.threshold, $0.on) }),
+                .init(name: "on - off vs I_width (I_thresh 3.5 I_u)",
+                      points: cell.grid.filter { abs($0.threshold / unitCurrent - 3.5) < 1e-9 }.map { Point($0.width, $0.on - $0.off) }),
                 .init(name: "high vs I_gain", points: cell.gainSweep.map { Point($0.gain, $0.high) }),
             ])))
         charts.append(("readout.svg", LineChart(
@@ -494,23 +581,32 @@ extension Characterization {
         }
         let cellResult = results[2]
         guard let time = cellResult.vectors["time"] else { throw .measurement("cell sweep has no time vector") }
-        let peak = Self.cellPeak(unitCurrent: unitCurrent), ramp = Self.ramp
-        let input = { (t: Double) in peak * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp) }
-        var points: [CellPoint] = []
+        let ramp = Self.ramp
+        let input = { (threshold: Double, t: Double) in
+            Self.cellPeak(threshold: threshold) * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp)
+        }
+        var grid: [CellPoint] = [], gainSweep: [CellPoint] = []
+        let gridCount = Self.gridThresholds.count * Self.gridWidthFractions.count
         for (index, biases) in Self.cellBiasSets(unitCurrent: unitCurrent).enumerated() {
             let output = try vector(cellResult, .current(source: "out\(index)"))
             guard let switching = Self.switching(time: time, output: output) else {
+                // A grid cell whose hysteresis reaches below zero input never switches off: not a
+                // cell the compiler builds, so it is left out; the gain sweep must switch.
+                if index < gridCount { continue }
                 throw .measurement("cell \(index) (I_thresh \(biases.0) A) did not switch on and off")
             }
-            points.append(CellPoint(threshold: biases.0, width: biases.1, gain: biases.2, on: input(switching.on),
-                                    off: input(switching.off), high: switching.high))
+            let point = CellPoint(threshold: biases.0, width: biases.1, gain: biases.2, on: input(biases.0, switching.on),
+                                  off: input(biases.0, switching.off), high: switching.high)
+            if index < gridCount { grid.append(point) } else { gainSweep.append(point) }
         }
-        let (t, w) = (Self.thresholds.count, Self.widths.count)
-        let sweeps = (Array(points[0..<t]), Array(points[t..<t + w]), Array(points[(t + w)...]))
-        cell = CellTable(thresholdSweep: sweeps.0, widthSweep: sweeps.1, gainSweep: sweeps.2,
-                         on: try Plane(fitting: points, \.on, scale: unitCurrent),
-                         off: try Plane(fitting: points, \.off, scale: unitCurrent),
-                         high: try Plane(fitting: points, \.high, scale: unitCurrent))
+        let points = grid + gainSweep
+        guard grid.count >= gridCount / 2 else {
+            throw .measurement("only \(grid.count) of \(gridCount) grid cells switched on and off")
+        }
+        cell = CellTable(grid: grid, gainSweep: gainSweep,
+                         on: try CellFit(fitting: points, \.on, scale: unitCurrent),
+                         off: try CellFit(fitting: points, \.off, scale: unitCurrent),
+                         high: try CellFit(fitting: points, \.high, scale: unitCurrent))
         let readoutResult = results[3]
         guard let readoutTime = readoutResult.vectors["time"] else { throw .measurement("readout sweep has no time") }
         var offsets: [Double] = []
@@ -539,20 +635,25 @@ extension Characterization {
     }
 }
 
-extension Characterization.Plane {
-    /// The least-squares plane through `y` of `points`; inputs scaled by `scale` (amperes) so the
-    /// normal equations are well conditioned.
+extension Characterization.CellFit {
+    /// The least-squares fit of `y` over `points`; inputs scaled by `scale` (amperes) so the normal
+    /// equations are well conditioned.
     init(fitting points: [Characterization.CellPoint], _ y: (Characterization.CellPoint) -> Double, scale: Double) throws(CharacterizationError) {
-        let rows = points.map { [1, $0.threshold / scale, $0.width / scale, $0.gain / scale] }
-        var normal = Array(repeating: Array(repeating: 0.0, count: 4), count: 4), right = Array(repeating: 0.0, count: 4)
+        let rows = points.map { point -> [Double] in
+            let (t, w, g) = (point.threshold / scale, point.width / scale, point.gain / scale)
+            return [1, t, w, g, t * t, w * w, t * w]
+        }
+        let n = rows[0].count
+        var normal = Array(repeating: Array(repeating: 0.0, count: n), count: n), right = Array(repeating: 0.0, count: n)
         for (row, point) in zip(rows, points) {
-            for i in 0..<4 {
+            for i in 0..<n {
                 right[i] += row[i] * y(point) / scale
-                for j in 0..<4 { normal[i][j] += row[i] * row[j] }
+                for j in 0..<n { normal[i][j] += row[i] * row[j] }
             }
         }
         guard let c = solveLinear(normal, right) else { throw .measurement("cell sweeps do not determine a fit") }
-        (constant, threshold, width, gain) = (c[0] * scale, c[1], c[2], c[3])
+        self.init(constant: c[0] * scale, threshold: c[1], width: c[2], gain: c[3], thresholdSquared: c[4] / scale,
+                  widthSquared: c[5] / scale, thresholdWidth: c[6] / scale)
     }
 }
 

@@ -61,6 +61,25 @@ struct CompilerTests {
         }
     }
 
+    /// ngspice's first step is a hundredth of min(print step, stop / 100) and is not checked for
+    /// truncation error; 100 us in fast mode let a filtered cell start on against its initial
+    /// condition in 2 of 226 real clips (docs/cell-timing.md), so `SimulationMode.analysis` gives
+    /// filtered decks a print step of a thousandth of a frame.
+    @Test("Fast-mode decks of filtered cells start with a 0.1 us step, of other cells with a hundredth of min(frame, stop / 100)")
+    func fastFirstStep() throws {
+        var compiler = try Compiler(pdk: testPDK("gf180mcu"))
+        compiler.mode = .fast
+        let stop = Double(Self.staircase.count) * compiler.frameDuration
+        for timing in CellTiming.allCases {
+            compiler.cellTiming = timing
+            let session = try simulate(try compiler.compile(Self.oneCell, inputs: .frames(Self.staircase)).circuit)
+            let first = try session.vector("time")[1]
+            let printStep = timing == .filtered ? compiler.frameDuration / 1000 : compiler.frameDuration
+            print("fast mode, \(timing) cells: first time point \(first) s")
+            #expect(abs(first / (min(printStep, stop / 100) / 100) - 1) < 1e-6, "\(timing) cells")
+        }
+    }
+
     @Test("Sampled cells add four devices per cell and three clock lines per block, filtered cells a capacitor; continuous cells (the default) none")
     func cellTiming() throws {
         let model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))

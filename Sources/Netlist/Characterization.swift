@@ -137,24 +137,21 @@ public struct Characterization: Sendable, Equatable, Codable {
             (self.grid, self.gainSweep, self.on, self.off, self.high) = (grid, gainSweep, on, off, high)
         }
 
-        enum CodingKeys: String, CodingKey { case grid, gainSweep, on, off, high, thresholdSweep, widthSweep }
+        /// The two sweeps that tables measured before the grid hold instead of `grid`.
+        private enum LegacyKeys: String, CodingKey { case thresholdSweep, widthSweep }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            let grid = try c.decodeIfPresent([CellPoint].self, forKey: .grid)
-                ?? c.decode([CellPoint].self, forKey: .thresholdSweep) + c.decode([CellPoint].self, forKey: .widthSweep)
+            let grid: [CellPoint]
+            if let measured = try c.decodeIfPresent([CellPoint].self, forKey: .grid) {
+                grid = measured
+            } else {
+                let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+                grid = try legacy.decode([CellPoint].self, forKey: .thresholdSweep) + legacy.decode([CellPoint].self, forKey: .widthSweep)
+            }
             try self.init(grid: grid, gainSweep: c.decode([CellPoint].self, forKey: .gainSweep),
                           on: c.decode(CellFit.self, forKey: .on), off: c.decode(CellFit.self, forKey: .off),
                           high: c.decode(CellFit.self, forKey: .high))
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(grid, forKey: .grid)
-            try c.encode(gainSweep, forKey: .gainSweep)
-            try c.encode(on, forKey: .on)
-            try c.encode(off, forKey: .off)
-            try c.encode(high, forKey: .high)
         }
     }
 
@@ -661,7 +658,7 @@ extension Characterization.MirrorTable {
     /// For every width, the ratio midway (geometrically) between its smallest and largest value over
     /// `Characterization.operatingRange` x `unitCurrent` (the range's ends and the table's inputs
     /// inside it). Sizing to it centres a weight's error over the signal levels instead of zeroing it
-    /// at one: GF180's narrow outputs (weights below ~0.3) drift by ~8 % from 0.1 to 3 I_u.
+    /// at one: GF180 NMOS outputs drift by 2..5 % from 0.1 to 3 I_u (`CurrentMirror.outputSize`).
     public func centredColumn(around unitCurrent: Double) -> [Double] {
         let range = Characterization.operatingRange
         let (low, high) = (range.lowerBound * unitCurrent, range.upperBound * unitCurrent)

@@ -92,13 +92,16 @@ public struct Compiler: Sendable {
     public static let classProbes: [Probe] = [.current(source: "sense_cls_a"), .current(source: "sense_cls_b")]
     /// The readout's decision node: high when class 0 wins.
     public static let decisionNode = "decision"
+    /// The longest channel the compiler draws, metres: GF180's model bins end near 50 um, and longer
+    /// devices are slow. It bounds the smallest realisable weight (`minimumRatio`).
+    public static let maximumLength = 20e-6
+
     /// The smallest current ratio an output of the weight-mirror unit can realise in `pdk`: a
-    /// minimum-width device of `CurrentMirror.maximumLength`. Smaller weights are omitted (listed in
-    /// the manifest as `omitted`): their current is below that ratio times the input, a few
-    /// picoamperes at 1 nA.
+    /// minimum-width device of `maximumLength`. Smaller weights are omitted (listed in the manifest as
+    /// `omitted`): their current is below that ratio times the input, a few picoamperes at 1 nA.
     public static func minimumRatio(pdk: PDK) -> Double {
         let unit = CurrentMirror.mirrorUnit
-        return pdk.descriptor.wmin / unit.width * unit.length / CurrentMirror.maximumLength
+        return pdk.descriptor.wmin / unit.width * unit.length / maximumLength
     }
 
     /// The three supplies, in the manifest's order.

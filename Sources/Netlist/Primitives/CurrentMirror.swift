@@ -9,7 +9,7 @@ import PDK
 /// diode can feed the output banks of many weights.
 ///
 /// Ratios are realised by `outputSize(ratio:)`: integer parts as parallel fingers, the rest in the
-/// width, and ratios below a third in the length. The realised ratio is only
+/// width, and ratios too small for a minimum-width device in the length. The realised ratio is only
 /// nominal: drain-voltage effects and GF180's binned models make the real one differ (measured in
 /// `outputSize`), which the compiler corrects from a characterization table.
 public struct CurrentMirror: Sendable, Equatable {
@@ -41,49 +41,35 @@ public struct CurrentMirror: Sendable, Equatable {
     ///
     /// - ratio >= 1: m = floor(ratio) parallel fingers of width unit.width * ratio / m (each finger
     ///   between 1 and 2 unit widths, so its current density stays close to the input's);
-    /// - 1 > ratio >= `narrowestRatio`: one device of width ratio * unit.width;
-    /// - smaller: one device `narrowestRatio` * unit.width wide, lengthened by the missing factor (W/L
-    ///   keeps the ratio), up to `maximumLength`; beyond it, `maximumLength` long and narrower, down to
-    ///   the PDK's minimum width, and past that longer again.
+    /// - 1 > ratio >= wmin / unit.width: one device of width ratio * unit.width;
+    /// - smaller: one minimum-width device, lengthened by the missing factor (W/L keeps the ratio).
     ///
-    /// This is the nominal rule only; the compiler picks sizes by inverting a characterization table
-    /// (as the paper did). Why narrow outputs are lengthened rather than narrowed: GF180's models are
-    /// binned in W (0.22-0.5-1.2-10 um), and an output in another bin than the 4 um unit carries
-    /// another share of the current at each level. Measured (typical, outputs at 0.9 V, 0.1 to 3 nA
-    /// into the unit), the drift of the ratio across the levels at weight 0.1: W = 0.4 um 3.7 % NMOS,
-    /// 6.1 % PMOS; W = 1.25 um, L = 6.25 um 4.2 % and 1.7 %; at 0.05 the minimum width (0.22 um)
-    /// drifts 7.4 % and 8.2 %, 1.25 um by 12.5 um 5.0 % and 1.6 %. A table can centre a drift, not
-    /// remove it. generic180 (one unbinned card) follows the nominal rule within 7 % from 0.05 to 2.5.
+    /// This is the nominal rule only. Measured (typical, `unit` = `mirrorUnit`, 100 pA..3 nA, output
+    /// at 0.9 V): generic180 (one unbinned card) follows it within 7 % from 0.05 to 2.5. GF180 NMOS is
+    /// within 5 % from 0.3 to 2.5 and PMOS within 7 % from 0.5 to 2.5 (+12..15 % at 0.3), but narrow
+    /// outputs carry far more than their share: 1.5x at 0.1 (W = 0.4 um) and 1.9..3.1x at 0.05
+    /// (minimum width), because GF180's models are binned in W (0.22-0.5-1.2-10 um) and L, and a
+    /// device outside the unit's bin has other parameters. Lengthening instead (W = 1.2 um) is no cure
+    /// for NMOS (+45..60 % at 0.05..0.1). The output current is still monotone in the size, so the
+    /// compiler picks sizes by inverting a characterization table (as the paper did), not from this.
     public static func outputSize(ratio: Double, unit: DeviceSize, pdk: PDK) throws(NetlistError)
         -> (size: DeviceSize, multiplier: Int)
     {
         guard ratio.isFinite, ratio > 0 else { throw .invalidParameter("mirror ratio \(ratio) must be > 0") }
         try unit.check(against: pdk, what: "mirror unit device")
+        let wmin = pdk.descriptor.wmin
         if ratio >= 1 {
             let fingers = Int(ratio.rounded(.down))
             return (DeviceSize(width: unit.width * ratio / Double(fingers), length: unit.length), fingers)
         }
-        if ratio >= narrowestRatio { return (DeviceSize(width: ratio * unit.width, length: unit.length), 1) }
-        let narrowest = narrowestRatio * unit.width
-        let length = unit.length * narrowestRatio / ratio
-        if length <= maximumLength { return (DeviceSize(width: narrowest, length: length), 1) }
-        let width = max(ratio * unit.width * maximumLength / unit.length, pdk.descriptor.wmin)
-        return (DeviceSize(width: width, length: unit.length * width / (ratio * unit.width)), 1)
+        if ratio * unit.width >= wmin { return (DeviceSize(width: ratio * unit.width, length: unit.length), 1) }
+        return (DeviceSize(width: wmin, length: unit.length * wmin / (ratio * unit.width)), 1)
     }
 
-    /// The narrowest output as a fraction of the unit's width: a third, so the 4 um `mirrorUnit`'s
-    /// outputs stay at least 1.33 um wide, inside its GF180 model bin (W 1.2..10 um) with a margin.
-    public static let narrowestRatio = 1.0 / 3
-
-    /// The longest channel a mirror output is drawn with, metres, before it is made narrower than
-    /// `narrowestRatio`: GF180's model bins end near 50 um, and longer devices are slow. It bounds
-    /// the smallest weight the compiler realises (`Compiler.minimumRatio`).
-    public static let maximumLength = 20e-6
-
     /// The default input device of a weight mirror: W = 4 um, L = 2 um. Four times the `DeviceSize.unit`
-    /// width so that fractional weights down to a third are realised by width inside the same GF180
-    /// model bin (W 1.2..10 um) and smaller ones by length in it, and its 8 um^2 gate matches better;
-    /// W/L = 2 stays in weak inversion up to a few nanoamperes.
+    /// width so that fractional weights down to about 0.3 are still realised by width inside the same
+    /// GF180 model bin (W 1.2..10 um), and its 8 um^2 gate matches better; W/L = 2 stays in weak
+    /// inversion up to a few nanoamperes.
     public static let mirrorUnit = DeviceSize(width: 4e-6, length: 2e-6)
 
     /// The mirror as a subcircuit of `pdk`.

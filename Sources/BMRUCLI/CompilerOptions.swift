@@ -22,8 +22,8 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
     var mode: SimulationMode = .fast
 
-    @Option(help: "Memory cells: 'continuous' (the published 9-transistor cell), 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate) or 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge; docs/cell-timing.md).")
-    var cells: CellTiming = .continuous
+    @Option(help: "Memory cells: 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge), 'continuous' (the published 9-transistor cell as it is) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate); docs/cell-timing.md.")
+    var cells: CellTiming = .filtered
 
     /// A compiler for these options; `--pdk` must have been given.
     func compiler() throws -> Compiler {

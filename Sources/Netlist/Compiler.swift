@@ -26,10 +26,10 @@ import PDK
 ///   alpha). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
 ///   switch off;
 /// - s0: `.ic` on each cell's comparator node;
-/// - cell timing (`cellTiming`): continuous cells (default) are the published 9-transistor cell;
-///   sampled cells compare only in their block's window of each frame (`SampleClock`), so a
-///   candidate's transient after an input edge cannot flip a state; filtered cells integrate it on a
-///   capacitor at the comparator node (docs/cell-timing.md);
+/// - cell timing (`cellTiming`): filtered cells (default) are the published 9-transistor cell with
+///   a capacitor at its comparator node, which integrates a candidate's transient after an input
+///   edge instead of latching it; continuous cells are the published cell as it is; sampled cells
+///   compare only in their block's window of each frame (`SampleClock`) (docs/cell-timing.md);
 /// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
 ///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only
 ///   two-class models are compiled: the readout is a two-input comparator.
@@ -54,7 +54,7 @@ public struct Compiler: Sendable {
     /// `SimulationMode.inputEdge`).
     public var clockEdge: Double = 1e-5
     /// Whether the memory cells compare continuously or only in a window of each frame.
-    public var cellTiming: CellTiming = .continuous
+    public var cellTiming: CellTiming = .filtered
     /// Time-step control and tolerances of the transient over `Inputs.frames` (decks with EXTERNAL
     /// inputs keep the default options and get no analysis).
     public var mode: SimulationMode = .transient

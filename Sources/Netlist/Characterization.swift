@@ -335,9 +335,10 @@ public struct Characterization: Sendable, Equatable, Codable {
     ///
     /// Each I_thresh has its own input, so every cell is swept at the same rate relative to its own
     /// currents (2.6 I_thresh per second), as `CalibrationTests` sweeps a calibrated cell (2.6 beta_hi
-    /// per second). A switching cell lags its input by about 0.6 ms: with one triangle to 6.5 I_u for
-    /// all, small cells were swept 10 times faster than in that check and their hysteresis read
-    /// ~15 pA wider (at I_u = 1 nA: a cell calibrated to 400 / 150 pA switched at 393 / 161 pA).
+    /// per second). A switching cell lags its input (by about 0.6 ms, estimated from how the four
+    /// checked cells' errors grew with the difference of ramp rates): with one triangle to 6.5 I_u
+    /// for all, small cells were swept 10 times faster than in that check and their hysteresis read
+    /// about 18 pA wider (at I_u = 1 nA: a cell calibrated to 400 / 150 pA switched at 393 / 161 pA).
     static func cellPeak(threshold: Double) -> Double { 1.3 * threshold }
 
     private static func cellDeck(_ base: Circuit, pdk: PDK, unitCurrent: Double) throws -> Circuit {

@@ -33,6 +33,10 @@ public struct Characterization: Sendable, Equatable, Codable {
     /// How much a mirror output's current changes between the tables' half-supply drain and the
     /// drain voltage of a real summing node (nil in tables measured before they existed: factor 1).
     public var drainFactors: [DrainFactor]?
+    /// The narrowest weight-mirror output the tables were measured with, metres
+    /// (`CurrentMirror.outputSize`); the compiler sizes with the same rule, since the tables describe
+    /// only those devices. Nil in tables measured before the rule had a floor: the PDK's minimum width.
+    public var narrowestOutput: Double?
 
     /// A weight mirror output's current at a summing node over its current at half the supply.
     ///
@@ -563,6 +567,7 @@ extension Characterization {
         self.unitCurrent = unitCurrent
         self.supply = supply
         mirrors = []
+        narrowestOutput = CurrentMirror.standardNarrowestOutput
         for (deck, polarity) in Polarity.allCases.enumerated() {
             var ratio: [[Double]] = []
             for (i, input) in Self.mirrorInputs.enumerated() {

@@ -68,6 +68,12 @@ public struct Compiler: Sendable {
     /// ideal source per bias, exact.
     public var mirroredBiases = false
 
+    /// The narrowest weight-mirror output drawn before lengthening (`CurrentMirror.outputSize`),
+    /// metres: the characterization's, since its tables describe only outputs sized by its rule.
+    public var narrowestOutput: Double {
+        characterization.map { $0.narrowestOutput ?? 0 } ?? CurrentMirror.standardNarrowestOutput
+    }
+
     /// A compiler for `pdk` in `corner` (default: the PDK's).
     public init(pdk: PDK, corner: String? = nil, unitCurrent: Double? = nil,
                 characterization: Characterization? = nil) throws(CompileError) {
@@ -92,16 +98,13 @@ public struct Compiler: Sendable {
     public static let classProbes: [Probe] = [.current(source: "sense_cls_a"), .current(source: "sense_cls_b")]
     /// The readout's decision node: high when class 0 wins.
     public static let decisionNode = "decision"
-    /// The longest channel the compiler draws, metres: GF180's model bins end near 50 um, and longer
-    /// devices are slow. It bounds the smallest realisable weight (`minimumRatio`).
-    public static let maximumLength = 20e-6
-
     /// The smallest current ratio an output of the weight-mirror unit can realise in `pdk`: a
-    /// minimum-width device of `maximumLength`. Smaller weights are omitted (listed in the manifest as
-    /// `omitted`): their current is below that ratio times the input, a few picoamperes at 1 nA.
+    /// minimum-width device of `CurrentMirror.maximumLength`. Smaller weights are omitted (listed in the
+    /// manifest as `omitted`): their current is below that ratio times the input, a few picoamperes at
+    /// 1 nA.
     public static func minimumRatio(pdk: PDK) -> Double {
         let unit = CurrentMirror.mirrorUnit
-        return pdk.descriptor.wmin / unit.width * unit.length / maximumLength
+        return pdk.descriptor.wmin / unit.width * unit.length / CurrentMirror.maximumLength
     }
 
     /// The three supplies, in the manifest's order.
@@ -426,7 +429,8 @@ private struct Builder {
             return (nil, Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
                                               widthRatio: chosen, current: ratio * unitCurrent))
         }
-        let (size, fingers) = try CurrentMirror.outputSize(ratio: chosen, unit: CurrentMirror.mirrorUnit, pdk: pdk)
+        let (size, fingers) = try CurrentMirror.outputSize(ratio: chosen, unit: CurrentMirror.mirrorUnit,
+                                                           narrowest: compiler.narrowestOutput, pdk: pdk)
         let element = transistor(name, polarity, drain: drain, gate: gate, source: rail(polarity, supply: supply),
                                  bulk: rail(polarity, supply: supply), size: size, multiplier: fingers, pdk: pdk)
         let info = Manifest.ElementInfo(name: "x\(layer).\(try SpiceWriter.elementName(name, letter: polarity.device(in: pdk).subcircuit ? "x" : "m"))",

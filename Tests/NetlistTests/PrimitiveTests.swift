@@ -129,6 +129,33 @@ struct PrimitiveTests {
         #expect(abs(negative) < 5e-12)
     }
 
+    @Test("Fractional mirror outputs: by width down to 0.4 um, then lengthened to 20 um, then narrowed; a zero floor is the PDK minimum")
+    func mirrorOutputGeometry() throws {
+        let pdk = try testPDK("gf180mcu"), unit = CurrentMirror.mirrorUnit, wmin = pdk.descriptor.wmin
+        func size(_ ratio: Double, narrowest: Double = CurrentMirror.standardNarrowestOutput) throws -> DeviceSize {
+            let (size, fingers) = try CurrentMirror.outputSize(ratio: ratio, unit: unit, narrowest: narrowest, pdk: pdk)
+            #expect(fingers == 1)
+            // Every rule keeps W/L at the ratio.
+            #expect(abs(size.width / size.length / (ratio * unit.width / unit.length) - 1) < 1e-12)
+            return size
+        }
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-15 }
+        for (ratio, width) in [(0.3, 1.2e-6), (0.1, 0.4e-6)] {
+            let byWidth = try size(ratio)
+            #expect(close(byWidth.width, width) && byWidth.length == unit.length)
+        }
+        let lengthened = try size(0.05)
+        #expect(close(lengthened.width, 0.4e-6) && close(lengthened.length, 4e-6))
+        // 0.4 um reaches 20 um at a ratio of 0.01; below it the output narrows at 20 um.
+        let narrowed = try size(0.008)
+        #expect(narrowed.length == CurrentMirror.maximumLength && narrowed.width < 0.4e-6 && narrowed.width >= wmin)
+        #expect(close(try size(Compiler.minimumRatio(pdk: pdk)).width, wmin))
+        // The rule before the floor (tables without `narrowestOutput`): minimum width, lengthened.
+        let legacy = try size(0.05, narrowest: 0)
+        #expect(legacy.width == wmin && close(legacy.length, unit.length * wmin / (0.05 * unit.width)))
+        #expect(throws: NetlistError.self) { try CurrentMirror.outputSize(ratio: 0.1, unit: unit, narrowest: -1, pdk: pdk) }
+    }
+
     @Test("The differential-pair readout decides correctly for 5 % current differences from 100 pA to 3 nA",
           arguments: ["generic180", "gf180mcu"])
     func readout(pdk name: String) throws {

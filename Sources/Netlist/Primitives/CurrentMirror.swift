@@ -23,15 +23,18 @@ public struct CurrentMirror: Sendable, Equatable {
     public var unit: DeviceSize
     /// Whether the mirror contains its diode-connected input device.
     public var diode: Bool
+    /// The narrowest output drawn before lengthening, metres (`outputSize`).
+    public var narrowestOutput: Double
 
     /// A mirror with the given outputs.
     public init(name: String, polarity: Polarity, ratios: [Double], unit: DeviceSize = mirrorUnit,
-                diode: Bool = true) {
+                diode: Bool = true, narrowestOutput: Double = standardNarrowestOutput) {
         self.name = name
         self.polarity = polarity
         self.ratios = ratios
         self.unit = unit
         self.diode = diode
+        self.narrowestOutput = narrowestOutput
     }
 
     /// The port names, in order.
@@ -41,30 +44,51 @@ public struct CurrentMirror: Sendable, Equatable {
     ///
     /// - ratio >= 1: m = floor(ratio) parallel fingers of width unit.width * ratio / m (each finger
     ///   between 1 and 2 unit widths, so its current density stays close to the input's);
-    /// - 1 > ratio >= wmin / unit.width: one device of width ratio * unit.width;
-    /// - smaller: one minimum-width device, lengthened by the missing factor (W/L keeps the ratio).
+    /// - 1 > ratio, ratio * unit.width >= the floor max(`narrowest`, PDK minimum width): one device of
+    ///   width ratio * unit.width;
+    /// - smaller: a device of the floor's width, lengthened by the missing factor (W/L keeps the
+    ///   ratio) up to `maximumLength`; smaller still: `maximumLength` long and narrower, down to the
+    ///   minimum width (below that, longer: weights that small are omitted, `Compiler.minimumRatio`).
     ///
     /// This is the nominal rule only. Measured (typical, `unit` = `mirrorUnit`, 100 pA..3 nA, output
     /// at 0.9 V): generic180 (one unbinned card) follows it within 7 % from 0.05 to 2.5. GF180 NMOS is
-    /// within 5 % from 0.3 to 2.5 and PMOS within 7 % from 0.5 to 2.5 (+12..15 % at 0.3), but narrow
-    /// outputs carry far more than their share: 1.5x at 0.1 (W = 0.4 um) and 1.9..3.1x at 0.05
-    /// (minimum width), because GF180's models are binned in W (0.22-0.5-1.2-10 um) and L, and a
-    /// device outside the unit's bin has other parameters. Lengthening instead (W = 1.2 um) is no cure
-    /// for NMOS (+45..60 % at 0.05..0.1). The output current is still monotone in the size, so the
-    /// compiler picks sizes by inverting a characterization table (as the paper did), not from this.
-    public static func outputSize(ratio: Double, unit: DeviceSize, pdk: PDK) throws(NetlistError)
-        -> (size: DeviceSize, multiplier: Int)
+    /// within 5 % from 0.3 to 2.5 and PMOS within 7 % from 0.5 to 2.5 (+12..15 % at 0.3); narrower
+    /// outputs carry far more than their share (1.5x at 0.1 with W = 0.4 um, 1.9..3.1x at 0.05 with
+    /// the minimum width 0.22 um), because GF180's models are binned in W (0.22-0.5-1.2-10 um) and L,
+    /// and a device outside the unit's bin has other parameters. The output current is still monotone
+    /// in the size, so the compiler picks sizes by inverting a characterization table (as the paper
+    /// did), not from this. What a table cannot correct is how the ratio drifts with the input
+    /// current: 7.4 % (NMOS) / 8.2 % (PMOS) from 0.1 to 3 nA at W = 0.22 um, 3.7 % / 6.1 % at 0.4 um;
+    /// hence the floor (docs/calibration.md). Lengthening instead from 1.33 um (the unit's W bin)
+    /// drifts least but doubles the gate area and slows the network's summing nodes.
+    public static func outputSize(ratio: Double, unit: DeviceSize, narrowest: Double = standardNarrowestOutput,
+                                  pdk: PDK) throws(NetlistError) -> (size: DeviceSize, multiplier: Int)
     {
         guard ratio.isFinite, ratio > 0 else { throw .invalidParameter("mirror ratio \(ratio) must be > 0") }
+        guard narrowest.isFinite, narrowest >= 0 else {
+            throw .invalidParameter("narrowest mirror output \(narrowest) m must be >= 0")
+        }
         try unit.check(against: pdk, what: "mirror unit device")
         let wmin = pdk.descriptor.wmin
         if ratio >= 1 {
             let fingers = Int(ratio.rounded(.down))
             return (DeviceSize(width: unit.width * ratio / Double(fingers), length: unit.length), fingers)
         }
-        if ratio * unit.width >= wmin { return (DeviceSize(width: ratio * unit.width, length: unit.length), 1) }
-        return (DeviceSize(width: wmin, length: unit.length * wmin / (ratio * unit.width)), 1)
+        let nominal = ratio * unit.width
+        let floor = max(narrowest, wmin)
+        if nominal >= floor { return (DeviceSize(width: nominal, length: unit.length), 1) }
+        let width = max(wmin, min(floor, nominal * maximumLength / unit.length))
+        return (DeviceSize(width: width, length: unit.length * width / nominal), 1)
     }
+
+    /// The narrowest output `outputSize` draws by default before lengthening, metres: a tenth of the
+    /// `mirrorUnit` width, where GF180's ratio drift over 0.1..3 I_u is half that of a minimum-width
+    /// output for 8 % more gate area in kws-yes-d4 (docs/calibration.md).
+    public static let standardNarrowestOutput = 0.4e-6
+
+    /// The longest channel drawn for a fractional ratio, metres: GF180's model bins end near 50 um,
+    /// and longer devices are slow. It bounds the smallest realisable weight (`Compiler.minimumRatio`).
+    public static let maximumLength = 20e-6
 
     /// The default input device of a weight mirror: W = 4 um, L = 2 um. Four times the `DeviceSize.unit`
     /// width so that fractional weights down to about 0.3 are still realised by width inside the same
@@ -84,7 +108,7 @@ public struct CurrentMirror: Sendable, Equatable {
                                        size: unit, pdk: pdk))
         }
         for (index, ratio) in ratios.enumerated() {
-            let (size, fingers) = try Self.outputSize(ratio: ratio, unit: unit, pdk: pdk)
+            let (size, fingers) = try Self.outputSize(ratio: ratio, unit: unit, narrowest: narrowestOutput, pdk: pdk)
             let port = "out\(index + 1)"
             elements.append(transistor(port, polarity, drain: port, gate: "in", source: "rail", bulk: "rail",
                                        size: size, multiplier: fingers, pdk: pdk))

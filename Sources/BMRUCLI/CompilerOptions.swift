@@ -25,6 +25,9 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Memory cells: 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge), 'continuous' (the published 9-transistor cell as it is) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate); docs/cell-timing.md.")
     var cells: CellTiming = .filtered
 
+    @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")
+    var mirroredBiases = false
+
     /// A compiler for these options; `--pdk` must have been given.
     func compiler() throws -> Compiler {
         guard let pdk else { throw ValidationError("--pdk is required") }
@@ -33,6 +36,7 @@ struct CircuitOptions: ParsableArguments {
                                     characterization: table)
         compiler.mode = mode
         compiler.cellTiming = cells
+        compiler.mirroredBiases = mirroredBiases
         return compiler
     }
 }

@@ -32,9 +32,6 @@ struct NetlistCommand: ParsableCommand {
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
-    @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")
-    var mirroredBiases = false
-
     @Flag(help: "Write the PDK model paths relative to the output folder (a deck to commit; ngspice -b resolves them against the deck's folder) instead of absolute.")
     var relativeModels = false
 
@@ -42,7 +39,6 @@ struct NetlistCommand: ParsableCommand {
         let directory = options.directory
         var (network, compiler) = try options.load()
         if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
-        compiler.mirroredBiases = mirroredBiases
         var inputs = Compiler.Inputs.external
         if let golden {
             let set = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: network.config)

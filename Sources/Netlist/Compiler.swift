@@ -107,6 +107,29 @@ public struct Compiler: Sendable {
         return pdk.descriptor.wmin / unit.width * unit.length / CurrentMirror.maximumLength
     }
 
+    /// The readout input (0: A, 1: B) that carries the term of logit `logit` (0 or 1) with weight or
+    /// bias `value`: A takes the positive parts of logit 0 and the negative parts of logit 1, B the
+    /// rest, so that A - B = logit 0 - logit 1 with every current non-negative.
+    public static func readoutInput(logit: Int, value: Double) -> Int { value >= 0 ? logit : 1 - logit }
+
+    /// What the readout's inputs A and B carry in an exact circuit, model units: the classifier's
+    /// terms of a two-class `model` on its input `features` (ReLU of the last residual u_B), each on
+    /// its `readoutInput`. Compared with the measured class currents it splits an error of A - B by
+    /// input.
+    public static func readoutCurrents(model: Model, features: some Collection<Double>) -> [Double] {
+        let d = model.config.hidden
+        var currents = [0.0, 0.0]
+        for c in 0..<2 {
+            let bias = model.classifier.bias[c]
+            currents[readoutInput(logit: c, value: bias)] += abs(bias)
+            for (j, x) in features.enumerated() {
+                let w = model.classifier.weight[c * d + j]
+                currents[readoutInput(logit: c, value: w)] += abs(w) * max(x, 0)
+            }
+        }
+        return currents
+    }
+
     /// The three supplies, in the manifest's order.
     public static let supplies = ["vdd_cell", "vdd_ff", "vdd_bias"]
 
@@ -379,11 +402,12 @@ private struct Builder {
         let targets = ["cls_a", "cls_b"]
         for c in 0..<2 {
             let bias = model.classifier.bias[c]
-            term(nil, targets[bias >= 0 ? c : 1 - c], abs(bias), layer: "cls", "classifier.bias[\(c)]", value: bias)
+            term(nil, targets[Compiler.readoutInput(logit: c, value: bias)], abs(bias), layer: "cls",
+                 "classifier.bias[\(c)]", value: bias)
             for j in 0..<d {
                 let w = model.classifier.weight[c * d + j]
-                term("u\(blocks)_\(j)", targets[w >= 0 ? c : 1 - c], abs(w), layer: "cls", "classifier.weight[\(c)][\(j)]",
-                     value: w)
+                term("u\(blocks)_\(j)", targets[Compiler.readoutInput(logit: c, value: w)], abs(w), layer: "cls",
+                     "classifier.weight[\(c)][\(j)]", value: w)
             }
         }
     }

@@ -84,9 +84,9 @@ struct CircuitSamples: Sendable, Equatable, Codable {
 
     /// One CSV row per frame: time of the sample, then for every cell the circuit and reference
     /// candidate and state currents (amperes), state bits and block outputs (amperes), then the class
-    /// currents, the reference's logit difference in amperes (logit 0 - logit 1 times the deck's unit
-    /// current `iu`: what A - B should be), the circuit's and the reference's frame decisions and the
-    /// readout voltage.
+    /// currents, what they carry in the reference (`Compiler.readoutCurrents`), the reference's logit
+    /// difference in amperes (logit 0 - logit 1 times the deck's unit current `iu`: what A - B should
+    /// be), the circuit's and the reference's frame decisions and the readout voltage.
     func csv(reference: Trace, model: Model, unitCurrent iu: Double, period: Double) -> String {
         var header = ["frame", "t_end_s"]
         for k in 0..<blocks {
@@ -95,7 +95,8 @@ struct CircuitSamples: Sendable, Equatable, Codable {
                            "s\(k)_\(i)_circuit", "s\(k)_\(i)_reference", "p\(k)_\(i)_circuit_A", "p\(k)_\(i)_reference_A"]
             }
         }
-        header += ["class_a_A", "class_b_A", "logit_difference_reference_A", "decision_circuit", "decision_reference", "readout_V"]
+        header += ["class_a_A", "class_b_A", "class_a_reference_A", "class_b_reference_A", "logit_difference_reference_A",
+                   "decision_circuit", "decision_reference", "readout_V"]
         var lines = [header.joined(separator: ",")]
         for t in 0..<frames {
             var row = ["\(t)", "\(Double(t + 1) * period)"]
@@ -109,7 +110,9 @@ struct CircuitSamples: Sendable, Equatable, Codable {
                 }
             }
             let logits = reference.logits(frame: t)
-            row += ["\(classCurrents[2 * t])", "\(classCurrents[2 * t + 1])",
+            let last = (t * (blocks + 1) + blocks) * hidden
+            let exact = Compiler.readoutCurrents(model: model, features: reference.residuals[last..<(last + hidden)])
+            row += ["\(classCurrents[2 * t])", "\(classCurrents[2 * t + 1])", "\(exact[0] * iu)", "\(exact[1] * iu)",
                     "\((logits[logits.startIndex] - logits[logits.startIndex + 1]) * iu)", "\(frameDecision(t))",
                     "\(ClipDecision.argmax(reference.logits(frame: t)))", "\(decisionVolts[t])"]
             lines.append(row.joined(separator: ","))

@@ -53,6 +53,15 @@ struct VerifierTests {
         let trace = try String(contentsOf: out.appendingPathComponent(try #require(report.perClip[0].trace)), encoding: .utf8)
         #expect(trace.split(separator: "\n").count == Self.frames + 1)
         #expect(trace.hasPrefix("frame,t_end_s,c0_0_circuit_A") && trace.contains("p0_3_reference_A"))
+        // The reference's readout currents are non-negative and differ by its logit difference.
+        let table = try TraceTable(out.appendingPathComponent(try #require(report.perClip[0].trace)))
+        let column = { (name: String) in try #require(table.header.firstIndex(of: name)) }
+        let (a, b, difference) = (try column("class_a_reference_A"), try column("class_b_reference_A"),
+                                  try column("logit_difference_reference_A"))
+        for row in table.rows {
+            #expect(row[a] >= 0 && row[b] >= 0)
+            #expect(abs(row[a] - row[b] - row[difference]) <= 1e-12 * max(row[a], row[b]))
+        }
         let json = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(json.contains("\"circuit\" : null"))
     }

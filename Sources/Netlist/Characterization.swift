@@ -171,6 +171,12 @@ public struct Characterization: Sendable, Equatable, Codable {
 
     // MARK: Using the tables
 
+    /// The measured `DrainFactor` of a `polarity` output driving a node whose diode is of type `node`
+    /// (1 in tables measured before drain factors existed).
+    public func drainFactor(_ polarity: Polarity, into node: Polarity) -> Double {
+        drainFactors?.first { $0.polarity == polarity && $0.node == node }?.factor ?? 1
+    }
+
     /// The signal levels a weight mirror is calibrated for by default, multiples of the unit current.
     ///
     /// What a summing node or a cell threshold sees is the absolute current error, so the calibration
@@ -178,7 +184,7 @@ public struct Characterization: Sendable, Equatable, Codable {
     /// mirror inputs' 10th / 50th / 90th percentiles are 0.08 / 0.6 / 1.7 I_u by count but 0.43 / 1.2
     /// / 2.7 I_u weighted by current. On 20 training clips (GF180, filtered cells) centring on 0.5..5
     /// I_u instead of 0.1..3 took the error of A - B (frames with every bit right) from +0.031 to
-    /// +0.009 units mean and from 0.050 to 0.032 RMS, and block-0 candidates' RMS error down 6..27 %
+    /// +0.009 units mean and from 0.050 to 0.032 RMS, and block-0 candidates' RMS error down 5..27 %
     /// (docs/calibration.md). The price is at the smallest currents: GF180 weight 0.05 reads 5.4 %
     /// high at 0.1 I_u.
     public static let signalRange = 0.5...5.0
@@ -196,10 +202,7 @@ public struct Characterization: Sendable, Equatable, Codable {
                       range: ClosedRange<Double> = signalRange) throws(CharacterizationError) -> Double
     {
         guard weight.isFinite, weight > 0 else { throw .invalid("weight \(weight) must be > 0") }
-        let factor = node.flatMap { node in
-            drainFactors?.first { $0.polarity == polarity && $0.node == node }?.factor
-        } ?? 1
-        let weight = weight / factor
+        let weight = weight / (node.map { drainFactor(polarity, into: $0) } ?? 1)
         guard let table = mirrors.first(where: { $0.polarity == polarity }) else {
             throw .invalid("no \(polarity.rawValue) mirror table")
         }

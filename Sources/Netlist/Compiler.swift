@@ -612,8 +612,13 @@ private struct Builder {
         for i in 0..<d {
             let iu = unitCurrent
             let (on, width, high) = (block.betaHi[i] * iu, block.delta[i] * iu, block.alpha[i] * iu)
-            var biases = try compiler.characterization?.cellBiases(on: on, width: width, high: high)
-                ?? (threshold: on, width: width, gain: high)
+            // The cell's high level is measured with its PMOS output at half the supply; in the network
+            // it drives the state node's diode, where it carries the drain factor more (GF180: 1 %).
+            var biases = (threshold: on, width: width, gain: high)
+            if let table = compiler.characterization {
+                let factor = table.drainFactor(.pmos, into: direction(of: "h\(k)_\(i)"))
+                biases = try table.cellBiases(on: on, width: width, high: high / factor)
+            }
             if block.betaLo[i] == 0 { biases.width = biases.threshold + iu / 4 }
             let named = [("thresh", biases.threshold, "blocks.\(k).cell.beta_lo[\(i)]", block.betaLo[i]),
                          ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),

@@ -189,6 +189,31 @@ struct CompilerTests {
         }
     }
 
+    @Test("The compiler sizes with its table's rule: narrow outputs at the minimum width for a table without narrowestOutput, at 0.4 um (or 20 um long) for a current one")
+    func sizingRuleFromTable() throws {
+        let repository = TestSupport.repository
+        let model = try Model.load(from: repository.appendingPathComponent("results/models/kws-yes-d4"))
+        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
+        var table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu"))
+        let floor = CurrentMirror.standardNarrowestOutput, wmin = pdk.descriptor.wmin
+        #expect(table.narrowestOutput == floor)
+        /// The outputs narrower than the unit's bin: width and length of each.
+        func narrow(_ table: Characterization) throws -> [(width: Double, length: Double)] {
+            let compiler = try Compiler(pdk: pdk, corner: "typical", characterization: table)
+            return try compiler.compile(model).manifest.parameters.flatMap(\.elements)
+                .filter { $0.kind == "mirror output" && ($0.width ?? 1) < 1e-6 }
+                .compactMap { info in info.width.flatMap { w in info.length.map { (w, $0) } } }
+        }
+        // Lengthened outputs: 0.4 um wide, or 20 um long and narrower; by the old rule all minimum-width.
+        let unitLength = CurrentMirror.mirrorUnit.length
+        let current = try narrow(table).filter { $0.length > unitLength }
+        #expect(current.contains { abs($0.width - floor) < 1e-12 } && !current.contains { $0.width == wmin })
+        #expect(current.allSatisfy { abs($0.width - floor) < 1e-12 || abs($0.length - CurrentMirror.maximumLength) < 1e-12 })
+        table.narrowestOutput = nil
+        let legacy = try narrow(table).filter { $0.length > unitLength }
+        #expect(!legacy.isEmpty && legacy.allSatisfy { $0.width == wmin })
+    }
+
     /// Runs the deck `file` in `ngspice -b` from a scratch folder (so relative model paths must resolve
     /// against the deck's own folder) and fails on a non-zero exit or an error line.
     func runBatch(_ file: URL) throws {

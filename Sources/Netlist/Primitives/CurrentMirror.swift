@@ -60,7 +60,7 @@ public struct CurrentMirror: Sendable, Equatable {
     /// did), not from this. What a table cannot correct is how the ratio drifts with the input
     /// current: 7.4 % (NMOS) / 8.2 % (PMOS) from 0.1 to 3 nA at W = 0.22 um, 3.7 % / 6.1 % at 0.4 um;
     /// hence the floor (docs/calibration.md). Lengthening instead from 1.33 um (the unit's W bin)
-    /// drifts least but doubles the gate area and slows the network's summing nodes.
+    /// drifts least, but doubled kws-yes-d4's gate area and made its block-0 candidates less accurate.
     public static func outputSize(ratio: Double, unit: DeviceSize, narrowest: Double = standardNarrowestOutput,
                                   pdk: PDK) throws(NetlistError) -> (size: DeviceSize, multiplier: Int)
     {

@@ -68,6 +68,10 @@ public struct Compiler: Sendable {
     /// ideal source per bias, exact.
     public var mirroredBiases = false
 
+    /// The signal levels, in units of the unit current, that weight mirrors are calibrated for
+    /// (`Characterization.width(for:at:polarity:node:range:)`).
+    public var calibrationRange = Characterization.signalRange
+
     /// The narrowest weight-mirror output drawn before lengthening (`CurrentMirror.outputSize`),
     /// metres: the characterization's, since its tables describe only outputs sized by its rule.
     public var narrowestOutput: Double {
@@ -430,7 +434,8 @@ private struct Builder {
     /// The nominal width ratio realising current ratio `ratio` on a `polarity` output that drives a
     /// node with a `node` diode (its drain voltage: `Characterization.DrainFactor`).
     func widthRatio(_ ratio: Double, _ polarity: Polarity, node: Polarity) throws -> Double {
-        try compiler.characterization?.width(for: ratio, at: unitCurrent, polarity: polarity, node: node) ?? ratio
+        try compiler.characterization?.width(for: ratio, at: unitCurrent, polarity: polarity, node: node,
+                                             range: compiler.calibrationRange) ?? ratio
     }
 
     mutating func record(_ parameter: String, _ value: Double, _ info: Manifest.ElementInfo?) {

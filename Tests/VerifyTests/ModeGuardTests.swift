@@ -30,8 +30,10 @@ struct ModeGuardTests {
         let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
         var compiler = try Compiler(pdk: pdk, characterization: try Characterization.load(from: Self.characterization))
         compiler.mode = mode
-        // The fixture is a continuous-cell failure that the guard caught, whatever the default.
+        // The fixture is a continuous-cell failure that the guard caught, whatever the defaults: its
+        // cells and the calibration range of that time.
         compiler.cellTiming = .continuous
+        compiler.calibrationRange = 0.1...3.0
         var verifier = Verifier(model: model, modelDirectory: directory, compiler: compiler)
         verifier.commands = commands
         return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "test", commandLine: ["test"], version: "test"))

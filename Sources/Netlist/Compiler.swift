@@ -17,13 +17,14 @@ import PDK
 /// - residual stream: u_k = W_pre x + b_pre + p_0 + ... + p_(k-1) is summed afresh at its own node
 ///   for every k (the pre-projection terms and bias are replicated, each p_m is copied 1:1 into every
 ///   later u node), so the signed u_k is never clipped before its own ReLU;
-/// - W_c, W_post, W_cls: mirror outputs sized from the characterization table (`width(for:at:)`)
-///   when one is given, else nominally (width ratio = |weight|); zero weights get no element;
+/// - W_c, W_post, W_cls: mirror outputs sized from the characterization table (`width(for:at:)`,
+///   centred on `calibrationRange`, with the table's `narrowestOutput` rule) when one is given, else
+///   nominally (width ratio = |weight|); zero weights get no element;
 /// - biases: ideal current sources on the bias supply, or (`mirroredBiases`) mirror outputs of one
 ///   reference current;
 /// - alpha, beta_hi = beta_lo + delta, delta: I_gain, I_thresh, I_width of the cell, corrected by the
 ///   characterization's joint fits when given (`cellBiases`: on at beta_hi, off at beta_lo, high at
-///   alpha). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
+///   alpha over the state node's drain factor). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
 ///   switch off;
 /// - s0: `.ic` on each cell's comparator node;
 /// - cell timing (`cellTiming`): filtered cells (default) are the published 9-transistor cell with

@@ -197,7 +197,7 @@ struct CompilerTests {
         var table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu"))
         let floor = CurrentMirror.standardNarrowestOutput, wmin = pdk.descriptor.wmin
         #expect(table.narrowestOutput == floor)
-        /// The outputs narrower than the unit's bin: width and length of each.
+        // The outputs narrower than the unit's bin: width and length of each.
         func narrow(_ table: Characterization) throws -> [(width: Double, length: Double)] {
             let compiler = try Compiler(pdk: pdk, corner: "typical", characterization: table)
             return try compiler.compile(model).manifest.parameters.flatMap(\.elements)

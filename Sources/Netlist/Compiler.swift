@@ -24,8 +24,8 @@ import PDK
 ///   reference current;
 /// - alpha, beta_hi = beta_lo + delta, delta: I_gain, I_thresh, I_width of the cell, corrected by the
 ///   characterization's joint fits when given (`cellBiases`: on at beta_hi, off at beta_lo, high at
-///   alpha over the state node's drain factor). beta_lo = 0 (never resets: c >= 0) gets I_width = I_thresh + I_u/4, so the cell cannot
-///   switch off;
+///   alpha over the state node's drain factor). beta_lo = 0 (never resets: c >= 0) gets I_width =
+///   I_thresh + I_u/4, so the cell cannot switch off;
 /// - s0: `.ic` on each cell's comparator node;
 /// - cell timing (`cellTiming`): filtered cells (default) are the published 9-transistor cell with
 ///   a capacitor at its comparator node, which integrates a candidate's transient after an input

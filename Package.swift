@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KWS", targets: ["KWS"]),
         .library(name: "Netlist", targets: ["Netlist"]),
         .library(name: "Verify", targets: ["Verify"]),
+        .library(name: "Sweep", targets: ["Sweep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,12 +50,17 @@ let package = Package(
         .target(name: "Verify", dependencies: [
             "Ngspice", "Netlist", "BMRU", "KWS", "PDK", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Robustness sweeps (Monte Carlo, PVT, noise): plans, shard runs on the pool, merged yield
+        // reports, Slurm job arrays.
+        .target(name: "Sweep", dependencies: [
+            "Verify", "Netlist", "Ngspice", "PDK", "BMRU", .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
             name: "BMRUCLI",
             dependencies: [
-                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Verify",
+                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Verify", "Sweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +78,7 @@ let package = Package(
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "BMRU", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Verify", "Netlist", "Ngspice", "PDK", "BMRU", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

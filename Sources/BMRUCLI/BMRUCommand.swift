@@ -31,7 +31,7 @@ struct BMRUCommand: AsyncParsableCommand {
         abstract: "Compile trained BMRU networks to transistor-level circuits and verify them with ngspice.",
         version: BMRUKitVersion.string,
         subcommands: [SimulateCommand.self, PDKCommand.self, ModelCommand.self, KWSCommand.self, NetlistCommand.self,
-                      CharacterizeCommand.self, VerifyCommand.self, CompareCommand.self, DemoCommand.self,
+                      CharacterizeCommand.self, VerifyCommand.self, SweepCommand.self, CompareCommand.self, DemoCommand.self,
                       WorkerCommand.self]
     )
 }

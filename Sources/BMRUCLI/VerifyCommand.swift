@@ -75,6 +75,11 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Report folder.", completion: .directory)
     var report: String
 
+    /// The clips these options select.
+    var selection: ClipSelection {
+        ClipSelection(data: data, split: split, balanced: balanced, inputs: inputs, clips: clips, frames: frames)
+    }
+
     func validate() throws {
         if inputs != nil, data != nil { throw ValidationError("--inputs and --data are mutually exclusive") }
         if data == nil, split != nil || balanced != nil {
@@ -91,24 +96,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let directory = options.directory
         var (loaded, compiler) = try options.load()
         if let framePeriod { compiler.frameDuration = framePeriod }
-        var selected: [Clip]
-        let provenance: String
-        if let data {
-            let selection = split ?? .heldout, balanced = balanced ?? true
-            selected = try Clip.speechCommands(URL(fileURLWithPath: data), selection: selection, balanced: balanced,
-                                               model: loaded, limit: clips)
-            provenance = "\(data) (\(selection.rawValue), \(balanced ? "balanced" : "all clips"))"
-        } else {
-            let source = URL(fileURLWithPath: inputs ?? directory.appendingPathComponent(Model.goldenFileName).path)
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) else {
-                throw ValidationFailure("\(source.path): no such file or folder")
-            }
-            selected = isFolder.boolValue ? try Clip.audio(source, model: loaded, limit: clips)
-                : try Clip.features(source, config: loaded.config, limit: clips)
-            provenance = source.path
-        }
-        if let frames { selected = selected.map { Clip(name: $0.name, frames: Array($0.frames.prefix(frames)), label: $0.label) } }
+        let (selected, provenance) = try selection.load(model: loaded, modelDirectory: directory)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
         verifier.jobTimeout = timeout

@@ -28,7 +28,7 @@ public struct SpeechCommands: Sendable {
 
     /// The clips a run draws from: one split, or `heldout`, the validation and test splits whose
     /// speakers were never used for training.
-    public enum Selection: String, Sendable, CaseIterable {
+    public enum Selection: String, Sendable, CaseIterable, Codable {
         /// The train split.
         case train
         /// The validation split.

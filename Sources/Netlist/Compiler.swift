@@ -69,6 +69,17 @@ public struct Compiler: Sendable {
     /// ideal source per bias, exact.
     public var mirroredBiases = false
 
+    /// Operating temperature in degrees Celsius (the deck's `.options temp`).
+    public var temperature: Double = 27
+    /// Which statistical variation of the PDK's models the deck turns on (Monte Carlo): the draws
+    /// themselves come from the simulator's seed (`SimulationJob.seed`), so one deck text stands
+    /// for every sample.
+    public var statistics: StatisticalVariation = .none
+    /// Shot noise sources in parallel with every input, bias and mirror output (nil: none).
+    /// Mirror outputs carry the noise of their current at one unit of input, inputs that of their
+    /// clip's mean current.
+    public var noise: ShotNoise?
+
     /// The signal levels, in units of the unit current, that weight mirrors are calibrated for
     /// (`Characterization.width(for:at:polarity:node:range:)`).
     public var calibrationRange = Characterization.signalRange
@@ -447,16 +458,22 @@ private struct Builder {
         }
     }
 
+    /// The shot noise source of a current of `amperes` between `positive` and `negative`, when the
+    /// compiler adds noise.
+    func noise(_ name: String, _ positive: String, _ negative: String, amperes: Double) -> [Element] {
+        compiler.noise?.source(for: name, between: positive, negative, current: amperes).map { [$0] } ?? []
+    }
+
     /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain` (a node whose
-    /// diode is of type `node`; a PMOS output from `supply`); no element when the ratio is below
-    /// `Compiler.minimumRatio`.
+    /// diode is of type `node`; a PMOS output from `supply`) and its noise source; no element when
+    /// the ratio is below `Compiler.minimumRatio`.
     func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, node: Polarity, ratio: Double,
                 layer: String, supply: String = "vdd_ff", kind: String = "mirror output")
-        throws -> (Element?, Manifest.ElementInfo)
+        throws -> ([Element], Manifest.ElementInfo)
     {
         let chosen = try widthRatio(ratio, polarity, node: node)
         guard chosen >= Compiler.minimumRatio(pdk: pdk) else {
-            return (nil, Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
+            return ([], Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
                                               widthRatio: chosen, current: ratio * unitCurrent))
         }
         let (size, fingers) = try CurrentMirror.outputSize(ratio: chosen, unit: CurrentMirror.mirrorUnit,
@@ -467,7 +484,7 @@ private struct Builder {
                                         kind: kind, polarity: polarity, width: size.width,
                                         length: size.length, multiplier: fingers, widthRatio: chosen,
                                         current: ratio * unitCurrent)
-        return (element, info)
+        return ([element] + noise(name, drain, rail(polarity, supply: supply), amperes: ratio * unitCurrent), info)
     }
 
     /// The gate lines of the mirrored bias reference: PMOS outputs source from `vdd_bias` on the
@@ -475,9 +492,10 @@ private struct Builder {
     static let biasReference = (pmos: "bias_refp", nmos: "bias_refn")
 
     /// A bias of `amperes` in the positive direction of `node` (negative: the other way): an ideal
-    /// source, or a mirror output of the reference (`Compiler.mirroredBiases`; nil when omitted).
+    /// source, or a mirror output of the reference (`Compiler.mirroredBiases`; none when omitted), and
+    /// its noise source.
     mutating func biasSource(_ name: String, node: String, amperes: Double, direction: Polarity, layer: String,
-                             kind: String = "bias source") throws -> (Element?, Manifest.ElementInfo) {
+                             kind: String = "bias source") throws -> ([Element], Manifest.ElementInfo) {
         // Into an NMOS-diode node (or out of a PMOS-diode node) is the positive direction.
         let into = (amperes > 0) == (direction == .nmos)
         biasCurrent += abs(amperes)
@@ -490,7 +508,8 @@ private struct Builder {
         }
         let element = Element.currentSource(name: name, positive: into ? "vdd_bias" : node, negative: into ? node : "0",
                                             value: .dc(.number(abs(amperes))))
-        return (element, Manifest.ElementInfo(name: "x\(layer).i\(name)", kind: kind, current: amperes))
+        return ([element] + noise(name, node, "0", amperes: amperes),
+                Manifest.ElementInfo(name: "x\(layer).i\(name)", kind: kind, current: amperes))
     }
 
     mutating func build(inputs: Compiler.Inputs) throws -> Compilation {
@@ -502,7 +521,7 @@ private struct Builder {
         }
         var circuit = Circuit(title: "BMRUKit: \(model.config.name) on \(pdk.name) (\(compiler.corner)), "
                                   + "I_u = \(spiceNumber(unitCurrent)) A" + (compiler.characterization == nil ? ", nominal sizing" : ", characterized"),
-                              models: try pdk.modelStatements(corner: compiler.corner,
+                              models: try pdk.modelStatements(corner: compiler.corner, statistics: compiler.statistics,
                                                               relativeTo: compiler.modelsRelativeTo))
         try circuit.define(cell.subcircuit(pdk: pdk))
         let readout = DifferentialPair()
@@ -524,7 +543,7 @@ private struct Builder {
                     let (copy, _) = try output("conv_\(node.name)", node.direction, gate: node.name, drain: node.name + "_c",
                                                node: other, ratio: 1, layer: layer)
                     // A 1:1 copy is always realisable.
-                    elements += [copy!, transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
+                    elements += copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
                                                   source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
                 }
             }
@@ -533,9 +552,7 @@ private struct Builder {
                 let tail = Characterization.readoutTail(unitCurrent)
                 elements.append(transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
                                            size: readout.size, pdk: pdk))
-                if let source = try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0 {
-                    elements.append(source)
-                }
+                elements += try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0
             }
             for term in terms where term.layer == layer {
                 guard term.weight != 0 else {
@@ -548,14 +565,14 @@ private struct Builder {
                 let name = count == 0 ? base : "\(base)_\(count)"
                 if let source = term.source {
                     let q = polarity(term)
-                    let (element, info) = try output(name, q, gate: line(source, q), drain: term.target,
-                                                     node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
-                    if let element { elements.append(element) }
+                    let (added, info) = try output(name, q, gate: line(source, q), drain: term.target,
+                                                   node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
+                    elements += added
                     record(term.parameter, term.value, info)
                 } else {
-                    let (element, info) = try biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
-                                                         direction: direction(of: term.target), layer: layer)
-                    if let element { elements.append(element) }
+                    let (added, info) = try biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
+                                                       direction: direction(of: term.target), layer: layer)
+                    elements += added
                     record(term.parameter, term.value, info)
                 }
             }
@@ -596,6 +613,7 @@ private struct Builder {
             circuit.analyses = [compiler.mode.analysis(frames: frames.count, period: compiler.frameDuration,
                                                                 cells: compiler.cellTiming)]
         }
+        circuit.options?.temperature = compiler.temperature
         let (count, area) = try devices(in: circuit)
         let manifest = Manifest(model: model.config.name, pdk: pdk.name, corner: compiler.corner, unitCurrent: unitCurrent,
                                 supply: compiler.supply, characterized: compiler.characterization != nil,
@@ -639,9 +657,9 @@ private struct Builder {
                 connections[port] = node
                 elements.append(transistor("d_\(node)", .nmos, drain: node, gate: node, source: "0", bulk: "0",
                                            size: cell.size, pdk: pdk))
-                let (source, info) = try biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
-                                                    kind: "cell bias")
-                if let source { elements.append(source) }
+                let (sources, info) = try biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
+                                                     kind: "cell bias")
+                elements += sources
                 record(parameter, value, info)
             }
             elements.append(.instance(Instance(name: "u\(i)", of: try cell.subcircuit(pdk: pdk), connections: connections)))
@@ -662,10 +680,11 @@ private struct Builder {
                 case .external:
                     elements.append(InputSource.external(name: name, from: "0", into: name))
                 case let .frames(frames):
-                    elements.append(try InputSource.frames(name: name, from: "0", into: name,
-                                                           values: frames.map { max(part * $0[j], 0) * unitCurrent },
+                    let values = frames.map { max(part * $0[j], 0) * unitCurrent }
+                    elements.append(try InputSource.frames(name: name, from: "0", into: name, values: values,
                                                            frameDuration: compiler.frameDuration,
                                                            edge: compiler.mode.inputEdge))
+                    elements += noise(name, "0", name, amperes: values.reduce(0, +) / Double(values.count))
                 }
             }
         }

@@ -97,6 +97,10 @@ public enum SourceValue: Sendable, Equatable {
     case external
     /// A periodic trapezoidal pulse (a clock).
     case pulse(Pulse)
+    /// Zero-mean white noise for the transient (ngspice's `trnoise`): a new Gaussian value of
+    /// standard deviation `rms` every `step` seconds, linearly interpolated between; drawn from the
+    /// random generator that the job's seed sets.
+    case whiteNoise(rms: Double, step: Double)
 }
 
 /// SPICE's `PULSE`: `initial` until `delay`, then every `period` a ramp of `rise` to `pulsed`, held

@@ -157,6 +157,9 @@ public struct SpiceWriter: Sendable {
             else { throw .invalidValue(name, "a pulse needs rise, fall > 0 and rise + width + fall <= period") }
             let values = [pulse.initial, pulse.pulsed, pulse.delay, pulse.rise, pulse.fall, pulse.width, pulse.period]
             return ["pulse("] + (try values.map { v throws(NetlistError) in try number(v, name) }) + [")"]
+        case let .whiteNoise(rms, step):
+            guard rms >= 0, step > 0 else { throw .invalidValue(name, "noise needs rms >= 0 and step > 0") }
+            return ["dc", "0", "trnoise(", try number(rms, name), try number(step, name), "0", "0", ")"]
         }
     }
 

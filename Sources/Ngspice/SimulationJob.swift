@@ -20,6 +20,10 @@ public struct SimulationJob: Codable, Sendable, Equatable {
     public var reuseParsedDeck: Bool
     /// ngspice commands run after loading and before the analysis (`alter`, `alterparam`, ...).
     public var commands: [String]
+    /// Seed of ngspice's random numbers (`setseed`), issued before the deck is loaded so that the
+    /// deck's `agauss` draws (Monte Carlo mismatch) and `trnoise` sources repeat for equal seeds
+    /// whatever ran before in the worker; nil leaves the generator as it is.
+    public var seed: Int?
     /// The analysis to run: an ngspice analysis command (`tran 1u 1m`) or `run` for the deck's own.
     public var analysis: String
     /// Vectors to return (the scale is always returned); nil returns every vector of the plot.
@@ -29,21 +33,22 @@ public struct SimulationJob: Codable, Sendable, Equatable {
     public var timeout: Double?
 
     /// A job with the given contents.
-    public init(deck: Deck, reuseParsedDeck: Bool = false, commands: [String] = [], analysis: String = "run",
-                vectors: [String]? = nil, timeout: Double? = nil) {
+    public init(deck: Deck, reuseParsedDeck: Bool = false, commands: [String] = [], seed: Int? = nil,
+                analysis: String = "run", vectors: [String]? = nil, timeout: Double? = nil) {
         self.deck = deck
         self.reuseParsedDeck = reuseParsedDeck
         self.commands = commands
+        self.seed = seed
         self.analysis = analysis
         self.vectors = vectors
         self.timeout = timeout
     }
 
     /// A job that loads the netlist `lines`.
-    public init(deck lines: [String], reuseParsedDeck: Bool = false, commands: [String] = [],
+    public init(deck lines: [String], reuseParsedDeck: Bool = false, commands: [String] = [], seed: Int? = nil,
                 analysis: String = "run", vectors: [String]? = nil, timeout: Double? = nil) {
-        self.init(deck: .lines(lines), reuseParsedDeck: reuseParsedDeck, commands: commands, analysis: analysis,
-                  vectors: vectors, timeout: timeout)
+        self.init(deck: .lines(lines), reuseParsedDeck: reuseParsedDeck, commands: commands, seed: seed,
+                  analysis: analysis, vectors: vectors, timeout: timeout)
     }
 }
 

@@ -54,7 +54,8 @@ public enum Worker {
         let start = ContinuousClock.now
         func elapsed() -> Double { (ContinuousClock.now - start).seconds }
         do {
-            if job.reuseParsedDeck, loadedDeck == job.deck, session.hasCircuit {
+            if let seed = job.seed { try session.setSeed(seed) }
+            if job.reuseParsedDeck, job.seed == nil, loadedDeck == job.deck, session.hasCircuit {
                 try session.command("reset")
             } else {
                 loadedDeck = nil

@@ -99,10 +99,15 @@ public struct PDK: Sendable, Equatable {
         var switches: [String] = []
         if statistics != .none {
             guard let stats = descriptor.statistics else { throw .noStatistics(pdk: self.name) }
-            libraries += stats.libs
-            let global = statistics == .global || statistics == .globalAndMismatch ? 1 : 0
-            let mismatch = statistics == .mismatch || statistics == .globalAndMismatch ? 1 : 0
-            switches = [".param \(stats.globalSwitch)=\(global) \(stats.mismatchSwitch)=\(mismatch)"]
+            if statistics.global {
+                // The statistical libraries define the devices around typical themselves: loading a
+                // corner's libraries beside them redefines every device.
+                guard name == descriptor.defaultCorner else {
+                    throw .globalVariationAtCorner(pdk: self.name, corner: name)
+                }
+                libraries = stats.libs
+            }
+            switches = [".param \(stats.globalSwitch)=\(statistics.global ? 1 : 0) \(stats.mismatchSwitch)=\(statistics.mismatch ? 1 : 0)"]
         }
         var lines: [String] = []
         for include in selected.includes {
@@ -113,6 +118,18 @@ public struct PDK: Sendable, Equatable {
             lines.append(".lib \(try path(library.file, relativeTo: deckFolder)) \(library.section)")
         }
         return lines
+    }
+
+    /// Every model file the descriptor names (any corner, and the statistical libraries), sorted
+    /// by path: what a hash of the PDK's models covers.
+    public var modelFiles: [URL] {
+        var names = Set<String>()
+        for corner in descriptor.corners.values {
+            names.formUnion(corner.includes)
+            names.formUnion(corner.libs.map(\.file))
+        }
+        names.formUnion(descriptor.statistics?.libs.map(\.file) ?? [])
+        return names.sorted().map { modelRoot.appendingPathComponent($0).standardizedFileURL }
     }
 
     private func path(_ file: String, relativeTo folder: URL?) throws(PDKError) -> String {
@@ -126,7 +143,7 @@ public struct PDK: Sendable, Equatable {
 
     /// The path of `file` as seen from `folder` (`../../pdk/x.lib`); both made absolute and
     /// standardized first (symbolic links are kept, so the path follows the layout as named).
-    static func relativePath(of file: URL, from folder: URL) -> String {
+    public static func relativePath(of file: URL, from folder: URL) -> String {
         let target = file.standardizedFileURL.pathComponents, base = folder.standardizedFileURL.pathComponents
         let common = zip(target, base).prefix { $0 == $1 }.count
         return (Array(repeating: "..", count: base.count - common) + target[common...]).joined(separator: "/")
@@ -143,6 +160,21 @@ public enum StatisticalVariation: String, Sendable, CaseIterable, Codable {
     case mismatch
     /// Both global variation and mismatch.
     case globalAndMismatch = "global+mismatch"
+
+    /// Whether global (die-to-die) variation is on.
+    public var global: Bool { self == .global || self == .globalAndMismatch }
+    /// Whether local device mismatch is on.
+    public var mismatch: Bool { self == .mismatch || self == .globalAndMismatch }
+
+    /// The variation with global variation and mismatch switched as given.
+    public init(global: Bool, mismatch: Bool) {
+        self = switch (global, mismatch) {
+        case (false, false): .none
+        case (true, false): .global
+        case (false, true): .mismatch
+        case (true, true): .globalAndMismatch
+        }
+    }
 }
 
 /// Why a PDK could not be found or used; each description is one line naming the file or variable.
@@ -161,6 +193,8 @@ public enum PDKError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownCorner(pdk: String, corner: String, available: [String])
     /// Statistical variation was asked of a PDK without statistical models.
     case noStatistics(pdk: String)
+    /// Global variation was asked at a corner other than the default: it replaces the corners.
+    case globalVariationAtCorner(pdk: String, corner: String)
 
     public var description: String {
         switch self {
@@ -175,6 +209,8 @@ public enum PDKError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unknownCorner(pdk, corner, available):
             "PDK \(pdk) has no corner '\(corner)' (available: \(available.joined(separator: ", ")))"
         case let .noStatistics(pdk): "PDK \(pdk) has no statistical models"
+        case let .globalVariationAtCorner(pdk, corner):
+            "PDK \(pdk): global variation draws the process itself and cannot be combined with corner '\(corner)' (use the default corner)"
         }
     }
 }

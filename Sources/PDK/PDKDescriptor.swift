@@ -40,7 +40,9 @@ public struct PDKDescriptor: Codable, Sendable, Equatable {
 
     /// How to switch on statistical (Monte Carlo) variation.
     public struct Statistics: Codable, Sendable, Equatable {
-        /// Library sections loaded in addition to the corner when statistics are on.
+        /// Library sections that replace the default corner's when global variation is on (they
+        /// define the devices around typical with random process parameters); mismatch alone
+        /// needs only its switch.
         public var libs: [Library]
         /// The `.param` that turns on global (process) variation.
         public var globalSwitch: String

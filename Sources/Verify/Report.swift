@@ -232,11 +232,22 @@ public struct ClipReport: Sendable, Equatable, Codable {
     public var power: Power?
     /// The per-frame trace file, relative to the report folder.
     public var trace: String?
+    /// Fraction of frames whose state bit agrees, per cell (block-major).
+    public var cellStateAgreement: [Double]?
+    /// The earliest wrong state bit (lowest frame, then block and unit); nil when every bit agrees.
+    public var firstWrongStateBit: StateBit?
+
+    /// One cell's state bit in one frame.
+    public struct StateBit: Sendable, Equatable, Codable {
+        /// The cell's block and unit, and the frame.
+        public var block: Int, unit: Int, frame: Int
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, label, frames, status, failure, seconds, attempts, referenceDecision = "reference_decision"
         case circuitDecision = "circuit_decision", agrees, frameDecisionAgreement = "frame_decision_agreement"
         case readoutFrameAgreement = "readout_frame_agreement", frameStateAgreement = "frame_state_agreement"
         case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", power, trace
+        case cellStateAgreement = "cell_state_agreement", firstWrongStateBit = "first_wrong_state_bit"
     }
 }

@@ -71,24 +71,9 @@ public struct Verifier: Sendable {
         guard !clips.isEmpty else { throw .inputs("no clips to verify") }
         let started = Date()
         let (blocks, hidden) = (model.config.blocks, model.config.hidden)
-        let network = Network(model)
-        var references: [Trace] = []
+        let references = try self.references(clips)
         var jobs: [SimulationJob] = []
-        let vectors = try CircuitSamples.vectors(blocks: blocks, hidden: hidden)
-        for clip in clips {
-            do { references.append(try network.run(clip.frames)) } catch { throw .inputs("\(clip.name): \(error)") }
-            let lines: [String]
-            do {
-                var circuit = try compiler.compile(model, inputs: .frames(clip.frames)).circuit
-                try DiodeProbes.insert(into: &circuit, blocks: blocks, hidden: hidden)
-                lines = try SpiceWriter().lines(circuit)
-            } catch let error as VerifyError {
-                throw error
-            } catch {
-                throw .compile(clip: clip.name, "\(error)")
-            }
-            jobs.append(SimulationJob(deck: lines, commands: commands, vectors: vectors, timeout: jobTimeout))
-        }
+        for clip in clips { jobs.append(try job(for: clip)) }
         let traces = directory.appendingPathComponent(Self.tracesFolder)
         let savedFolder = directory.appendingPathComponent(Self.samplesFolder)
         for folder in [traces, savedFolder] {
@@ -138,6 +123,54 @@ public struct Verifier: Sendable {
         try write(String(decoding: try report.json(), as: UTF8.self), to: directory.appendingPathComponent("report.json"))
         try write(report.markdown(), to: directory.appendingPathComponent("report.md"))
         return report
+    }
+
+    /// The reference network's traces of `clips`.
+    public func references(_ clips: [Clip]) throws(VerifyError) -> [Trace] {
+        let network = Network(model)
+        var traces: [Trace] = []
+        for clip in clips {
+            do { traces.append(try network.run(clip.frames)) } catch { throw .inputs("\(clip.name): \(error)") }
+        }
+        return traces
+    }
+
+    /// The simulation job of `clip`: the model compiled with the clip's frames as inputs, with the
+    /// probes the comparison reads, the verifier's commands and `seed` for the simulator's random
+    /// numbers (Monte Carlo draws, noise sources).
+    public func job(for clip: Clip, seed: Int? = nil) throws(VerifyError) -> SimulationJob {
+        let (blocks, hidden) = (model.config.blocks, model.config.hidden)
+        let lines: [String]
+        do {
+            var circuit = try compiler.compile(model, inputs: .frames(clip.frames)).circuit
+            try DiodeProbes.insert(into: &circuit, blocks: blocks, hidden: hidden)
+            lines = try SpiceWriter().lines(circuit)
+        } catch let error as VerifyError {
+            throw error
+        } catch {
+            throw .compile(clip: clip.name, "\(error)")
+        }
+        return SimulationJob(deck: lines, commands: commands, seed: seed,
+                             vectors: try CircuitSamples.vectors(blocks: blocks, hidden: hidden), timeout: jobTimeout)
+    }
+
+    /// `clip`'s report from the outcome of its job (`job(for:seed:)`) against its `reference` trace:
+    /// failed when the job failed or its output is unusable.
+    public func clipReport(_ clip: Clip, reference: Trace, outcome: JobOutcome) -> ClipReport {
+        var comparison = Comparison(clip: clip, reference: reference, seconds: outcome.seconds, attempts: outcome.attempts)
+        do {
+            let result = try outcome.result.get()
+            let samples = try CircuitSamples(result, frames: clip.frames.count, blocks: model.config.blocks,
+                                             hidden: model.config.hidden, period: compiler.frameDuration,
+                                             supply: compiler.supply)
+            comparison.compare(samples, model: model, unitCurrent: unitCurrent,
+                               duration: Double(clip.frames.count) * compiler.frameDuration, supply: compiler.supply)
+        } catch let failure as JobFailure {
+            comparison.report.failure = failure.description
+        } catch {
+            comparison.report.failure = "\(error)"
+        }
+        return comparison.report
     }
 
     /// A per-clip file name for a clip name (path separators and odd characters become `_`).
@@ -205,7 +238,7 @@ public struct Verifier: Sendable {
     }
 
     /// SHA-256 of config.json followed by model.safetensors, hex; "unavailable" if unreadable.
-    func modelHash() -> String {
+    public func modelHash() -> String {
         let files = [Model.configFileName, Model.tensorsFileName].map { modelDirectory.appendingPathComponent($0) }
         var data = Data()
         for file in files {
@@ -224,8 +257,9 @@ public struct Verifier: Sendable {
     }
 }
 
-/// SHA-256 of `data` as lowercase hex: the model hash of the provenance and the resume keys.
-private func sha256Hex(_ data: Data) -> String {
+/// SHA-256 of `data` as lowercase hex: the model hash of the provenance, the resume keys and the
+/// provenance hashes of sweeps.
+public func sha256Hex(_ data: Data) -> String {
     SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
@@ -324,6 +358,7 @@ struct Comparison {
         cellAgreements = Array(repeating: 0, count: cells)
         (agreeingStateDifferences, agreeingCandidateDifferences) = (stateDifferences, stateDifferences)
         var votes = [0, 0]
+        var firstWrong: ClipReport.StateBit?
         for t in 0..<frames {
             for cell in 0..<cells {
                 let j = t * cells + cell
@@ -337,6 +372,8 @@ struct Comparison {
                     cellAgreements[cell] += 1
                     agreeingStateDifferences[cell].append(state)
                     agreeingCandidateDifferences[cell].append(candidate)
+                } else if firstWrong == nil {
+                    firstWrong = .init(block: cell / model.config.hidden, unit: cell % model.config.hidden, frame: t)
                 }
             }
             let wanted = ClipDecision.argmax(reference.logits(frame: t)), decided = samples.frameDecision(t)
@@ -352,6 +389,8 @@ struct Comparison {
         report.frameDecisionAgreement = Double(frameDecisionHits) / Double(frames)
         report.readoutFrameAgreement = Double(readoutHits) / Double(frames)
         report.frameStateAgreement = Double(cellAgreements.reduce(0, +)) / Double(frames * cells)
+        report.cellStateAgreement = cellAgreements.map { Double($0) / Double(frames) }
+        report.firstWrongStateBit = firstWrong
         report.stateDiscrepancy = Discrepancy(stateDifferences.flatMap { $0 }, unitCurrent: iu)
         report.candidateDiscrepancy = Discrepancy(candidateDifferences.flatMap { $0 }, unitCurrent: iu)
         report.power = Power(supplies: samples.supplyPower, duration: duration)

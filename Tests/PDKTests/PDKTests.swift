@@ -54,9 +54,15 @@ struct PDKTests {
         let gf180 = try catalog.pdk("gf180mcu", environment: TestSupport.environment())
         let nominal = try gf180.modelStatements(corner: "typical")
         #expect(!nominal.contains { $0.contains("sw_stat") })
-        let monteCarlo = try gf180.modelStatements(corner: "typical", statistics: .mismatch)
-        #expect(monteCarlo.contains(".param sw_stat_global=0 sw_stat_mismatch=1"))
-        #expect(monteCarlo.contains { $0.hasSuffix(" statistical") })
+        let mismatch = try gf180.modelStatements(corner: "ss", statistics: .mismatch)
+        #expect(mismatch.contains(".param sw_stat_global=0 sw_stat_mismatch=1"))
+        #expect(mismatch.contains { $0.hasSuffix(" ss") } && !mismatch.contains { $0.hasSuffix(" statistical") })
+        let global = try gf180.modelStatements(corner: "typical", statistics: .globalAndMismatch)
+        #expect(global.contains(".param sw_stat_global=1 sw_stat_mismatch=1"))
+        #expect(global.contains { $0.hasSuffix(" statistical") } && !global.contains { $0.hasSuffix(" typical") })
+        #expect(throws: PDKError.globalVariationAtCorner(pdk: "gf180mcu", corner: "ff")) {
+            try gf180.modelStatements(corner: "ff", statistics: .global)
+        }
         let generic = try catalog.pdk("generic180")
         #expect(throws: PDKError.noStatistics(pdk: "generic180")) {
             try generic.modelStatements(corner: nil, statistics: .global)

@@ -1,0 +1,427 @@
+import ArgumentParser
+import Foundation
+import KWS
+import Netlist
+import Sweep
+import Verify
+
+/// `bmru sweep`: robustness sweeps (Monte Carlo mismatch, PVT corners, noise) locally or as Slurm
+/// job arrays, and the software parameter-noise study.
+struct SweepCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Robustness sweeps: Monte Carlo mismatch, PVT corners and noise, with a yield report; locally or on Slurm.",
+        discussion: """
+            A sweep file (docs/robustness.md) names a model, PDK, characterization, clips and axes; jobs are \
+            variants x clips. 'bmru sweep SWEEP.json --report DIR' plans, runs every job on the local worker pool \
+            and merges; the same command into the same DIR resumes. On a cluster: plan, submit, status, merge \
+            (docs/cluster.md).
+            """,
+        subcommands: [SweepLocalCommand.self, SweepPlanCommand.self, SweepRunCommand.self, SweepStatusCommand.self,
+                      SweepMergeCommand.self, SweepSubmitCommand.self],
+        defaultSubcommand: SweepLocalCommand.self
+    )
+}
+
+/// A sweep built from flags for the common cases, when no sweep file is given.
+struct SweepBuilderOptions: ParsableArguments {
+    @Option(help: "Without a sweep file: the model folder.", completion: .directory)
+    var model: String?
+
+    @Option(help: "Without a sweep file: PDK name or pdk.json.")
+    var pdk: String?
+
+    @Option(help: "Without a sweep file: characterization folder (calibrated decks).", completion: .directory)
+    var characterization: String?
+
+    @Option(help: "Without a sweep file: Speech Commands folder to draw clips from (else the model's golden clips).",
+            completion: .directory)
+    var data: String?
+
+    @Option(help: "With --data: split (default heldout).")
+    var split: SpeechCommands.Selection?
+
+    @Option(help: "Without a sweep file: the first N clips.")
+    var clips: Int?
+
+    @Option(help: "Without a sweep file: the first K frames of every clip.")
+    var frames: Int?
+
+    @Option(help: "Without a sweep file: N Monte Carlo mismatch samples (dies).")
+    var monteCarlo: Int?
+
+    @Option(help: "Base seed of the Monte Carlo samples.")
+    var seed: Int = 1
+
+    @Flag(help: "Without a sweep file: the 45 PVT variants (corners typical/ff/ss/fs/sf x supply 0.9/1/1.1 x -40/27/85 C).")
+    var pvt = false
+
+    @Option(parsing: .upToNextOption, help: "Without a sweep file: shot-noise scales, e.g. --noise 0 1 3 10.")
+    var noise: [Double] = []
+
+    /// The sweep these flags describe, or nil when none of the axis flags is given.
+    func definition() throws -> SweepDefinition? {
+        guard monteCarlo != nil || pvt || !noise.isEmpty else {
+            if model != nil || pdk != nil { throw ValidationError("give an axis: --monte-carlo N, --pvt or --noise") }
+            return nil
+        }
+        guard let model, let pdk else { throw ValidationError("without a sweep file, --model and --pdk are required") }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path, relativeTo: cwd).standardizedFileURL.path }
+        var axes = SweepDefinition.Axes()
+        if let monteCarlo { axes.monteCarlo = .init(samples: monteCarlo, seed: seed) }
+        if pvt {
+            axes.corners = ["typical", "ff", "ss", "fs", "sf"]
+            axes.supplyScales = [0.9, 1, 1.1]
+            axes.temperatures = [-40, 27, 85]
+        }
+        if !noise.isEmpty { axes.noise = noise }
+        return SweepDefinition(model: absolute(model), pdk: pdk.hasSuffix(".json") ? absolute(pdk) : pdk,
+                               characterization: characterization.map(absolute),
+                               clips: ClipSelection(data: data.map(absolute), split: split, clips: clips, frames: frames),
+                               axes: axes)
+    }
+}
+
+/// Runs a sweep's error as the CLI reports it: a merge refusal exits 2, anything else 1.
+func sweepFailure(_ error: SweepError) -> Error {
+    if case .merge = error {
+        FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+        return ExitCode(2)
+    }
+    return ValidationFailure(error.description)
+}
+
+/// Prints the merged report's headline.
+func printSummary(_ report: SweepReport, folder: String) {
+    let s = report.summary
+    print("\(report.jobs.planned) jobs (\(report.jobs.failed) failed, \(report.jobs.missing) missing), \(s.dies) dies: "
+        + "clip agreement \(formatPercent(s.clipAgreement)), state bits \(formatPercent(s.stateBitAgreement)), "
+        + "yield \(formatPercent(s.yield99)) (>= 99 %) / \(formatPercent(s.yield100)) (100 %)"
+        + (s.worstCondition.map { ", worst: \($0)" } ?? "") + " -> \(folder)/report.md")
+}
+
+/// `bmru sweep [SWEEP.json] --report DIR`: plan, run every job locally, merge.
+struct SweepLocalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local",
+        abstract: "Plan, run every job on the local worker pool and merge (the default subcommand); resumable.",
+        discussion: """
+            Example: bmru sweep results/sweeps/kws-yes-d4-gf180-mc/sweep.json --report results/sweeps/kws-yes-d4-gf180-mc
+            Example: bmru sweep --model results/models/kws-yes-d4 --pdk gf180mcu --characterization \
+            results/characterization/gf180mcu --data ../shared/data/speech_commands_v0.02_test --clips 11 \
+            --monte-carlo 200 --report out/mc
+            """
+    )
+
+    @Argument(help: "The sweep file (docs/robustness.md); omit it to build one from the flags below.", completion: .file())
+    var sweep: String?
+
+    @OptionGroup(title: "A sweep from flags") var builder: SweepBuilderOptions
+
+    @Option(help: "The sweep folder: plan, job results, report.", completion: .directory)
+    var report: String
+
+    @Option(help: "Worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Stop a clip's simulation after this many seconds.")
+    var timeout: Double = 1800
+
+    @Flag(help: "Replace a different sweep already planned in the folder (its results are deleted).")
+    var force = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
+        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        if sweep != nil, try builder.definition() != nil { throw ValidationError("give a sweep file or axis flags, not both") }
+    }
+
+    func run() async throws {
+        let folder = URL(fileURLWithPath: report)
+        let (definition, base) = try loadDefinition(file: sweep, builder: builder)
+        do {
+            let plan = try await planFolder(definition, base: base, folder: folder, shards: 1, force: force)
+            var runner = SweepRunner(folder: folder, version: BMRUKitVersion.string)
+            runner.workers = jobs
+            runner.jobTimeout = timeout
+            let progress = ProgressLine("sweep", unit: "jobs")
+            let summary = try await runner.run { done, total, failed in progress.update(done: done, total: total, failed: failed) }
+            if summary.skipped > 0 { FileHandle.standardError.write(Data("sweep: \(summary.skipped) of \(plan.jobs.count) jobs already done\n".utf8)) }
+            let merged = try SweepResults(folder: folder).report()
+            try merged.write(to: folder)
+            printSummary(merged, folder: report)
+        } catch {
+            throw sweepFailure(error)
+        }
+    }
+}
+
+/// The definition from a file (paths relative to it) or from flags (absolute paths), with the
+/// folder its paths are relative to.
+func loadDefinition(file: String?, builder: SweepBuilderOptions) throws -> (SweepDefinition, URL) {
+    if let file {
+        let url = URL(fileURLWithPath: file)
+        do { return (try SweepDefinition.load(from: url), url.deletingLastPathComponent()) } catch {
+            throw ValidationFailure(error.description)
+        }
+    }
+    guard let definition = try builder.definition() else {
+        throw ValidationError("give a sweep file, or --model, --pdk and an axis (--monte-carlo N, --pvt, --noise)")
+    }
+    do { try definition.validate() } catch { throw ValidationError(error.description) }
+    return (definition, URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+}
+
+/// Plans `definition` into `folder`, keeping an existing plan (and its results) when it runs the
+/// same jobs; a different one is refused unless `force`.
+func planFolder(_ definition: SweepDefinition, base: URL, folder: URL, shards: Int, force: Bool) async throws(SweepError) -> SweepPlan {
+    let plan = try SweepPlan.make(definition, relativeTo: base, shards: shards, folder: folder, version: BMRUKitVersion.string)
+    if let existing = try? SweepPlan.load(from: folder) {
+        if existing.sameJobs(as: plan) {
+            let kept = existing.shards == shards ? existing : existing.resharded(shards)
+            if kept != existing { try kept.write(to: folder) }
+            return kept
+        }
+        guard force else {
+            throw .plan(folder.path, "holds a different sweep (other jobs, clips or bmru version); use another folder or --force")
+        }
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent(SweepPlan.jobsFolder))
+    }
+    try plan.write(to: folder)
+    try plan.definition.write(to: folder.appendingPathComponent(SweepDefinition.fileName))
+    return plan
+}
+
+/// `bmru sweep plan SWEEP.json --out DIR [--shards N]`.
+struct SweepPlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Plan a sweep into a folder: plan.json (every job, its shard and key) and the Slurm scripts.",
+        discussion: "Example: bmru sweep plan sweep.json --out /shared/sweeps/mc --shards 50"
+    )
+
+    @Argument(help: "The sweep file.", completion: .file())
+    var sweep: String?
+
+    @OptionGroup(title: "A sweep from flags") var builder: SweepBuilderOptions
+
+    @Option(help: "The sweep folder (on a file system every node shares).", completion: .directory)
+    var out: String
+
+    @Option(help: "Number of shards (Slurm array tasks).")
+    var shards: Int = 1
+
+    @Option(help: "CPUs (worker processes) per array task.")
+    var cpusPerTask: Int = 1
+
+    @Option(help: "Memory per array task, megabytes.")
+    var memory: Int = 2048
+
+    @Option(help: "Estimated simulation seconds per job, for the tasks' time limit (kws-yes-d4, fast mode: about 8).")
+    var secondsPerJob: Double = 10
+
+    @Flag(help: "Replace a different sweep already planned in the folder (its results are deleted).")
+    var force = false
+
+    func validate() throws {
+        guard shards >= 1 else { throw ValidationError("--shards must be >= 1") }
+        guard cpusPerTask >= 1 else { throw ValidationError("--cpus-per-task must be >= 1") }
+        guard memory >= 64 else { throw ValidationError("--memory must be >= 64 (megabytes)") }
+        guard secondsPerJob.isFinite, secondsPerJob > 0 else { throw ValidationError("--seconds-per-job must be > 0") }
+    }
+
+    func run() async throws {
+        let (definition, base) = try loadDefinition(file: sweep, builder: builder)
+        let folder = URL(fileURLWithPath: out)
+        do {
+            let plan = try await planFolder(definition, base: base, folder: folder, shards: shards, force: force)
+            var array = SlurmArray(folder: folder, executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
+            (array.cpusPerTask, array.memoryMB, array.secondsPerJob) = (cpusPerTask, memory, secondsPerJob)
+            try array.writeScripts(for: plan)
+            print("\(plan.jobs.count) jobs (\(plan.clips.count) clips x \(plan.variants.count) variants) in \(plan.shards) shards "
+                + "-> \(out)/plan.json, \(out)/slurm/array.sh")
+        } catch {
+            throw sweepFailure(error)
+        }
+    }
+}
+
+/// `bmru sweep run DIR [--shard I]`.
+struct SweepRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a planned sweep's jobs (one shard, or all) on the local worker pool; finished jobs are skipped.",
+        discussion: "Example: bmru sweep run /shared/sweeps/mc --shard $SLURM_ARRAY_TASK_ID --jobs 1"
+    )
+
+    @Argument(help: "The sweep folder.", completion: .directory)
+    var folder: String
+
+    @Option(help: "The shard to run (default: every job).")
+    var shard: Int?
+
+    @Option(help: "Worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Stop a clip's simulation after this many seconds.")
+    var timeout: Double = 1800
+
+    @Flag(help: "Run jobs whose simulation failed again.")
+    var retryFailed = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
+        if let shard, shard < 0 { throw ValidationError("--shard must be >= 0") }
+        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() async throws {
+        var runner = SweepRunner(folder: URL(fileURLWithPath: folder), version: BMRUKitVersion.string)
+        runner.workers = jobs
+        runner.jobTimeout = timeout
+        runner.retryFailed = retryFailed
+        let progress = ProgressLine(shard.map { "shard \($0)" } ?? "sweep", unit: "jobs")
+        do {
+            let summary = try await runner.run(shard: shard) { done, total, failed in
+                progress.update(done: done, total: total, failed: failed)
+            }
+            print("\(summary.ran) jobs run (\(summary.failed) failed), \(summary.skipped) already done")
+        } catch {
+            throw sweepFailure(error)
+        }
+    }
+}
+
+/// `bmru sweep status DIR`.
+struct SweepStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Done, failed and missing jobs per shard, and the command that runs the rest again.",
+        discussion: "Example: bmru sweep status /shared/sweeps/mc"
+    )
+
+    @Argument(help: "The sweep folder.", completion: .directory)
+    var folder: String
+
+    @Flag(help: "JSON on stdout.")
+    var json = false
+
+    func run() async throws {
+        let results: SweepResults
+        do { results = try SweepResults(folder: URL(fileURLWithPath: folder)) } catch { throw sweepFailure(error) }
+        let shards = results.status()
+        let rerun = results.shardsToRerun()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            struct Status: Encodable { var shards: [SweepResults.ShardStatus]; var rerun: [Int] }
+            print(String(decoding: try encoder.encode(Status(shards: shards, rerun: rerun)), as: UTF8.self))
+            return
+        }
+        print("shard  jobs  done  failed  missing")
+        for s in shards where s.failed + s.missing > 0 || shards.count <= 50 {
+            print(String(format: "%5d %5d %5d %7d %8d", s.shard, s.jobs, s.done, s.failed, s.missing))
+        }
+        let total = shards.reduce((0, 0, 0, 0)) { ($0.0 + $1.jobs, $0.1 + $1.done, $0.2 + $1.failed, $0.3 + $1.missing) }
+        print(String(format: "total %5d %5d %7d %8d", total.0, total.1, total.2, total.3))
+        if rerun.isEmpty {
+            print("every job is done: bmru sweep merge \(folder)")
+        } else {
+            print("to run the \(total.2 + total.3) failed and missing jobs again (shards \(rerun.map(String.init).joined(separator: ","))): "
+                + "bmru sweep submit \(folder) --missing   (or locally: bmru sweep run \(folder) --retry-failed)")
+        }
+    }
+}
+
+/// `bmru sweep merge DIR [--partial]`.
+struct SweepMergeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge a sweep's job results into report.json, report.md and report.html.",
+        discussion: """
+            Refuses (exit 2) while jobs are missing, unless --partial, and results made by another bmru version, \
+            deck or PDK than the plan's.
+
+            Example: bmru sweep merge /shared/sweeps/mc
+            """
+    )
+
+    @Argument(help: "The sweep folder.", completion: .directory)
+    var folder: String
+
+    @Flag(help: "Merge the jobs that have a result; missing ones count as disagreeing.")
+    var partial = false
+
+    func run() async throws {
+        do {
+            let report = try SweepResults(folder: URL(fileURLWithPath: folder)).report(partial: partial)
+            try report.write(to: URL(fileURLWithPath: folder))
+            printSummary(report, folder: folder)
+        } catch {
+            throw sweepFailure(error)
+        }
+    }
+}
+
+/// `bmru sweep submit DIR`.
+struct SweepSubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a planned sweep to Slurm: the job array and a merge job that depends on it.",
+        discussion: "Example: bmru sweep submit /shared/sweeps/mc --partition batch --account myproject"
+    )
+
+    @Argument(help: "The sweep folder (planned with 'bmru sweep plan').", completion: .directory)
+    var folder: String
+
+    @Option(help: "Slurm partition.")
+    var partition: String?
+
+    @Option(help: "Slurm account.")
+    var account: String?
+
+    @Option(help: "Time limit per array task (overrides the plan's estimate), e.g. 02:00:00.")
+    var time: String?
+
+    @Option(name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue,
+            help: "An extra sbatch argument for the array (repeatable), e.g. --sbatch-arg=--qos=long.")
+    var sbatchArguments: [String] = []
+
+    @Flag(help: "Submit only the shards holding missing or failed jobs, which run those again.")
+    var missing = false
+
+    func run() async throws {
+        guard Self.onPath("sbatch") else { throw ValidationFailure("sbatch is not on PATH: Slurm is not installed or not set up here (docs/cluster.md)") }
+        let url = URL(fileURLWithPath: folder)
+        do {
+            let results = try SweepResults(folder: url)
+            let array = SlurmArray(folder: url, executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath())
+            guard FileManager.default.fileExists(atPath: url.appendingPathComponent(SweepPlan.slurmFolder)
+                .appendingPathComponent(SlurmArray.arrayScript).path) else {
+                throw SweepError.plan(folder, "no slurm/\(SlurmArray.arrayScript): plan the sweep with 'bmru sweep plan'")
+            }
+            var submission = SlurmArray.Submission()
+            (submission.partition, submission.account, submission.time, submission.extra) = (partition, account, time, sbatchArguments)
+            if missing {
+                let shards = results.shardsToRerun()
+                guard !shards.isEmpty else {
+                    print("no missing or failed job: bmru sweep merge \(folder)")
+                    return
+                }
+                submission.shards = shards
+                submission.retryFailed = true
+            }
+            let submitted = try await array.submit(submission)
+            print("array job \(submitted.array) (\(submission.shards?.count ?? results.plan.shards) tasks), merge job \(submitted.merge)")
+        } catch let error as SweepError {
+            throw sweepFailure(error)
+        }
+    }
+
+    static func onPath(_ program: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/\(program)")
+        }
+    }
+}

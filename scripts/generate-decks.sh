@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the committed decks: characterizes generic180 and gf180mcu (typical corner, at the
-# unit current of the kws models, 0.5 nA: docs/power.md) into results/characterization/<pdk>/ and
+# unit current of the kws models, 0.5 nA: docs/design/power.md) into results/characterization/<pdk>/ and
 # compiles results/models/kws-yes-d4 with those tables into spice/kws-yes-d4/<pdk>/ (deck.cir,
 # manifest.json), inputs = the first 4 frames of golden sequence 0.
 #

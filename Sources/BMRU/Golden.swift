@@ -1,7 +1,7 @@
 import Foundation
 
 /// The contents of `golden.safetensors`: input sequences with the traces the training pipeline
-/// computed for them (G sequences of T frames; shapes in docs/model-format.md). Tensors the format
+/// computed for them (G sequences of T frames; shapes in docs/reference/model-format.md). Tensors the format
 /// does not define are ignored.
 public struct GoldenSet: Sendable, Equatable {
     /// Inputs, [G, T, n].

@@ -98,7 +98,7 @@ public struct Block: Sendable, Equatable {
     }
 }
 
-/// A trained FQ-BMRU network (docs/model-format.md): pre-projection, residual blocks, classifier.
+/// A trained FQ-BMRU network (docs/reference/model-format.md): pre-projection, residual blocks, classifier.
 /// Load it with `Model.load(from:)` and run it with `Network`.
 public struct Model: Sendable, Equatable {
     /// Architecture, units and feature settings.

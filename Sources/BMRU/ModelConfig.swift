@@ -1,6 +1,6 @@
 import Foundation
 
-/// The contents of a model's `config.json` (docs/model-format.md): architecture, units and how the
+/// The contents of a model's `config.json` (docs/reference/model-format.md): architecture, units and how the
 /// input features are made. The free-form `training` object is kept verbatim but not interpreted:
 /// it does not affect the network.
 public struct ModelConfig: Codable, Sendable, Equatable {

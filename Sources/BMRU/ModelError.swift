@@ -34,7 +34,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .missingTensor(file, tensor):
             "\(file): missing tensor \(tensor)"
         case let .unexpectedTensor(file, tensor):
-            "\(file): unexpected tensor \(tensor) (not defined by docs/model-format.md for this config)"
+            "\(file): unexpected tensor \(tensor) (not defined by docs/reference/model-format.md for this config)"
         case let .shapeMismatch(file, tensor, expected, actual):
             "\(file): tensor \(tensor) has shape \(actual), expected \(expected)"
         case let .invalidValue(file, tensor, index, value, rule):

@@ -125,7 +125,7 @@ public struct Trace: Sendable, Equatable {
     }
 }
 
-/// The float64 reference of an FQ-BMRU network, exactly as docs/model-format.md defines it.
+/// The float64 reference of an FQ-BMRU network, exactly as docs/reference/model-format.md defines it.
 ///
 /// The parameters are repacked once into one flat buffer with transposed weights, so that each
 /// layer is a sequence of contiguous axpy updates (vectorisable, and zero ReLU outputs are

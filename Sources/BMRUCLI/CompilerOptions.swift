@@ -19,10 +19,10 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
     var characterization: String?
 
-    @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference) or 'transient' (the reference settings; docs/speed.md).")
+    @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference) or 'transient' (the reference settings; docs/design/simulation-modes.md).")
     var mode: SimulationMode = .fast
 
-    @Option(help: "Memory cells: 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge), 'continuous' (the published 9-transistor cell as it is) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate); docs/cell-timing.md.")
+    @Option(help: "Memory cells: 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge), 'continuous' (the published 9-transistor cell as it is) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate); docs/design/cell-variants.md.")
     var cells: CellTiming = .filtered
 
     @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")

@@ -22,7 +22,7 @@ struct VerifyCommand: AsyncParsableCommand {
             alternately so that --clips N stays about half keyword; --no-balanced every clip of the keyword and of \
             \(SpeechCommands.negativeWords.joined(separator: "/")) in the split, in folder order. Each clip is one \
             transient job on the worker pool. \
-            Writes OUT/report.json, OUT/report.md and OUT/traces/*.csv (docs/report-format.md); the same command \
+            Writes OUT/report.json, OUT/report.md and OUT/traces/*.csv (docs/reference/report-format.md); the same command \
             into the same OUT resumes an interrupted run (finished clips are kept in OUT/samples). A failed clip \
             is reported and counts as disagreeing. Exit status: 0 when the prediction agreement reaches \
             --min-agreement, 2 when it does not, 1 on an error.

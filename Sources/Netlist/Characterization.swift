@@ -185,7 +185,7 @@ public struct Characterization: Sendable, Equatable, Codable {
     /// / 2.7 I_u weighted by current. On 20 training clips (GF180, filtered cells) centring on 0.5..5
     /// I_u instead of 0.1..3 took the error of A - B (frames with every bit right) from +0.031 to
     /// +0.009 units mean and from 0.050 to 0.032 RMS, and block-0 candidates' RMS error down 5..27 %
-    /// (docs/calibration.md). The price is at the smallest currents: GF180 weight 0.05 reads 5.4 %
+    /// (docs/design/calibration.md). The price is at the smallest currents: GF180 weight 0.05 reads 5.4 %
     /// high at 0.1 I_u.
     public static let signalRange = 0.5...5.0
 

@@ -4,7 +4,7 @@ import Ngspice
 import PDK
 
 /// Compiles a trained FQ-BMRU model into a hierarchical transistor-level deck and its manifest
-/// (`bmru netlist`), one circuit element per learned parameter (../shared/docs/bmru-analog.md §3).
+/// (`bmru netlist`), one circuit element per learned parameter (docs/design/fq-bmru-circuit.md, "The circuit").
 ///
 /// Signals are non-negative currents, each carried by the gate line of a diode-connected device (its
 /// *native* line); a 1:1 converter (a native output into a diode of the other type) adds the other
@@ -30,7 +30,7 @@ import PDK
 /// - cell timing (`cellTiming`): filtered cells (default) are the published 9-transistor cell with
 ///   a capacitor at its comparator node, which integrates a candidate's transient after an input
 ///   edge instead of latching it; continuous cells are the published cell as it is; sampled cells
-///   compare only in their block's window of each frame (`SampleClock`) (docs/cell-timing.md);
+///   compare only in their block's window of each frame (`SampleClock`) (docs/design/cell-variants.md);
 /// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
 ///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only
 ///   two-class models are compiled: the readout is a two-input comparator.

@@ -2,7 +2,7 @@ import Ngspice
 import PDK
 
 /// How the transient over a deck's input frames is run (`Compiler.Inputs.frames`): the reference
-/// settings, or measured faster ones that are checked against them (docs/speed.md).
+/// settings, or measured faster ones that are checked against them (docs/design/simulation-modes.md).
 ///
 /// Both integrate the same circuit through the same frames; they differ in time-step control,
 /// tolerances and the ramp time of the input changes. `fast` is what the verifier uses by default;
@@ -17,7 +17,7 @@ public enum SimulationMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// about 27 points and 134 iterations per frame, 5.1x to 5.2x faster than `transient` in two runs
     /// on 20 real clips (6.8 and 7.2 against 35 and 37 core-s per clip) with the guard's state bits
     /// equal. reltol 1e-3 changed the states of 7 of 20 clips of the first kws-yes-d4, as did trtol
-    /// 100, vntol 1e-6 and 1 ms input ramps on a golden clip (docs/speed.md).
+    /// 100, vntol 1e-6 and 1 ms input ramps on a golden clip (docs/design/simulation-modes.md).
     case fast
 
     /// The simulator options of this mode, from the pA..nA defaults of `SimulationOptions`.
@@ -39,7 +39,7 @@ public enum SimulationMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// and at most doubles it per point, so a longer ramp starts the climb from a larger step. On
     /// golden clip 0 of kws-yes-d4 (GF180, fast settings) ramps of 10 / 30 / 100 / 300 us took
     /// 14,889 / 14,416 / 13,980 / 14,205 Newton iterations with every frame-end state equal and class
-    /// currents within 0.02 %; 1 ns took 16,362 (docs/speed.md).
+    /// currents within 0.02 %; 1 ns took 16,362 (docs/design/simulation-modes.md).
     public var inputEdge: Double {
         switch self {
         case .transient: 1e-5
@@ -52,7 +52,7 @@ public enum SimulationMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// ngspice's first step is a hundredth of min(print step, stop / 100) (measured, `CompilerTests`),
     /// and the first point is not checked for truncation error. In `fast` that is 100 us for a
     /// 101-frame clip: with filtered cells (200 fF on the comparator node) a cell started on against
-    /// its initial condition on 2 of 226 real clips (docs/cell-timing.md). Their print step is
+    /// its initial condition on 2 of 226 real clips (docs/design/cell-variants.md). Their print step is
     /// therefore a thousandth of a frame (first step 0.1 us), which keeps them in their initial state
     /// (and passed the 20-clip guard against `transient`); every accepted point is written whatever
     /// the print step, so nothing else changes. Continuous and sampled decks keep the step they were

@@ -3,7 +3,7 @@ import Netlist
 
 /// How closely a verification run in one simulation mode reproduces a run of the same clips in
 /// another (`bmru compare`): the guard that a fast mode must pass against the reference transient
-/// before its numbers are trusted (docs/speed.md).
+/// before its numbers are trusted (docs/design/simulation-modes.md).
 ///
 /// Both runs are read from their report folders (`report.json` and the per-clip traces): the frame-end
 /// samples are compared clip by clip, frame by frame, cell by cell. Clips are matched by name; a clip

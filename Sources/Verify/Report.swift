@@ -1,6 +1,6 @@
 import Foundation
 
-/// The verification report (`report.json`; schema in docs/report-format.md): circuit against
+/// The verification report (`report.json`; schema in docs/reference/report-format.md): circuit against
 /// reference over a set of clips, aggregated and per clip, with provenance.
 public struct Report: Sendable, Equatable, Codable {
     /// Identifies the file.

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// An independent, deliberately naive float64 implementation of docs/model-format.md, written
+/// An independent, deliberately naive float64 implementation of docs/reference/model-format.md, written
 /// from the named tensors (dot products then bias, nested arrays), to cross-check `Network`.
 struct NaiveNetwork {
     let t: [String: Tensor]

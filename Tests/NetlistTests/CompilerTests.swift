@@ -63,7 +63,7 @@ struct CompilerTests {
 
     /// ngspice's first step is a hundredth of min(print step, stop / 100) and is not checked for
     /// truncation error; 100 us in fast mode let a filtered cell start on against its initial
-    /// condition in 2 of 226 real clips (docs/cell-timing.md), so `SimulationMode.analysis` gives
+    /// condition in 2 of 226 real clips (docs/design/cell-variants.md), so `SimulationMode.analysis` gives
     /// filtered decks a print step of a thousandth of a frame.
     @Test("Fast-mode decks of filtered cells start with a 0.1 us step, of other cells with a hundredth of min(frame, stop / 100)")
     func fastFirstStep() throws {

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 @testable import Verify
 
-/// The CI-sized version of the speed guard (docs/speed.md): the fast mode against the reference
+/// The CI-sized version of the speed guard (docs/design/simulation-modes.md): the fast mode against the reference
 /// transient on a real clip on gf180mcu; the full guard (20 clips, 101 frames, the committed
 /// kws-yes-d4) is scripts/bench/speed.py.
 @Suite("Simulation-mode guard", .serialized)
@@ -19,7 +19,7 @@ struct ModeGuardTests {
     static let characterization = TestSupport.repository
         .appendingPathComponent("Tests/VerifyTests/Fixtures/characterization-gf180mcu-1nA")
     /// A real held-out clip on which a looser fast mode (reltol 1e-3) diverged from the reference from
-    /// the first frame on with that model (20-clip guard, docs/speed.md): cell 0/0 sits within a few
+    /// the first frame on with that model (20-clip guard, docs/design/simulation-modes.md): cell 0/0 sits within a few
     /// percent of its switch-on current. All 101 frames: ngspice's first step depends on the stop time,
     /// and over 30 frames the loose mode happens to agree.
     static let clipFile = "yes/7e1054e7_nohash_0.wav"

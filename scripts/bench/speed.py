@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of the transistor-level simulation speed (results/bench/speed.json; docs/speed.md).
+"""Benchmark of the transistor-level simulation speed (results/bench/speed.json; docs/design/simulation-modes.md).
 
 1. Cost anatomy of one 1.01 s clip (101 frames of 10 ms) of a model on a PDK in each simulation mode:
    the deck of `bmru netlist --golden 0 --mode M` run by `ngspice -b` with `rusage all`, one thread:
@@ -15,7 +15,7 @@
    speed-up (sum of per-clip simulation seconds over the wall time of the 2-worker fast run) and the
    circuit's cost over the float64 reference's (traced reference speed from results/bench/reference.json).
 
---cells selects the memory cells (`bmru verify --cells`; docs/cell-timing.md), filtered by default
+--cells selects the memory cells (`bmru verify --cells`; docs/design/cell-variants.md), filtered by default
 as in `bmru`; the committed speed.json and verify.json were measured with continuous cells (then the
 default), speed-filtered.json with filtered cells.
 

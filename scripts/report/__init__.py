@@ -1,1 +1,1 @@
-"""HTML rendering of `bmru verify` reports (docs/report-format.md)."""
+"""HTML rendering of `bmru verify` reports (docs/reference/report-format.md)."""

@@ -3,7 +3,7 @@
     .venv/bin/python -m scripts.report.html OUT [--model DIR]     # from the repository root
     bash scripts/report-html.sh OUT                                # the same, creating the venv if needed
 
-Reads OUT/report.json and the trace CSVs it names (docs/report-format.md). Run it as a module: run as
+Reads OUT/report.json and the trace CSVs it names (docs/reference/report-format.md). Run it as a module: run as
 a file, its folder would come first on sys.path and this module would shadow the standard `html`.
 The candidate plots show the cells' thresholds when the model folder is found (--model, else the
 `--model` of the recorded command line, relative to the repository root) and its SHA-256 equals

@@ -1,1 +1,1 @@
-"""BMRUKit training pipeline: FQ-BMRU networks in JAX, exported per docs/model-format.md."""
+"""BMRUKit training pipeline: FQ-BMRU networks in JAX, exported per docs/reference/model-format.md."""

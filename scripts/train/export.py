@@ -1,4 +1,4 @@
-"""Write a model directory per docs/model-format.md: config.json, model.safetensors,
+"""Write a model directory per docs/reference/model-format.md: config.json, model.safetensors,
 golden.safetensors (float64 traces from the numpy reference), training.json."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FQ-BMRU network in JAX (training code path), per docs/model-format.md.
+"""FQ-BMRU network in JAX (training code path), per docs/reference/model-format.md.
 
 Network, per frame t (u, a, c, h, p of size d):
     u_0 = W_pre x_t + b_pre

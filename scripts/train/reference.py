@@ -1,4 +1,4 @@
-"""Pure-numpy float64 reference forward, written directly from docs/model-format.md.
+"""Pure-numpy float64 reference forward, written directly from docs/reference/model-format.md.
 
 Independent of the JAX training path (plain per-frame loop, no scan, no surrogate).
 Used for golden vectors and for the accuracies reported in training.json.

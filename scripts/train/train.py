@@ -64,7 +64,7 @@ def parse_args(argv=None):
     ap.add_argument("--golden", type=int, default=8)
     ap.add_argument("--unit-current", type=float, default=None,
                     help="amperes per model unit in the circuit (default: 5e-10 for kws, the GF180 design "
-                         "point of docs/power.md; 1e-9 for latch-d4)")
+                         "point of docs/design/power.md; 1e-9 for latch-d4)")
     ap.add_argument("--note", default="", help="free text stored in training.json")
     ap.add_argument("--no-progress", action="store_true")
     return ap.parse_args(argv)

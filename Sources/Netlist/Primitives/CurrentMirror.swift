@@ -59,7 +59,7 @@ public struct CurrentMirror: Sendable, Equatable {
     /// in the size, so the compiler picks sizes by inverting a characterization table (as the paper
     /// did), not from this. What a table cannot correct is how the ratio drifts with the input
     /// current: 7.4 % (NMOS) / 8.2 % (PMOS) from 0.1 to 3 nA at W = 0.22 um, 3.7 % / 6.1 % at 0.4 um;
-    /// hence the floor (docs/calibration.md). Lengthening instead from 1.33 um (the unit's W bin)
+    /// hence the floor (docs/design/calibration.md). Lengthening instead from 1.33 um (the unit's W bin)
     /// drifts least, but doubled kws-yes-d4's gate area and made its block-0 candidates less accurate.
     public static func outputSize(ratio: Double, unit: DeviceSize, narrowest: Double = standardNarrowestOutput,
                                   pdk: PDK) throws(NetlistError) -> (size: DeviceSize, multiplier: Int)
@@ -83,7 +83,7 @@ public struct CurrentMirror: Sendable, Equatable {
 
     /// The narrowest output `outputSize` draws by default before lengthening, metres: a tenth of the
     /// `mirrorUnit` width, where GF180's ratio drift over 0.1..3 I_u is half that of a minimum-width
-    /// output for 8 % more gate area in kws-yes-d4 (docs/calibration.md).
+    /// output for 8 % more gate area in kws-yes-d4 (docs/design/calibration.md).
     public static let standardNarrowestOutput = 0.4e-6
 
     /// The longest channel drawn for a fractional ratio, metres: GF180's model bins end near 50 um,

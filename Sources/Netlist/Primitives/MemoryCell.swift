@@ -1,7 +1,7 @@
 import PDK
 
 /// The 9-transistor current-mode memory cell (a Schmitt trigger: two Heaviside stages in feedback,
-/// ../shared/docs/bmru-analog.md §3), with PMOS output mirrors copying its state current.
+/// docs/design/fq-bmru-circuit.md, "The circuit"), with PMOS output mirrors copying its state current.
 ///
 /// - `v0` is the current comparator: M1 (PMOS, gate `in`) sources the candidate current into it,
 ///   M2 (NMOS, gate `thresh`) sinks I_thresh, M9 (PMOS, gate `vfb`) sources the feedback current.
@@ -58,7 +58,7 @@ public struct MemoryCell: Sendable, Equatable {
     /// The comparator node integrates the difference of the input and threshold currents, and the
     /// cell switches once it has moved `v0` across the switch point of M3 / M6. Its own capacitance is
     /// a few tens of fF (gates of M3 and M6, drains of M1, M2, M9): an overshoot of a few hundred pA
-    /// for tens of microseconds after an input edge moves it far enough (docs/cell-timing.md). A
+    /// for tens of microseconds after an input edge moves it far enough (docs/design/cell-variants.md). A
     /// larger capacitance needs a larger charge: it ignores such transients, while a steady margin
     /// still switches the cell well within a frame. On a slow ramp (5 s) the switch points are the
     /// continuous cell's within a few pA; on the characterization's 0.5 s ramp they lag by up to 42 pA

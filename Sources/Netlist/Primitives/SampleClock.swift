@@ -9,7 +9,7 @@
 /// threshold. Slower edges do not help (a 2 ms ramp made it worse: the candidate of a ReLU network
 /// is not monotone along a linear input path). Sampling does: the cell's comparator is cut from its
 /// input and threshold while the network settles and decides only in a window at the end of each
-/// frame. Measurements and costs: docs/cell-timing.md.
+/// frame. Measurements and costs: docs/design/cell-variants.md.
 public enum CellTiming: String, Sendable, Equatable, Codable, CaseIterable {
     /// The published 9-transistor cell: always comparing.
     case continuous

@@ -82,7 +82,8 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
         if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
-        if let framePeriod, !(framePeriod > 0) { throw ValidationError("--frame-period must be > 0") }
+        if let framePeriod { try validateSeconds(framePeriod, flag: "--frame-period", maximum: 10) }
+        try validateSeconds(timeout, flag: "--timeout", maximum: maximumTimeout)
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
         guard (0...1).contains(minAgreement) else { throw ValidationError("--min-agreement must be in 0...1") }
     }
@@ -96,7 +97,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if let data {
             let selection = split ?? .heldout, balanced = balanced ?? true
             selected = try Clip.speechCommands(URL(fileURLWithPath: data), selection: selection, balanced: balanced,
-                                               model: loaded, limit: clips)
+                                               model: loaded, limit: clips, warn: printWarning)
             provenance = "\(data) (\(selection.rawValue), \(balanced ? "balanced" : "all clips"))"
         } else {
             let source = URL(fileURLWithPath: inputs ?? directory.appendingPathComponent(Model.goldenFileName).path)
@@ -104,7 +105,7 @@ struct VerifyCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) else {
                 throw ValidationFailure("\(source.path): no such file or folder")
             }
-            selected = isFolder.boolValue ? try Clip.audio(source, model: loaded, limit: clips)
+            selected = isFolder.boolValue ? try Clip.audio(source, model: loaded, limit: clips, warn: printWarning)
                 : try Clip.features(source, config: loaded.config, limit: clips)
             provenance = source.path
         }

@@ -79,7 +79,8 @@ extension MFCCSettings {
     /// pipeline's recipe (scripts/train/features.py) is read, a value this front end does not
     /// implement or a field it does not know is refused, and the numbers must describe a usable
     /// front end (docs/model-format.md). Fields the features do not give keep the pipeline's
-    /// defaults (`fmax`: half the sample rate, as librosa). Errors name `file` and the field.
+    /// defaults (`win_length`: `n_fft`, `fmax`: half the sample rate, as librosa). Errors name `file`
+    /// and the field.
     public init(_ features: ModelConfig.Features, file: String) throws(ModelError) {
         self.init()
         func fail(_ field: String, _ problem: String) -> ModelError {
@@ -123,7 +124,7 @@ extension MFCCSettings {
         }
         if let value = features.sampleRate { sampleRate = value }
         if let value = features.nMfcc { coefficients = value }
-        if let value = features.nFft { fftSize = value }
+        if let value = features.nFft { (fftSize, windowLength) = (value, value) }
         if let value = features.hopLength { hopLength = value }
         if features.sampleRate != nil { maxFrequency = Double(sampleRate) / 2 }
         if let normalization = features.normalization, normalization != Self.normalization {

@@ -14,8 +14,8 @@ public struct MFCCSettings: Sendable, Equatable, Codable {
     /// FFT size.
     public var fftSize = 512
     /// Window length in samples, at most `fftSize` (the window is centred in the FFT frame and
-    /// zero-padded, as librosa does); nil: `fftSize`.
-    public var windowLength: Int?
+    /// zero-padded, as librosa does).
+    public var windowLength = 512
     /// The window function.
     public var window = Window.hann
     /// Whether frames are centred on their hop positions (`fftSize / 2` zeros padded on both sides
@@ -102,7 +102,7 @@ public final class MFCC: Sendable {
     public init(_ settings: MFCCSettings = MFCCSettings()) {
         self.settings = settings
         let n = settings.fftSize
-        let length = settings.windowLength ?? n
+        let length = settings.windowLength
         let (a0, a1) = settings.window == .hann ? (0.5, 0.5) : (0.54, 0.46)
         var window = [Double](repeating: 0, count: n)
         for i in 0..<length { window[(n - length) / 2 + i] = a0 - a1 * cos(2 * Double.pi * Double(i) / Double(length)) }

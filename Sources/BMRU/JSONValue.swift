@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, to keep the free-form parts of `config.json` (`training`, extra `features`
 /// settings) verbatim through decoding and encoding.
 public enum JSONValue: Codable, Sendable, Equatable {
@@ -58,6 +60,15 @@ public enum JSONValue: Codable, Sendable, Equatable {
     /// The boolean, if this is one.
     public var bool: Bool? {
         if case let .bool(value) = self { value } else { nil }
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    /// The value as compact JSON text, e.g. `"hamming"`, `2`, `null`.
+    public var description: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "(not representable as JSON)"
     }
 }
 

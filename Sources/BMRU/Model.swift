@@ -131,6 +131,10 @@ public struct Model: Sendable, Equatable {
 
     /// Loads and validates `config.json` and `model.safetensors` from a model directory.
     public static func load(from directory: URL) throws(ModelError) -> Model {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .unreadable(file: directory.relativePath, reason: "is a file; a model is a folder holding config.json and model.safetensors")
+        }
         let config = try ModelConfig.load(from: directory.appendingPathComponent(configFileName))
         let url = directory.appendingPathComponent(tensorsFileName)
         let file = try SafetensorsFile(contentsOf: url)
@@ -222,7 +226,7 @@ public struct Model: Sendable, Equatable {
     }
 
     /// The multi-index of a row-major flat index, for error messages.
-    static func index(_ flat: Int, _ shape: [Int]) -> [Int] {
+    public static func index(_ flat: Int, _ shape: [Int]) -> [Int] {
         var rest = flat
         var result = [Int](repeating: 0, count: shape.count)
         for axis in shape.indices.reversed() where shape[axis] > 0 {

@@ -33,6 +33,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public static let supportedVersion = 1
     /// The supported `cell`.
     public static let fqCell = "fq-bmru"
+    /// The unit currents a model may name, amperes: the circuits run at pA..nA (docs/power.md).
+    public static let unitCurrentRange = 1e-15...1e-3
+    /// The ranges of the integer `features` fields (docs/model-format.md): any audio front end fits,
+    /// and a clip's buffers stay small.
+    public static let featureRanges: [(field: String, range: ClosedRange<Int>)] = [
+        ("sample_rate", 1000...384_000), ("n_mfcc", 1...1024), ("n_fft", 16...65536), ("hop_length", 1...65536),
+        ("frames", 1...100_000),
+    ]
 
     /// Feature extraction settings. For `kind == "mfcc"` every optional field is required; for
     /// `"raw"` (inputs given directly, e.g. synthetic tasks) none is. Settings the format does not
@@ -135,7 +143,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         do {
             config = try JSONDecoder().decode(ModelConfig.self, from: data)
         } catch let error as DecodingError {
-            throw Self.describe(error, file: file)
+            throw Self.describe(error, data: data, file: file)
         } catch {
             throw .invalidField(file: file, field: "(document)", problem: SafetensorsFile.reason(error))
         }
@@ -152,7 +160,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 
     /// Checks the values that decoding alone does not: format, cell kind, positive sizes, unique
-    /// class names, a finite positive unit current and complete MFCC settings.
+    /// class names, the unit current and feature sizes within their ranges, and complete MFCC
+    /// settings.
     public func validate(file: String) throws(ModelError) {
         func fail(_ field: String, _ problem: String) -> ModelError {
             .invalidField(file: file, field: field, problem: problem)
@@ -170,18 +179,25 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard Set(classes).count == classes.count, !classes.contains("") else {
             throw fail("classes", "names must be unique and non-empty")
         }
-        guard unitCurrent.isFinite, unitCurrent > 0 else { throw fail("unit_current", "is \(unitCurrent), must be finite and > 0") }
+        guard Self.unitCurrentRange.contains(unitCurrent) else {
+            throw fail("unit_current", "is \(unitCurrent), must be in \(Self.unitCurrentRange.lowerBound)...\(Self.unitCurrentRange.upperBound) A")
+        }
+        let values: [String: Int?] = [
+            "sample_rate": features.sampleRate, "n_mfcc": features.nMfcc, "n_fft": features.nFft,
+            "hop_length": features.hopLength, "frames": features.frames,
+        ]
+        for (field, range) in Self.featureRanges {
+            guard let value = values[field] ?? nil else { continue }
+            guard range.contains(value) else {
+                throw fail("features.\(field)", "is \(value), must be in \(range.lowerBound)...\(range.upperBound)")
+            }
+        }
         switch features.kind {
         case "raw":
             break
         case "mfcc":
-            let required: [(String, Int?)] = [
-                ("sample_rate", features.sampleRate), ("n_mfcc", features.nMfcc), ("n_fft", features.nFft),
-                ("hop_length", features.hopLength), ("frames", features.frames),
-            ]
-            for (field, value) in required {
-                guard let value else { throw fail("features.\(field)", "required when kind is \"mfcc\"") }
-                guard value >= 1 else { throw fail("features.\(field)", "is \(value), must be >= 1") }
+            for (field, _) in Self.featureRanges where (values[field] ?? nil) == nil {
+                throw fail("features.\(field)", "required when kind is \"mfcc\"")
             }
             guard features.nMfcc == inputs else {
                 throw fail("features.n_mfcc", "is \(features.nMfcc ?? 0), must equal inputs (\(inputs))")
@@ -191,8 +207,27 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// The integer fields, as dotted paths.
+    static let integerFields = ["format_version", "inputs", "hidden", "blocks"]
+        + ["sample_rate", "n_mfcc", "n_fft", "hop_length", "frames"].map { "features.\($0)" }
+
+    /// The first integer field of a JSON document that holds a number no `Int` represents (4.5,
+    /// 1e30): JSONDecoder reports such a number as invalid JSON without naming the field.
+    private static func nonIntegerField(_ data: Data) -> (field: String, value: Double)? {
+        guard let document = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        for field in integerFields {
+            var value: JSONValue? = document
+            for key in field.split(separator: ".") {
+                guard case let .object(object) = value else { value = nil; break }
+                value = object[String(key)]
+            }
+            if let number = value?.number, Int(exactly: number) == nil { return (field, number) }
+        }
+        return nil
+    }
+
     /// Maps a decoding error to one line naming the field (snake_case path as in the file).
-    private static func describe(_ error: DecodingError, file: String) -> ModelError {
+    private static func describe(_ error: DecodingError, data: Data, file: String) -> ModelError {
         func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
             let keys = context.codingPath + (key.map { [$0] } ?? [])
             let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
@@ -206,6 +241,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case let .valueNotFound(type, context):
             return .invalidField(file: file, field: path(context), problem: "is null, expected \(type)")
         case let .dataCorrupted(context):
+            if context.codingPath.isEmpty, let (field, value) = nonIntegerField(data) {
+                return .invalidField(file: file, field: field, problem: "is \(JSONValue.number(value)), expected an integer")
+            }
             let problem = context.codingPath.isEmpty ? "not valid JSON" : context.debugDescription
             return .invalidField(file: file, field: path(context), problem: problem)
         @unknown default:

@@ -258,7 +258,10 @@ public struct SafetensorsFile: Sendable, Equatable {
     static func contents(of url: URL) throws(ModelError) -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw .unreadable(file: url.relativePath, reason: "no such file")
+            // stat says why: a dangling link or a symbolic-link loop is not "no such file".
+            var status = stat()
+            let reason = stat(url.path, &status) == 0 || errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            throw .unreadable(file: url.relativePath, reason: reason)
         }
         guard !isDirectory.boolValue else { throw .unreadable(file: url.relativePath, reason: "is a directory") }
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRU
 import Foundation
 import Netlist
 import Ngspice
@@ -32,6 +33,11 @@ struct CharacterizeCommand: AsyncParsableCommand {
 
     @Option(help: "Worker processes (default: number of cores).")
     var jobs: Int?
+
+    func validate() throws {
+        try validateUnitCurrent(unitCurrent)
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1") }
+    }
 
     func run() async throws {
         let pdk = try PDKCatalog.locate().pdk(pdk)

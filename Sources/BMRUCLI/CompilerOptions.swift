@@ -28,6 +28,10 @@ struct CircuitOptions: ParsableArguments {
     @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")
     var mirroredBiases = false
 
+    func validate() throws {
+        if let unitCurrent { try validateUnitCurrent(unitCurrent) }
+    }
+
     /// A compiler for these options; `--pdk` must have been given.
     func compiler() throws -> Compiler {
         guard let pdk else { throw ValidationError("--pdk is required") }
@@ -58,6 +62,14 @@ struct CompilerOptions: ParsableArguments {
     /// The loaded model and a compiler for it.
     func load() throws -> (model: Model, compiler: Compiler) {
         (try Model.load(from: directory), try circuit.compiler())
+    }
+}
+
+/// Refuses a `--unit-current` outside `ModelConfig.unitCurrentRange` (NaN and infinity included).
+func validateUnitCurrent(_ amperes: Double) throws {
+    let range = ModelConfig.unitCurrentRange
+    guard range.contains(amperes) else {
+        throw ValidationError("--unit-current is \(amperes), must be in \(range.lowerBound)...\(range.upperBound) A")
     }
 }
 

@@ -65,13 +65,13 @@ struct DemoCommand: AsyncParsableCommand {
         let clips: [Clip], inputs: String
         if let data {
             clips = try Clip.speechCommands(URL(fileURLWithPath: data), selection: .heldout, balanced: true, model: loaded,
-                                            limit: self.clips ?? 8)
+                                            limit: self.clips ?? 8, warn: printWarning)
             inputs = "\(data) (heldout, balanced)"
         } else {
             guard FileManager.default.fileExists(atPath: audio) else {
                 throw ValidationFailure("\(audio): no such folder (make the demo clips with: bash scripts/demo-audio.sh)")
             }
-            clips = try Clip.audio(URL(fileURLWithPath: audio), model: loaded)
+            clips = try Clip.audio(URL(fileURLWithPath: audio), model: loaded, warn: printWarning)
             inputs = audio
         }
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())

@@ -79,6 +79,7 @@ struct KWSCommand: AsyncParsableCommand {
         var clips: [Clip] = []
         for file in files {
             let (features, _, detection) = try spotter.detect(URL(fileURLWithPath: file))
+            detection.warnings.forEach(printWarning)
             lines.append(Line(detection: detection))
             clips.append(Clip(name: file, frames: features))
         }

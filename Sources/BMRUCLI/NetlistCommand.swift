@@ -35,6 +35,12 @@ struct NetlistCommand: ParsableCommand {
     @Flag(help: "Write the PDK model paths relative to the output folder (a deck to commit; ngspice -b resolves them against the deck's folder) instead of absolute.")
     var relativeModels = false
 
+    func validate() throws {
+        if let golden, golden < 0 { throw ValidationError("--golden must be >= 0") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
+        if frames != nil, golden == nil { throw ValidationError("--frames needs --golden") }
+    }
+
     func run() throws {
         let directory = options.directory
         var (network, compiler) = try options.load()

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// A current in amperes with an SI prefix, e.g. `512 pA`.
@@ -18,6 +19,23 @@ extension String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }
+
+/// Writes `line` to stderr as `warning: LINE`: something was done to an input that the user
+/// should know about (a recording cropped to the model's clip, a truncated file).
+func printWarning(_ line: String) {
+    FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
+}
+
+/// Refuses a flag's duration unless it is a number of seconds in (0, `maximum`] (NaN and
+/// infinity included).
+func validateSeconds(_ value: Double, flag: String, maximum: Double) throws {
+    guard value > 0, value <= maximum else {
+        throw ValidationError("\(flag) is \(value), must be > 0 and <= \(Int(maximum)) seconds")
+    }
+}
+
+/// The longest `--timeout` accepted, seconds (11.6 days).
+let maximumTimeout = 1e6
 
 /// A command that ran but whose result did not pass (or whose input was unusable): one line on
 /// stderr, exit status 1.

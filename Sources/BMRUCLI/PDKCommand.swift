@@ -50,6 +50,10 @@ struct PDKCommand: ParsableCommand {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
+        func validate() throws {
+            guard tolerance > 0, tolerance <= 1 else { throw ValidationError("--tolerance is \(tolerance), must be in (0, 1]") }
+        }
+
         func run() throws {
             let pdk = try PDKCatalog.locate().pdk(name)
             let corners = try corner.map { [try pdk.corner($0)] } ?? pdk.descriptor.corners.keys.sorted()

@@ -43,6 +43,8 @@ struct SimulateCommand: AsyncParsableCommand {
     func validate() throws {
         guard !decks.isEmpty else { throw ValidationError("give at least one deck") }
         if decks.count > 1, out == nil { throw ValidationError("several decks need --out DIR") }
+        if let timeout { try validateSeconds(timeout, flag: "--timeout", maximum: maximumTimeout) }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1") }
         for deck in decks where !FileManager.default.isReadableFile(atPath: deck) {
             throw ValidationError("\(deck): no such file or not readable")
         }

@@ -87,7 +87,8 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
         if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
-        if let framePeriod, !(framePeriod > 0) { throw ValidationError("--frame-period must be > 0") }
+        if let framePeriod { try validateSeconds(framePeriod, flag: "--frame-period", maximum: 10) }
+        try validateSeconds(timeout, flag: "--timeout", maximum: maximumTimeout)
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
         guard (0...1).contains(minAgreement) else { throw ValidationError("--min-agreement must be in 0...1") }
     }
@@ -96,7 +97,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let directory = options.directory
         var (loaded, compiler) = try options.load()
         if let framePeriod { compiler.frameDuration = framePeriod }
-        let (selected, provenance) = try selection.load(model: loaded, modelDirectory: directory)
+        let (selected, provenance) = try selection.load(model: loaded, modelDirectory: directory, warn: printWarning)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
         verifier.jobTimeout = timeout

@@ -153,18 +153,40 @@ public struct Compiler: Sendable {
     /// Whoever reads the deck's currents back in model units must use this, not the model's value.
     public func unitCurrent(for model: Model) -> Double { unitCurrent ?? model.config.unitCurrent }
 
+    /// The largest magnitude of a parameter or input the compiler maps, in units: one unit is one
+    /// mirror unit, so a weight of 1000 is already a 1000-finger output (docs/model-format.md).
+    public static let maximumMagnitude = 1e3
+
     /// Compiles `model`; every check happens before anything is returned, so an invalid model
-    /// produces nothing.
+    /// produces nothing. The unit current must lie in `ModelConfig.unitCurrentRange`, and every
+    /// parameter and input value within `maximumMagnitude` units.
     public func compile(_ model: Model, inputs: Inputs = .external) throws(CompileError) -> Compilation {
         let iu = unitCurrent(for: model)
-        guard iu.isFinite, iu > 0 else { throw .invalidModel("unit current \(iu) must be > 0") }
+        guard ModelConfig.unitCurrentRange.contains(iu) else {
+            let range = ModelConfig.unitCurrentRange
+            throw .invalidModel("unit current \(iu) A must be in \(range.lowerBound)...\(range.upperBound) A")
+        }
         guard model.config.cell == ModelConfig.fqCell else { throw .invalidModel("cell '\(model.config.cell)' is not fq-bmru") }
         guard model.config.classes.count == 2 else {
             throw .invalidModel("\(model.config.classes.count) classes: the readout compares exactly two")
         }
+        for (name, tensor) in model.tensors().sorted(by: { $0.key < $1.key }) {
+            if let flat = tensor.values.firstIndex(where: { !(abs($0) <= Self.maximumMagnitude) }) {
+                let index = Model.index(flat, tensor.shape).map { "[\($0)]" }.joined()
+                throw .unrealizable(parameter: name + index, reason: "\(tensor.values[flat]) is beyond the compiler's bound "
+                    + "of \(Self.maximumMagnitude) units")
+            }
+        }
         if case let .frames(frames) = inputs {
-            guard !frames.isEmpty, frames.allSatisfy({ $0.count == model.config.inputs && $0.allSatisfy(\.isFinite) }) else {
-                throw .invalidModel("input frames must be non-empty with \(model.config.inputs) finite values each")
+            guard !frames.isEmpty else { throw .invalidModel("no input frames") }
+            for (t, frame) in frames.enumerated() {
+                guard frame.count == model.config.inputs else {
+                    throw .invalidModel("input frame \(t) has \(frame.count) values, expected \(model.config.inputs)")
+                }
+                if let j = frame.firstIndex(where: { !(abs($0) <= Self.maximumMagnitude) }) {
+                    throw .invalidModel("input frame \(t) feature \(j) is \(frame[j]), must be finite and within "
+                        + "\(Self.maximumMagnitude) units")
+                }
             }
         }
         do {

@@ -15,13 +15,16 @@ public struct PDKCatalog: Sendable {
         self.directory = directory
     }
 
-    /// Finds the catalog folder as described above.
+    /// Finds the catalog folder as described above; a `$BMRUKIT_PDK_DIR` without any `NAME/pdk.json`
+    /// is an error.
     public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(PDKError) -> PDKCatalog
     {
         var searched: [String] = []
         if let explicit = environment["BMRUKIT_PDK_DIR"], !explicit.isEmpty {
-            return PDKCatalog(directory: URL(fileURLWithPath: explicit).standardizedFileURL)
+            let catalog = PDKCatalog(directory: URL(fileURLWithPath: explicit).standardizedFileURL)
+            guard !catalog.names().isEmpty else { throw .catalogNotFound(searched: ["\(explicit) (BMRUKIT_PDK_DIR)"]) }
+            return catalog
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
         let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath),

@@ -21,12 +21,22 @@ public struct Clip: Sendable, Equatable {
     /// The sequences of a features file: a safetensors file with `inputs` [G, T, n] (a model's
     /// `golden.safetensors`, or any file with that tensor) and optionally `labels` [G]. Other
     /// tensors are ignored. At most `limit` clips, first ones first.
+    /// Every value of `inputs` must be finite. An audio file (RIFF, FORM, fLaC, OggS or MPEG
+    /// header) is refused with a pointer to `audio(_:model:limit:warn:)`'s folders.
     public static func features(_ url: URL, config: ModelConfig, limit: Int? = nil) throws(VerifyError) -> [Clip] {
+        if let format = audioFormat(url) {
+            throw .inputs("\(url.path): is \(format) audio, not a features file (.safetensors); give audio as a folder of WAV files")
+        }
         let file: SafetensorsFile
         do { file = try SafetensorsFile(contentsOf: url) } catch { throw .inputs(error.description) }
         guard let inputs = file.tensors["inputs"] else { throw .inputs("\(url.path): no tensor 'inputs'") }
         guard inputs.shape.count == 3, inputs.shape[2] == config.inputs, inputs.shape[1] >= 1 else {
             throw .inputs("\(url.path): inputs has shape \(inputs.shape), expected [G, T, \(config.inputs)]")
+        }
+        if let flat = inputs.values.firstIndex(where: { !$0.isFinite }) {
+            let (clip, rest) = flat.quotientAndRemainder(dividingBy: inputs.shape[1] * inputs.shape[2])
+            let (frame, feature) = rest.quotientAndRemainder(dividingBy: inputs.shape[2])
+            throw .inputs("\(url.path): tensor inputs[\(clip), \(frame), \(feature)] = \(inputs.values[flat]): must be finite")
         }
         let (g, t, n) = (inputs.shape[0], inputs.shape[1], inputs.shape[2])
         var labels: [Int]?
@@ -45,10 +55,23 @@ public struct Clip: Sendable, Equatable {
         }
     }
 
+    /// The audio format whose magic bytes start `url`'s file, if any.
+    private static func audioFormat(_ url: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
+        let magic: [(String, [UInt8])] = [("WAV", Array("RIFF".utf8)), ("AIFF", Array("FORM".utf8)),
+                                          ("FLAC", Array("fLaC".utf8)), ("Ogg", Array("OggS".utf8)), ("MP3", Array("ID3".utf8))]
+        return magic.first { head.starts(with: $0.1) }?.0
+    }
+
     /// The WAV files under `folder` (recursively, sorted by path), turned into the model's MFCC
     /// features. A file whose parent folder is named like a class gets that class as its label
-    /// (the Speech Commands layout, `yes/0a7c2a8d_nohash_0.wav`); others are unlabelled.
-    public static func audio(_ folder: URL, model: Model, limit: Int? = nil) throws(VerifyError) -> [Clip] {
+    /// (the Speech Commands layout, `yes/0a7c2a8d_nohash_0.wav`); others are unlabelled. `warn`
+    /// receives `KeywordSpotter.features(_:)`'s warnings (a truncated file, a recording longer than
+    /// the model's clip).
+    public static func audio(_ folder: URL, model: Model, limit: Int? = nil,
+                             warn: (String) -> Void = { _ in }) throws(VerifyError) -> [Clip] {
         let root = folder.standardizedFileURL
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
             throw .inputs("\(folder.path): not a readable folder")
@@ -60,7 +83,7 @@ public struct Clip: Sendable, Equatable {
         return try mfcc(files.prefix(limit ?? files.count).map { file in
             (file, String(file.path.dropFirst(root.path.count + 1)),
              classes.firstIndex(of: file.deletingLastPathComponent().lastPathComponent))
-        }, model: model)
+        }, model: model, warn: warn)
     }
 
     /// Clips of a Speech Commands folder for a two-class keyword model (classes: the keyword, then
@@ -71,7 +94,8 @@ public struct Clip: Sendable, Equatable {
     /// and other alternately so that any first `limit` clips stay balanced; otherwise every clip of
     /// the task in the selected splits, in listing order (keyword folder first).
     public static func speechCommands(
-        _ folder: URL, selection: SpeechCommands.Selection, balanced: Bool, model: Model, limit: Int? = nil
+        _ folder: URL, selection: SpeechCommands.Selection, balanced: Bool, model: Model, limit: Int? = nil,
+        warn: (String) -> Void = { _ in }
     ) throws(VerifyError) -> [Clip] {
         let classes = model.config.classes
         guard classes.count == 2, classes[1] == "other" else {
@@ -86,7 +110,7 @@ public struct Clip: Sendable, Equatable {
         guard !selected.isEmpty else { throw .inputs("\(folder.path): no clips in the \(selection.rawValue) selection") }
         return try mfcc(selected.prefix(limit ?? selected.count).map { clip in
             (folder.appendingPathComponent(clip.path), clip.path, clip.word == keyword ? 0 : 1)
-        }, model: model)
+        }, model: model, warn: warn)
     }
 
     /// Keyword and other clips taken in turn, each in its given order; the longer list's rest last.
@@ -98,16 +122,16 @@ public struct Clip: Sendable, Equatable {
     }
 
     /// The model's MFCC features of each audio file, as a clip with the given name and label.
-    private static func mfcc(_ files: [(url: URL, name: String, label: Int?)], model: Model) throws(VerifyError) -> [Clip] {
+    private static func mfcc(_ files: [(url: URL, name: String, label: Int?)], model: Model,
+                             warn: (String) -> Void) throws(VerifyError) -> [Clip] {
         let spotter: KeywordSpotter
         do { spotter = try KeywordSpotter(model: model) } catch { throw .inputs(error.description) }
         var clips: [Clip] = []
         for file in files {
-            let audio: Audio
-            do { audio = try Audio.read(file.url, sampleRate: spotter.mfcc.settings.sampleRate) } catch {
-                throw .inputs(error.description)
-            }
-            clips.append(Clip(name: file.name, frames: spotter.mfcc.features(audio.samples), label: file.label))
+            let features: [[Double]], warnings: [String]
+            do { (features, warnings) = try spotter.features(file.url) } catch { throw .inputs(error.description) }
+            warnings.forEach(warn)
+            clips.append(Clip(name: file.name, frames: features, label: file.label))
         }
         return clips
     }

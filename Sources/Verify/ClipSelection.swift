@@ -38,9 +38,9 @@ public struct ClipSelection: Sendable, Equatable, Codable {
 
     /// The selected clips of `model` (read from `modelDirectory`), and a description of where they
     /// come from for the provenance. Relative paths are resolved against `base` (nil: the working
-    /// directory).
-    public func load(model: Model, modelDirectory: URL, relativeTo base: URL? = nil) throws(VerifyError)
-        -> (clips: [Clip], description: String)
+    /// directory); `warn` receives the audio front end's warnings (a truncated or over-long file).
+    public func load(model: Model, modelDirectory: URL, relativeTo base: URL? = nil,
+                     warn: (String) -> Void = { _ in }) throws(VerifyError) -> (clips: [Clip], description: String)
     {
         try validate()
         func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL }
@@ -49,7 +49,7 @@ public struct ClipSelection: Sendable, Equatable, Codable {
         if let data {
             let selection = split ?? .heldout, balanced = balanced ?? true
             selected = try Clip.speechCommands(resolve(data), selection: selection, balanced: balanced, model: model,
-                                               limit: clips)
+                                               limit: clips, warn: warn)
             description = "\(data) (\(selection.rawValue), \(balanced ? "balanced" : "all clips"))"
         } else {
             let source = inputs.map(resolve) ?? modelDirectory.appendingPathComponent(Model.goldenFileName)
@@ -57,7 +57,7 @@ public struct ClipSelection: Sendable, Equatable, Codable {
             guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) else {
                 throw .inputs("\(source.path): no such file or folder")
             }
-            selected = isFolder.boolValue ? try Clip.audio(source, model: model, limit: clips)
+            selected = isFolder.boolValue ? try Clip.audio(source, model: model, limit: clips, warn: warn)
                 : try Clip.features(source, config: model.config, limit: clips)
             description = inputs ?? Model.goldenFileName
         }

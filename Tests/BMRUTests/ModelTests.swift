@@ -121,7 +121,15 @@ import Testing
         ("\"blocks\": 2", "\"blocks\": 0", "field blocks: is 0, must be >= 1"),
         ("[\"yes\", \"other\"]", "[\"yes\"]", "field classes: has 1 entries, needs >= 2"),
         ("[\"yes\", \"other\"]", "[\"yes\", \"yes\"]", "field classes: names must be unique and non-empty"),
-        ("\"unit_current\": 1e-9", "\"unit_current\": -1e-9", "field unit_current: is -1e-09, must be finite and > 0"),
+        ("\"unit_current\": 1e-9", "\"unit_current\": -1e-9", "field unit_current: is -1e-09, must be in 1e-15...0.001 A"),
+        ("\"unit_current\": 1e-9", "\"unit_current\": 1e20", "field unit_current: is 1e+20, must be in 1e-15...0.001 A"),
+        ("\"hidden\": 2", "\"hidden\": 4.5", "field hidden: is 4.5, expected an integer"),
+        ("\"frames\": 101", "\"frames\": 1e30", "field features.frames: is 1e+30, expected an integer"),
+        ("\"frames\": 101", "\"frames\": 1000000000", "field features.frames: is 1000000000, must be in 1...100000"),
+        ("\"n_fft\": 512", "\"n_fft\": 1073741824", "field features.n_fft: is 1073741824, must be in 16...65536"),
+        ("\"n_fft\": 512", "\"n_fft\": 1", "field features.n_fft: is 1, must be in 16...65536"),
+        ("\"hop_length\": 160", "\"hop_length\": 1000000", "field features.hop_length: is 1000000, must be in 1...65536"),
+        ("\"sample_rate\": 16000", "\"sample_rate\": 1", "field features.sample_rate: is 1, must be in 1000...384000"),
         ("\"n_fft\": 512,", "", "field features.n_fft: required when kind is \"mfcc\""),
         ("\"n_mfcc\": 3", "\"n_mfcc\": 13", "field features.n_mfcc: is 13, must equal inputs (3)"),
         ("\"kind\": \"mfcc\"", "\"kind\": \"wav\"", "field features.kind: is \"wav\", expected \"mfcc\" or \"raw\""),
@@ -136,6 +144,20 @@ import Testing
     @Test func missingDirectory() {
         let url = URL(fileURLWithPath: "/nonexistent/model", isDirectory: true)
         #expect(thrown { () throws(ModelError) in try Model.load(from: url) }?.description == "/nonexistent/model/config.json: cannot read: no such file")
+    }
+
+    @Test("A model path that is a file, or a symbolic-link loop, is reported as such")
+    func pathProblems() throws {
+        let directory = try temporaryDirectory()
+        try Model.random(config, seed: 1).write(to: directory)
+        let file = directory.appendingPathComponent(Model.configFileName)
+        #expect(thrown { () throws(ModelError) in try Model.load(from: file) }?.description
+            == "\(file.path): cannot read: is a file; a model is a folder holding config.json and model.safetensors")
+        let loop = try temporaryDirectory()
+        let link = loop.appendingPathComponent(Model.configFileName)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: link.path)
+        #expect(thrown { () throws(ModelError) in try Model.load(from: loop) }?.description
+            == "\(link.path): cannot read: Too many levels of symbolic links")
     }
 
     @Test func configRoundTripsThroughJSON() throws {

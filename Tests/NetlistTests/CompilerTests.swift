@@ -127,6 +127,35 @@ struct CompilerTests {
         #expect(throws: CompileError.self) { try compiler.compile(Self.oneCell, inputs: .frames([[1, 2]])) }
     }
 
+    @Test("Parameters and inputs beyond the compiler's bound, and unit currents outside the range, are refused by name",
+          arguments: [3e38, 1e6, -1001])
+    func bounds(weight: Double) throws {
+        var model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))
+        model.blocks[1].post.weight[6] = weight
+        let compiler = try Compiler(pdk: testPDK("generic180"))
+        #expect(throws: CompileError.unrealizable(parameter: "blocks.1.post.weight[1][2]",
+                                                  reason: "\(weight) is beyond the compiler's bound of 1000.0 units")) {
+            try compiler.compile(model)
+        }
+        model.blocks[1].post.weight[6] = 1000
+        #expect(throws: Never.self) { try compiler.compile(model) }
+        let frames = [[Double]](repeating: [Double](repeating: 0.5, count: 13), count: 3)
+        var bad = frames
+        bad[2][4] = .nan
+        #expect(throws: CompileError.invalidModel("input frame 2 feature 4 is nan, must be finite and within 1000.0 units")) {
+            try compiler.compile(model, inputs: .frames(bad))
+        }
+        bad[2][4] = 1e30
+        #expect(throws: CompileError.self) { try compiler.compile(model, inputs: .frames(bad)) }
+        for current in [1e300, 0, .nan] {
+            var override = compiler
+            override.unitCurrent = current
+            #expect(throws: CompileError.invalidModel("unit current \(current) A must be in 1e-15...0.001 A")) {
+                try override.compile(model)
+            }
+        }
+    }
+
     @Test("The committed models' decks run a short transient through libngspice and ngspice -b",
           arguments: ["kws-yes-d4", "latch-d4"])
     func committedDecks(model name: String) throws {

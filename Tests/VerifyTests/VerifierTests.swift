@@ -158,6 +158,24 @@ struct ClipTests {
         #expect(golden.count == 3 && golden.allSatisfy { $0.label != nil && $0.frames.count == 101 })
     }
 
+    @Test("A features file with a non-finite input, or an audio file given as features, is named with the problem")
+    func badFeaturesFiles() throws {
+        let directory = TestSupport.repository.appendingPathComponent("results/models/latch-d4")
+        let model = try Model.load(from: directory)
+        let golden = try SafetensorsFile(contentsOf: directory.appendingPathComponent(Model.goldenFileName))
+        var inputs = try #require(golden.tensors["inputs"])
+        let (t, n) = (inputs.shape[1], inputs.shape[2])
+        inputs.values[(1 * t + 7) * n + 1] = .nan
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-nan-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafetensorsFile(tensors: ["inputs": inputs]).write(to: url)
+        let nan = VerifyError.inputs("\(url.path): tensor inputs[1, 7, 1] = nan: must be finite")
+        #expect(throws: nan) { try Clip.features(url, config: model.config) }
+        let wav = TestSupport.speechCommands.appendingPathComponent("yes/022cd682_nohash_0.wav")
+        let audio = VerifyError.inputs("\(wav.path): is WAV audio, not a features file (.safetensors); give audio as a folder of WAV files")
+        #expect(throws: audio) { try Clip.features(wav, config: model.config) }
+    }
+
     @Test("Speech Commands selections: balanced held-out clips alternate yes and other, named by relative path")
     func speechCommands() throws {
         let model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Bad numbers from files and flags: one line naming the file, field or flag, a non-zero exit, never a crash.
+@Suite("bmru input validation")
+struct InputValidationTests {
+    static let model = "results/models/kws-yes-d4"
+    static let clip = TestSupport.speechCommands.appendingPathComponent("yes/022cd682_nohash_0.wav").path
+
+    /// A copy of the kws-yes-d4 model whose config.json `features` get the fields of the JSON object `change`.
+    static func model(features change: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-model-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: TestSupport.repository.appendingPathComponent(model), to: folder)
+        let url = folder.appendingPathComponent("config.json")
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var features = try #require(config["features"] as? [String: Any])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(change.utf8)) as? [String: Any])
+        features.merge(fields) { $1 }
+        config["features"] = features
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        return folder
+    }
+
+    /// The run failed with one error line containing `text` and did not crash.
+    static func failed(_ run: CLI.Output, with text: String, status: Int32 = 1) -> Bool {
+        run.status == status && run.stderr.contains(text) && run.stdout.isEmpty
+    }
+
+    @Test("kws: config values the front end does not implement, or that are nonsense, name config.json and the field",
+          arguments: [
+              (#"{"window": "hamming", "mel_norm": "htk"}"#, "features.mel_norm: is \"htk\""),
+              (#"{"n_fft": 1}"#, "features.n_fft: is 1, must be in 16...65536"),
+              (#"{"n_fft": 1073741824}"#, "features.n_fft: is 1073741824"),
+              (#"{"n_mels": 0}"#, "features.n_mels: is 0"),
+              (#"{"n_mels": 1e12}"#, "features.n_mels: is 1000000000000"),
+              (#"{"fmin": 9000.0}"#, "features.fmin: is 9000.0 Hz, must be below fmax"),
+              (#"{"fmax": 12000.0}"#, "features.fmax: is 12000.0 Hz, above the Nyquist frequency"),
+              (#"{"hop_length": 1000000}"#, "features.hop_length: is 1000000"),
+              (#"{"db_top_db": -1}"#, "features.db_top_db: is -1"),
+              (#"{"clip_samples": 1e20}"#, "features.clip_samples: is 1e+20"),
+              (#"{"clip_samples": -5}"#, "features.clip_samples: is -5"),
+              (#"{"frames": 1000000000}"#, "features.frames: is 1000000000"),
+              (#"{"sample_rate": 1}"#, "features.sample_rate: is 1, must be in 1000...384000"),
+              (#"{"lifter": "22"}"#, "features.lifter: is \"22\", expected a number"),
+          ])
+    func badRecipe(change: String, message: String) throws {
+        let folder = try Self.model(features: change)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLI.run(["kws", "--model", folder.path, Self.clip])
+        #expect(Self.failed(run, with: "\(folder.path)/config.json: field \(message)"), "\(run.status) \(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    }
+
+    @Test("kws: an implemented recipe change changes the scores; the committed recipe reproduces the committed model's")
+    func implementedRecipe() throws {
+        let folder = try Self.model(features: #"{"window": "hamming", "lifter": 22}"#)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let changed = try CLI.run(["kws", "--model", folder.path, "--json", Self.clip])
+        let committed = try CLI.run(["kws", "--model", Self.model, "--json", Self.clip])
+        #expect(changed.status == 0 && committed.status == 0, "\(changed.stderr) \(committed.stderr)")
+        #expect(!changed.stdout.isEmpty && changed.stdout != committed.stdout)
+    }
+
+    @Test("kws: a float WAV with a NaN sample is an error; a long or truncated WAV is classified with a warning naming it")
+    func audioFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-audio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = try Data(contentsOf: URL(fileURLWithPath: Self.clip))
+        // 16-bit PCM: 44-byte header, then the samples; repeated ten times for a 10 s recording.
+        let header = original.prefix(44), samples = original.dropFirst(44)
+        var long = Data(header)
+        for _ in 0..<10 { long.append(samples) }
+        long.replaceSubrange(40..<44, with: withUnsafeBytes(of: UInt32(samples.count * 10).littleEndian) { Data($0) })
+        long.replaceSubrange(4..<8, with: withUnsafeBytes(of: UInt32(long.count - 8).littleEndian) { Data($0) })
+        let longURL = folder.appendingPathComponent("long.wav"), truncatedURL = folder.appendingPathComponent("truncated.wav")
+        try long.write(to: longURL)
+        try original.prefix(original.count / 2).write(to: truncatedURL)
+        let run = try CLI.run(["kws", "--model", Self.model, longURL.path, truncatedURL.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == 2)
+        #expect(run.stderr.contains("warning: \(longURL.path): \(samples.count / 2 * 10) samples"), "\(run.stderr)")
+        #expect(run.stderr.contains("only the first 16000 (1 s) are used"), "\(run.stderr)")
+        #expect(run.stderr.contains("warning: \(truncatedURL.path): truncated: its header announces"), "\(run.stderr)")
+
+        var float = Data("RIFF".utf8)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { float.append(contentsOf: $0) } }
+        append(UInt32(36 + 16000 * 4)); float.append(contentsOf: Array("WAVEfmt ".utf8)); append(UInt32(16)); append(UInt16(3))
+        append(UInt16(1)); append(UInt32(16000)); append(UInt32(64000)); append(UInt16(4)); append(UInt16(32))
+        float.append(contentsOf: Array("data".utf8)); append(UInt32(16000 * 4))
+        for index in 0..<16000 { append((index == 500 ? Float.infinity : 0.01).bitPattern) }
+        let floatURL = folder.appendingPathComponent("inf.wav")
+        try float.write(to: floatURL)
+        let bad = try CLI.run(["kws", "--model", Self.model, floatURL.path])
+        #expect(Self.failed(bad, with: "\(floatURL.path): sample 500 of channel 0 is inf; audio samples must be finite"), "\(bad.stderr)")
+    }
+
+    @Test("simulate and verify: --timeout nan, inf, 1e300, 0 and -1 are refused before anything runs",
+          arguments: ["nan", "inf", "1e300", "0"])
+    func timeouts(value: String) throws {
+        let simulate = try CLI.run(["simulate", "spice/examples/rc.cir", "--timeout", value])
+        #expect(simulate.status == 64 && simulate.stderr.contains("--timeout is"), "\(simulate.stderr)")
+        let verify = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--timeout", value,
+                                  "--report", "/tmp/bmru-never-written"])
+        #expect(verify.status == 64 && verify.stderr.contains("--timeout is"), "\(verify.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/bmru-never-written"))
+    }
+
+    @Test("Other numeric flags: --frame-period, --unit-current, --tolerance, --jobs, --golden and --frames are range-checked")
+    func flags() throws {
+        let cases: [([String], String)] = [
+            (["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--frame-period", "inf", "--report", "/tmp/x"],
+             "--frame-period is inf"),
+            (["netlist", "--model", Self.model, "--pdk", "generic180", "--unit-current", "1e300", "--out", "/tmp/x"],
+             "--unit-current is 1e+300"),
+            (["characterize", "--pdk", "generic180", "--unit-current", "nan", "--out", "/tmp/x"], "--unit-current is nan"),
+            (["pdk", "check", "generic180", "--tolerance", "nan"], "--tolerance is nan"),
+            (["simulate", "spice/examples/rc.cir", "--jobs", "0"], "--jobs must be >= 1"),
+            (["netlist", "--model", Self.model, "--pdk", "generic180", "--golden", "0", "--frames", "0", "--out", "/tmp/x"],
+             "--frames must be >= 1"),
+        ]
+        for (arguments, message) in cases {
+            let run = try CLI.run(arguments)
+            #expect(run.status == 64 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+
+    @Test("netlist: a weight of 3e38 is refused with the parameter named, not a crash")
+    func hugeWeight() throws {
+        let folder = try Self.model(features: "{}")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("model.safetensors")
+        var data = try Data(contentsOf: url)
+        let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + headerLength)) as? [String: Any])
+        let entry = try #require(header["blocks.0.cell.weight"] as? [String: Any])
+        #expect(entry["dtype"] as? String == "F32")
+        let begin = try #require((entry["data_offsets"] as? [Int])?.first)
+        let offset = 8 + headerLength + begin + 4 * 5
+        data.replaceSubrange(offset..<offset + 4, with: withUnsafeBytes(of: Float(3e38).bitPattern.littleEndian) { Data($0) })
+        try data.write(to: url)
+        let out = folder.appendingPathComponent("deck")
+        let run = try CLI.run(["netlist", "--model", folder.path, "--pdk", "generic180", "--out", out.path])
+        #expect(Self.failed(run, with: "blocks.0.cell.weight[1][1] cannot be realised: 3.0000000054977558e+38 is beyond the compiler's bound of 1000.0 units"),
+                "\(run.status) \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test("pdk list with BMRUKIT_PDK_DIR set to a folder without descriptors is an error naming it")
+    func emptyCatalog() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-pdk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLI.run(["pdk", "list"], environment: ["BMRUKIT_PDK_DIR": folder.path])
+        #expect(Self.failed(run, with: "no PDK descriptors found (looked in \(folder.path) (BMRUKIT_PDK_DIR))"), "\(run.stderr)")
+    }
+
+    @Test("verify --inputs: a WAV file and a features file with NaN are named as such, not as a compile failure")
+    func verifyInputs() throws {
+        let run = try CLI.run(["verify", "--model", Self.model, "--pdk", "generic180", "--inputs", Self.clip, "--report", "/tmp/bmru-never-written"])
+        #expect(Self.failed(run, with: "\(Self.clip): is WAV audio, not a features file"), "\(run.stderr)")
+    }
+}

@@ -32,11 +32,11 @@ public struct WorkerPool: Sendable {
         public var retries: Int
         /// A worker is replaced by a fresh process after this many failed jobs (nil: never). A job that
         /// ends in ngspice's controlled exit (an undefined `.param`, `quit`) leaves its library copy
-        /// mapped in the worker for good, about 4.5 MB each.
+        /// mapped in the worker for good, about 4.8 MB resident each.
         public var recycleAfterFailures: Int?
         /// A worker whose resident memory after a job exceeds this many bytes is replaced by a fresh
-        /// process (nil: never). Far above a healthy worker (tens of MB, a few hundred for large
-        /// decks), it catches growth the failure count does not.
+        /// process (nil: never). Far above a healthy worker (about 40 MB serving small decks), it
+        /// catches growth the failure count does not.
         public var maxResidentBytes: Int?
 
         /// Failed jobs after which a worker is replaced by default: at most ~150 MB of leaked copies.
@@ -245,7 +245,6 @@ private final class JobQueue: Sendable {
     }
 
     /// Passes on the outcome of a job its worker replied to, and returns it.
-    @discardableResult
     func finished(_ job: Pending, reply line: Data) -> JobOutcome {
         let outcome: JobOutcome
         if let reply = try? JSONDecoder().decode(WorkerReply.self, from: line) {

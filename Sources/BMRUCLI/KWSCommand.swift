@@ -2,6 +2,7 @@ import ArgumentParser
 import BMRU
 import Foundation
 import KWS
+import Synchronization
 import Verify
 
 /// `bmru kws --model DIR [--spice --pdk P] FILES...`: keyword decisions for audio files, by the
@@ -16,7 +17,13 @@ struct KWSCommand: AsyncParsableCommand {
             per-frame argmax; scores are the time-integrated logits. With --spice every file is also simulated
             at transistor level (the deck of 'bmru netlist' driven by the file's frames, as 'bmru verify'
             does): the circuit's decision, whether it agrees with the reference, and the energy the circuit
-            drew over the clip. A clip whose simulation fails is reported with its error and exit status 2.
+            drew over the clip.
+
+            Each file's line is printed as soon as the file is done (with --spice, when its simulation
+            ends), so lines may come in another order than the files. A file that cannot be read gets an
+            error line ({"file": ..., "error": ...} with --json) and the other files are still classified.
+            Exit status: 1 when any file could not be read, else 2 when the circuit disagrees with the
+            reference or its simulation fails for any file, else 0.
 
             Example: bmru kws --model results/models/kws-yes-d4 --spice --pdk gf180mcu \\
                 --characterization results/characterization/gf180mcu clip1.wav clip2.wav --json
@@ -75,48 +82,103 @@ struct KWSCommand: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: model)
         let loaded = try Model.load(from: directory)
         let spotter = try KeywordSpotter(model: loaded, file: directory.appendingPathComponent("config.json").path)
-        var lines: [Line] = []
+        let printer = LinePrinter(json: json, spice: spice, classes: loaded.config.classes)
+        var detections: [KeywordSpotter.Detection] = []
         var clips: [Clip] = []
         for file in files {
-            let (features, _, detection) = try spotter.detect(URL(fileURLWithPath: file))
-            detection.warnings.forEach(printWarning)
-            lines.append(Line(detection: detection))
-            clips.append(Clip(name: file, frames: features))
+            do {
+                let (features, _, detection) = try spotter.detect(URL(fileURLWithPath: file))
+                detection.warnings.forEach(printWarning)
+                if spice {
+                    detections.append(detection)
+                    clips.append(Clip(name: file, frames: features))
+                } else {
+                    printer.print(Line(detection: detection))
+                }
+            } catch {
+                printer.print(file: file, error: error)
+            }
         }
-        var failed = false
-        if spice {
+        var circuitFailed = false
+        if spice, !clips.isEmpty {
             var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
             verifier.workers = jobs
             let folder = report.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bmru-kws-\(UUID().uuidString)")
             defer { if report == nil { try? FileManager.default.removeItem(at: folder) } }
+            let classes = loaded.config.classes, known = detections
             let result = try await verifier.run(clips, writingTo: folder, context: .init(
-                inputs: files.joined(separator: " "), commandLine: CommandLine.arguments, version: BMRUKitVersion.string))
-            for (index, clip) in result.perClip.enumerated() {
-                lines[index].circuitPrediction = clip.circuitDecision.map { loaded.config.classes[$0] }
-                lines[index].agreement = clip.agrees
-                lines[index].energyNJ = clip.power?.energyNJ
-                lines[index].circuitFailure = clip.failure
-                failed = failed || clip.failure != nil
-            }
+                inputs: clips.map(\.name).joined(separator: " "), commandLine: CommandLine.arguments,
+                version: BMRUKitVersion.string
+            ), clipFinished: { index, clip in
+                var line = Line(detection: known[index])
+                line.circuitPrediction = clip.circuitDecision.map { classes[$0] }
+                line.agreement = clip.agrees
+                line.energyNJ = clip.power?.energyNJ
+                line.circuitFailure = clip.failure
+                printer.print(line)
+            })
+            circuitFailed = result.perClip.contains { $0.failure != nil || !$0.agrees }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for line in lines {
-            if json {
-                print(String(decoding: try encoder.encode(line), as: UTF8.self))
-                continue
-            }
+        let failed = printer.failedFiles
+        if !failed.isEmpty {
+            throw ValidationFailure("\(failed.count) of \(files.count) files failed: " + failed.joined(separator: ", "))
+        }
+        if circuitFailed { throw ExitCode(2) }
+    }
+
+    /// Writes result and error lines to standard output, one whole line at a time from any thread,
+    /// unbuffered so that each line is out as soon as its file is done; remembers the files that got
+    /// an error line.
+    final class LinePrinter: Sendable {
+        let json: Bool, spice: Bool, classes: [String]
+        private let failed = Mutex<[String]>([])
+        private let output = Mutex(())
+
+        init(json: Bool, spice: Bool, classes: [String]) {
+            (self.json, self.spice, self.classes) = (json, spice, classes)
+        }
+
+        /// The files that got an error line, in the order their lines were written.
+        var failedFiles: [String] { failed.withLock { $0 } }
+
+        /// A file's result: a JSON object, or a tab-separated table row (an error line for a result
+        /// that cannot be encoded, such as a non-finite score).
+        func print(_ line: Line) {
             let detection = line.detection
+            if json {
+                do { return write(String(decoding: try Self.encoder.encode(line), as: UTF8.self)) } catch {
+                    return print(file: detection.file, error: error)
+                }
+            }
             var text = "\(detection.file)\t\(detection.prediction)\t"
-                + loaded.config.classes.map { "\($0) \(String(format: "%.2f", detection.scores[$0] ?? 0))" }.joined(separator: ", ")
+                + classes.map { "\($0) \(String(format: "%.2f", detection.scores[$0] ?? 0))" }.joined(separator: ", ")
             if spice {
                 text += line.circuitFailure.map { "\tcircuit failed: \($0)" }
                     ?? "\tcircuit \(line.circuitPrediction ?? "?")\t\(line.agreement == true ? "agrees" : "DISAGREES")\t"
                     + String(format: "%.2f nJ", line.energyNJ ?? .nan)
             }
-            print(text)
+            write(text)
         }
-        if failed { throw ExitCode(2) }
+
+        /// A file that could not be classified: `{"error": ..., "file": ...}`, or `FILE<tab>error<tab>REASON`.
+        func print(file: String, error: any Error) {
+            failed.withLock { $0.append(file) }
+            let record = ["file": file, "error": "\(error)"]
+            // Two strings always encode.
+            write(json ? String(decoding: (try? Self.encoder.encode(record)) ?? Data(), as: UTF8.self)
+                       : "\(file)\terror\t\(error)")
+        }
+
+        private static var encoder: JSONEncoder {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return encoder
+        }
+
+        /// One line under a lock, so lines from several threads never interleave.
+        private func write(_ text: String) {
+            output.withLock { _ in FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+        }
     }
 }

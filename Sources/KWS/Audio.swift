@@ -73,7 +73,7 @@ public struct Audio: Sendable, Equatable {
     private static func log(_ file: OpaquePointer) -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         _ = sf_command(file, Int32(SFC_GET_LOG_INFO), &buffer, Int32(buffer.count))
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// How a file is shorter than its header says, from libsndfile's log: the `data` chunk's

@@ -14,7 +14,9 @@ import SystemPackage
 /// Processes rather than threads: ngspice keeps its state in globals, can hang inside device code and
 /// can take its host down, so each worker is a separate `bmru worker` process. A worker that crashes
 /// or exceeds the job timeout is killed and replaced; its job is reported failed (or retried, if
-/// `retries` allows), never lost. Outcomes come back in the order of the jobs given.
+/// `retries` allows), never lost. Outcomes come back in the order of the jobs given, or one at a time
+/// as jobs end (`forEachOutcome`). A worker is also replaced, between jobs, after too many failed jobs
+/// or when its resident memory grows too large, so that its memory stays bounded over a long run.
 public struct WorkerPool: Sendable {
     /// How many workers to start and how to treat failing jobs.
     public struct Configuration: Sendable {
@@ -28,17 +30,42 @@ public struct WorkerPool: Sendable {
         public var jobTimeout: Duration?
         /// How many times a job whose worker crashed or timed out is started again.
         public var retries: Int
+        /// A worker is replaced by a fresh process after this many failed jobs (nil: never). A job that
+        /// ends in ngspice's controlled exit (an undefined `.param`, `quit`) leaves its library copy
+        /// mapped in the worker for good, about 4.8 MB resident each.
+        public var recycleAfterFailures: Int?
+        /// A worker whose resident memory after a job exceeds this many bytes is replaced by a fresh
+        /// process (nil: never). Far above a healthy worker (about 40 MB serving small decks), it
+        /// catches growth the failure count does not.
+        public var maxResidentBytes: Int?
+
+        /// Failed jobs after which a worker is replaced by default: at most ~150 MB of leaked copies.
+        public static let defaultRecycleAfterFailures = 32
+        /// The default resident-memory limit of a worker: 1 GiB.
+        public static let defaultMaxResidentBytes = 1 << 30
 
         /// A configuration with the given settings.
         public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                     executable: URL = WorkerPool.defaultExecutable,
                     arguments: [String] = ["worker"],
-                    jobTimeout: Duration? = nil, retries: Int = 0) {
+                    jobTimeout: Duration? = nil, retries: Int = 0,
+                    recycleAfterFailures: Int? = Configuration.defaultRecycleAfterFailures,
+                    maxResidentBytes: Int? = Configuration.defaultMaxResidentBytes) {
             self.workers = max(1, workers)
             self.executable = executable
             self.arguments = arguments
             self.jobTimeout = jobTimeout
             self.retries = max(0, retries)
+            self.recycleAfterFailures = recycleAfterFailures.map { max(1, $0) }
+            self.maxResidentBytes = maxResidentBytes.map { max(0, $0) }
+        }
+
+        /// Whether a worker that has failed `failures` jobs and reported `residentBytes` after its
+        /// last one is to be replaced before its next job.
+        func recycles(failures: Int, residentBytes: Int?) -> Bool {
+            if let limit = recycleAfterFailures, failures >= limit { return true }
+            if let limit = maxResidentBytes, let resident = residentBytes, resident > limit { return true }
+            return false
         }
     }
 
@@ -62,19 +89,34 @@ public struct WorkerPool: Sendable {
     ///
     /// `progress` is called as each job finishes (from any thread).
     public func run(_ jobs: [SimulationJob], progress: (@Sendable (JobOutcome) -> Void)? = nil) async -> [JobOutcome] {
-        let queue = JobQueue(jobs: jobs, progress: progress)
+        let outcomes = Outcomes(count: jobs.count)
+        await forEachOutcome(of: jobs) { outcome in
+            outcomes.set(outcome)
+            progress?(outcome)
+        }
+        return outcomes.values.enumerated().map { index, outcome in
+            outcome ?? JobOutcome(index: index, result: .failure(.worker("job was never run")), warnings: [],
+                                  seconds: 0, attempts: 0)
+        }
+    }
+
+    /// Runs every job and hands each outcome to `handle` as soon as its job ends (from any thread, in
+    /// the order jobs end), keeping none: a long run's results never have to fit in memory together.
+    public func forEachOutcome(of jobs: [SimulationJob], _ handle: @escaping @Sendable (JobOutcome) -> Void) async {
+        let queue = JobQueue(jobs: jobs, handle: handle)
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<min(configuration.workers, jobs.count) {
                 group.addTask { await serve(slot: slot, queue: queue) }
             }
         }
-        return queue.outcomes()
     }
 
-    /// Keeps one worker process busy until the queue is empty, replacing it whenever it dies.
+    /// Keeps one worker process busy until the queue is empty, replacing it whenever it dies or
+    /// `configuration.recycles` says its memory is to be returned.
     private func serve(slot: Int, queue: JobQueue) async {
         while let first = queue.next() {
             var pending: JobQueue.Pending? = first
+            var failures = 0
             do {
                 let execution = try await Subprocess.run(
                     .path(FilePath(configuration.executable.path)),
@@ -107,9 +149,18 @@ public struct WorkerPool: Sendable {
                             pending = nil
                             return
                         }
-                        queue.finished(job, reply: reply)
+                        let outcome = queue.finished(job, reply: reply)
                         pending = nil
+                        if case .failure = outcome.result { failures += 1 }
+                        if configuration.recycles(failures: failures, residentBytes: outcome.residentBytes) {
+                            logger.debug("""
+                                worker \(slot) recycled after \(failures) failed jobs at \
+                                \(outcome.residentBytes ?? 0) resident bytes
+                                """)
+                            break
+                        }
                     }
+                    // End of input ends the worker; the loop above starts a new one for the jobs left.
                     try await execution.standardInputWriter.finish()
                 }
                 if case let .signaled(signal) = execution.terminationStatus {
@@ -160,7 +211,15 @@ private final class Flag: Sendable {
     var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
-/// The jobs of one pool run: hands them out, takes retries back, and keeps their outcomes.
+/// The outcomes of one `run`, filled from the workers' tasks.
+private final class Outcomes: Sendable {
+    private let slots: Mutex<[JobOutcome?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ outcome: JobOutcome) { slots.withLock { $0[outcome.index] = outcome } }
+    var values: [JobOutcome?] { slots.withLock { $0 } }
+}
+
+/// The jobs of one pool run: hands them out, takes retries back, and passes on their outcomes.
 private final class JobQueue: Sendable {
     struct Pending: Sendable {
         var index: Int
@@ -168,30 +227,25 @@ private final class JobQueue: Sendable {
         var attempts: Int
     }
 
-    private struct State {
-        var waiting: [Pending]
-        var outcomes: [JobOutcome?]
-    }
+    private let waiting: Mutex<[Pending]>
+    private let handle: @Sendable (JobOutcome) -> Void
 
-    private let state: Mutex<State>
-    private let progress: (@Sendable (JobOutcome) -> Void)?
-
-    init(jobs: [SimulationJob], progress: (@Sendable (JobOutcome) -> Void)?) {
-        let waiting = jobs.enumerated().reversed().map { Pending(index: $0.offset, job: $0.element, attempts: 0) }
-        state = Mutex(State(waiting: waiting, outcomes: Array(repeating: nil, count: jobs.count)))
-        self.progress = progress
+    init(jobs: [SimulationJob], handle: @escaping @Sendable (JobOutcome) -> Void) {
+        waiting = Mutex(jobs.enumerated().reversed().map { Pending(index: $0.offset, job: $0.element, attempts: 0) })
+        self.handle = handle
     }
 
     /// The next job to start, counting the attempt.
     func next() -> Pending? {
-        state.withLock { state in
-            guard var job = state.waiting.popLast() else { return nil }
+        waiting.withLock { waiting in
+            guard var job = waiting.popLast() else { return nil }
             job.attempts += 1
             return job
         }
     }
 
-    func finished(_ job: Pending, reply line: Data) {
+    /// Passes on the outcome of a job its worker replied to, and returns it.
+    func finished(_ job: Pending, reply line: Data) -> JobOutcome {
         let outcome: JobOutcome
         if let reply = try? JSONDecoder().decode(WorkerReply.self, from: line) {
             let result: Result<SimulationResult, JobFailure> =
@@ -203,33 +257,20 @@ private final class JobQueue: Sendable {
             outcome = JobOutcome(index: job.index, result: .failure(.worker("unreadable reply")), warnings: [],
                                  seconds: 0, attempts: job.attempts)
         }
-        record(outcome)
+        handle(outcome)
+        return outcome
     }
 
-    /// A job whose worker died: queued again while attempts remain, else recorded as failed.
+    /// A job whose worker died: queued again while attempts remain, else passed on as failed.
     func failed(_ job: Pending, _ failure: JobFailure, retries: Int) {
-        let retry = state.withLock { state in
+        let retry = waiting.withLock { waiting in
             guard job.attempts <= retries else { return false }
-            state.waiting.append(job)
+            waiting.append(job)
             return true
         }
         if !retry {
-            record(JobOutcome(index: job.index, result: .failure(failure), warnings: [], seconds: 0,
+            handle(JobOutcome(index: job.index, result: .failure(failure), warnings: [], seconds: 0,
                               attempts: job.attempts))
-        }
-    }
-
-    private func record(_ outcome: JobOutcome) {
-        state.withLock { $0.outcomes[outcome.index] = outcome }
-        progress?(outcome)
-    }
-
-    func outcomes() -> [JobOutcome] {
-        state.withLock { state in
-            state.outcomes.enumerated().map { index, outcome in
-                outcome ?? JobOutcome(index: index, result: .failure(.worker("job was never run")), warnings: [],
-                                      seconds: 0, attempts: 0)
-            }
         }
     }
 }

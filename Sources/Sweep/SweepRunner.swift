@@ -106,7 +106,7 @@ public struct SweepRunner: Sendable {
         let counter = FailureCounter()
         let writeErrors = WriteErrors()
         let pool = WorkerPool(.init(workers: workers, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
-        _ = await pool.run(jobs) { outcome in
+        await pool.forEachOutcome(of: jobs) { outcome in
             let planned = pending[outcome.index]
             let clip = setupClips[planned.clip]
             let report = verifiersDone[planned.variant]!.clipReport(clip, reference: references[planned.clip], outcome: outcome)

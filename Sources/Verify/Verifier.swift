@@ -60,13 +60,16 @@ public struct Verifier: Sendable {
     public static let samplesFolder = "samples"
 
     /// Verifies `clips`, writes `report.json`, `report.md` and one CSV trace per simulated clip into
-    /// `directory`, and returns the report. `progress` gets (clips done, clips total) as jobs finish.
+    /// `directory`, and returns the report. `progress` gets (clips done, clips total) as jobs finish;
+    /// `clipFinished` gets each clip's position in `clips` and its report (without its trace) as soon
+    /// as the clip is known: resumed clips first, then each clip as its job ends.
     ///
     /// Every clip's frame-end samples are saved in `samples/` as soon as its job finishes; running the
     /// same verification into the same folder again re-uses every clip whose job is unchanged (same
     /// deck, commands and vectors) and simulates only the rest, so an interrupted run resumes.
     public func run(_ clips: [Clip], writingTo directory: URL, context: Context,
-                    progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(VerifyError) -> Report
+                    progress: (@Sendable (Int, Int) -> Void)? = nil,
+                    clipFinished: (@Sendable (Int, ClipReport) -> Void)? = nil) async throws(VerifyError) -> Report
     {
         guard !clips.isEmpty else { throw .inputs("no clips to verify") }
         let started = Date()
@@ -91,33 +94,35 @@ public struct Verifier: Sendable {
         let pending = clips.indices.filter { finished[$0] == nil }
         let total = clips.count, done = Counter(start: finished.count), store = Store()
         let (frameDuration, supply) = (compiler.frameDuration, compiler.supply)
+        let referenceTraces = references
+        if let clipFinished {
+            for (index, result) in finished.sorted(by: { $0.key < $1.key }) {
+                clipFinished(index, comparison(clips[index], referenceTraces[index], result).report)
+            }
+        }
         let pool = WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
-        _ = await pool.run(pending.map { jobs[$0] }) { outcome in
+        await pool.forEachOutcome(of: pending.map { jobs[$0] }) { outcome in
             let index = pending[outcome.index]
             // Saved as soon as it finishes, so an interrupted run keeps it; failures are not saved.
-            store.set(index, SavedClip.make(outcome, key: keys[index], frames: clips[index].frames.count, blocks: blocks,
-                                            hidden: hidden, period: frameDuration, supply: supply, file: files[index]))
+            let result = SavedClip.make(outcome, key: keys[index], frames: clips[index].frames.count, blocks: blocks,
+                                        hidden: hidden, period: frameDuration, supply: supply, file: files[index])
+            store.set(index, result)
+            clipFinished?(index, comparison(clips[index], referenceTraces[index], result).report)
             progress?(done.increment(), total)
         }
         finished.merge(store.results) { saved, _ in saved }
         var comparisons: [Comparison] = []
         for (index, clip) in clips.enumerated() {
             let reference = references[index]
-            switch finished[index] ?? .failure(ClipFailure(description: "not run")) {
-            case let .failure(failure):
-                var comparison = Comparison(clip: clip, reference: reference, seconds: failure.seconds, attempts: failure.attempts)
-                comparison.report.failure = failure.description
-                comparisons.append(comparison)
-            case let .success(saved):
-                var comparison = Comparison(clip: clip, reference: reference, seconds: saved.seconds, attempts: saved.attempts)
-                comparison.compare(saved.samples, model: model, unitCurrent: unitCurrent,
-                                   duration: Double(clip.frames.count) * frameDuration, supply: supply)
+            let result = finished[index] ?? .failure(ClipFailure(description: "not run"))
+            var comparison = comparison(clip, reference, result)
+            if case let .success(saved) = result {
                 let file = Self.fileName(clip.name, extension: "csv")
                 try write(saved.samples.csv(reference: reference, model: model, unitCurrent: unitCurrent, period: frameDuration),
                           to: traces.appendingPathComponent(file))
                 comparison.report.trace = "\(Self.tracesFolder)/\(file)"
-                comparisons.append(comparison)
             }
+            comparisons.append(comparison)
         }
         let report = aggregate(comparisons, context: context, wallSeconds: Date().timeIntervalSince(started))
         try write(String(decoding: try report.json(), as: UTF8.self), to: directory.appendingPathComponent("report.json"))
@@ -171,6 +176,21 @@ public struct Verifier: Sendable {
             comparison.report.failure = "\(error)"
         }
         return comparison.report
+    }
+
+    /// A clip compared with its reference from its saved samples, or kept as failed.
+    private func comparison(_ clip: Clip, _ reference: Trace, _ result: Result<SavedClip, ClipFailure>) -> Comparison {
+        switch result {
+        case let .failure(failure):
+            var comparison = Comparison(clip: clip, reference: reference, seconds: failure.seconds, attempts: failure.attempts)
+            comparison.report.failure = failure.description
+            return comparison
+        case let .success(saved):
+            var comparison = Comparison(clip: clip, reference: reference, seconds: saved.seconds, attempts: saved.attempts)
+            comparison.compare(saved.samples, model: model, unitCurrent: unitCurrent,
+                               duration: Double(clip.frames.count) * compiler.frameDuration, supply: compiler.supply)
+            return comparison
+        }
     }
 
     /// A per-clip file name for a clip name (path separators and odd characters become `_`).

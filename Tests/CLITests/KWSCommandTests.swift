@@ -17,9 +17,9 @@ struct KWSCommandTests {
         let lines = run.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        #expect(lines.count == 2)
-        for (line, file) in zip(lines, Self.files) {
-            #expect(line["file"] as? String == file)
+        // Each line is printed as its simulation ends, in whichever order they end.
+        #expect(Set(lines.compactMap { $0["file"] as? String }) == Set(Self.files) && lines.count == 2)
+        for line in lines {
             #expect(["yes", "other"].contains(line["prediction"] as? String ?? ""))
             #expect(["yes", "other"].contains(line["circuit_prediction"] as? String ?? ""))
             #expect((line["agreement"] as? Bool) == (line["prediction"] as? String == line["circuit_prediction"] as? String))
@@ -29,6 +29,60 @@ struct KWSCommandTests {
         }
         let missing = try CLI.run(["kws", "--model", "results/models/kws-yes-d4", "--spice"] + Self.files)
         #expect(missing.status == 64 && missing.stderr.contains("--spice needs --pdk"), "\(missing.stderr)")
+    }
+
+    /// A `.wav` that holds text, a missing file, and the two real clips around them: the files of a
+    /// run in which some files fail. The caller removes the text file.
+    static func mixedFiles() throws -> (files: [String], garbage: URL, missing: String) {
+        let garbage = try CLI.file(String(repeating: "this is not audio\n", count: 200), suffix: ".wav")
+        let missing = "/nonexistent/bmrukit/missing.wav"
+        return ([files[0], garbage.path, files[1], missing], garbage, missing)
+    }
+
+    @Test("kws: unreadable and missing files get an error line each, the others their result, exit 1",
+          arguments: [true, false])
+    func failingFiles(json: Bool) throws {
+        let (files, garbage, missing) = try Self.mixedFiles()
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        let run = try CLI.run(["kws", "--model", "results/models/kws-yes-d4"] + (json ? ["--json"] : []) + files)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("2 of 4 files failed: \(garbage.path), \(missing)"), "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(run.stdout)")
+        for (line, file) in zip(lines, files) {
+            let failed = file == garbage.path || file == missing
+            if json {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                #expect(object["file"] as? String == file)
+                #expect(failed == (object["error"] != nil), "\(line)")
+                #expect(failed == (object["prediction"] == nil), "\(line)")
+            } else {
+                let columns = line.split(separator: "\t").map(String.init)
+                #expect(columns.first == file)
+                #expect(failed == (columns.dropFirst().first == "error"), "\(line)")
+                if failed { #expect(columns.last?.contains(file) == true, "\(line)") }
+            }
+        }
+    }
+
+    @Test("kws --spice: failed files get their error lines and the others their circuit results, exit 1")
+    func failingFilesSpice() throws {
+        let (files, garbage, missing) = try Self.mixedFiles()
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        let run = try CLI.run(["kws", "--model", "results/models/kws-yes-d4", "--spice", "--pdk", "generic180",
+                               "--characterization", "results/characterization/generic180", "--jobs", "2", "--json",
+                               files[0], garbage.path, missing])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("2 of 3 files failed: \(garbage.path), \(missing)"), "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        // Errors are known on reading, before any simulation ends, so their lines come first.
+        #expect(lines.map { $0["file"] as? String } == [garbage.path, missing, files[0]])
+        #expect(lines.prefix(2).allSatisfy { $0["error"] is String && $0["prediction"] == nil })
+        let good = try #require(lines.last)
+        #expect(["yes", "other"].contains(good["circuit_prediction"] as? String ?? ""), "\(good)")
+        #expect((10...1000).contains(good["energy_nJ"] as? Double ?? 0), "\(good)")
     }
 
     @Test("demo without clips says how to make them; --clips needs --data")

@@ -76,6 +76,72 @@ struct SimulateCommandTests {
         let written = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         #expect(written == [good.deletingPathExtension().lastPathComponent + ".csv"])
     }
+
+    /// `rc` with its resistor set to `resistance`, so each deck's answer is its own.
+    func rc(resistance: Int) -> String {
+        rc.replacingOccurrences(of: "r1 in out 1k", with: "r1 in out \(resistance)")
+    }
+
+    @Test("Decks that share a file name get one output each; every failed or missing deck is named")
+    func sharedNamesAndFailures() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmrukit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let files: [(String, String)] = [
+            ("a/rc.cir", rc(resistance: 1000)), ("b/rc.cir", rc(resistance: 2000)), ("c/rc-1.cir", rc(resistance: 500)),
+            ("a/bad.cir", "bad\nv1 1 0 dc 1\nr1 1 0 {rval}\n.op\n.end\n"),
+            ("b/bad.cir", "bad\nv1 1 0 dc 1\nx1 1 0 nosuchsub\n.op\n.end\n"),
+        ]
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        let decks = files.map { root.appendingPathComponent($0.0).path } + [root.appendingPathComponent("d/missing.cir").path]
+        let out = root.appendingPathComponent("out")
+        let run = try CLI.run(["simulate"] + decks + ["--save", "v(out)", "--jobs", "2", "--out", out.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("3 of 6 decks failed: \(decks[3]), \(decks[4]), \(decks[5])"), "\(run.stderr)")
+        for deck in decks[3...] { #expect(run.stderr.contains("simulate: \(deck): "), "\(run.stderr)") }
+        let written = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(written == ["rc-1-1.csv", "rc-1-3.csv", "rc-2.csv"])
+        // Each file holds its own deck's answer: v(out) at 1 ms is 1 - exp(-1 ms / RC).
+        for (name, resistance) in [("rc-1-1.csv", 1000.0), ("rc-2.csv", 2000), ("rc-1-3.csv", 500)] {
+            let rows = try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8).split(separator: "\n")
+                .dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }
+            let row = try #require(rows.first { $0[0] >= 1e-3 })
+            #expect(abs(row[1] - (1 - exp(-row[0] / (resistance * 1e-6)))) < 0.01, "\(name): \(row)")
+        }
+    }
+
+    @Test("Each result is on disk as soon as its deck ends, while other decks still run")
+    func streamed() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmrukit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let fast = root.appendingPathComponent("fast.cir"), slow = root.appendingPathComponent("slow.cir")
+        try Data(rc.utf8).write(to: fast)
+        // Ten seconds of a 1 MHz sine at 1 ns steps: stopped by --timeout long after the fast deck ends.
+        try Data("slow\nv1 1 0 sin(0 1 1meg)\nr1 1 2 1k\nc1 2 0 1n\n.tran 1n 10\n.end\n".utf8).write(to: slow)
+        let out = root.appendingPathComponent("out")
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["simulate", slow.path, fast.path, "--jobs", "2", "--timeout", "8", "--out", out.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let written = out.appendingPathComponent("fast.csv").path
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: written), process.isRunning, Date().timeIntervalSince(start) < 30 {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let presentWhileRunning = FileManager.default.fileExists(atPath: written) && process.isRunning
+        process.waitUntilExit()
+        #expect(presentWhileRunning, "fast.csv was not written before the run ended")
+        #expect(process.terminationStatus == 1)
+        let text = try String(contentsOfFile: written, encoding: .utf8)
+        #expect(text.hasPrefix("time,") && text.split(separator: "\n").count > 100)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("slow.csv").path))
+    }
 }
 
 @Suite("bmru pdk")

@@ -16,6 +16,10 @@ struct WorkerPoolTests {
     /// Ten seconds of a 1 MHz sine at 1 ns steps: far longer than any test waits.
     let hangJob = SimulationJob(deck: ["slow", "v1 1 0 sin(0 1 1meg)", "r1 1 2 1k", "c1 2 0 1n", ".tran 1n 10"])
 
+    /// An undefined parameter: ngspice's controlled exit, which leaves a library copy (~4.8 MB resident)
+    /// in the worker for good.
+    let controlledExitJob = SimulationJob(deck: ["bad", "v1 1 0 dc 1", "r1 1 0 {rval}", ".op"])
+
     init() throws {
         let executable = WorkerPool.defaultExecutable
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -85,6 +89,46 @@ struct WorkerPoolTests {
         for (a, b) in zip(reused, fresh) {
             #expect(try a.result.get().vectors["v(out)"] == b.result.get().vectors["v(out)"])
         }
+    }
+
+    /// How many times a worker's resident memory fell from one job to the next: a fresh process.
+    func recycles(_ outcomes: [JobOutcome]) -> Int {
+        let resident = outcomes.compactMap(\.residentBytes)
+        return zip(resident, resident.dropFirst()).filter { $0 > $1 }.count
+    }
+
+    /// Checks that every outcome is the undefined parameter's failure, from the job's first attempt.
+    func expectControlledExits(_ outcomes: some Collection<JobOutcome>) {
+        for outcome in outcomes {
+            guard case .failure(.simulation(.undefinedParameter)) = outcome.result, outcome.attempts == 1 else {
+                Issue.record("job \(outcome.index): \(outcome.result), \(outcome.attempts) attempts")
+                return
+            }
+        }
+    }
+
+    @Test("1,000 decks ending in ngspice's controlled exit: workers are recycled and stay below 300 MB")
+    func boundedAfterFailures() async throws {
+        // Unbounded, each of the two workers would reach about 2.4 GB (500 x 4.8 MB).
+        let jobs = Array(repeating: controlledExitJob, count: 1000) + [rcJob(resistance: 1000)]
+        let outcomes = await WorkerPool(.init(workers: 2)).run(jobs)
+        expectControlledExits(outcomes.dropLast())
+        #expect((try? outcomes[1000].result.get()) != nil, "\(outcomes[1000].result)")
+        let peak = try #require(outcomes.compactMap(\.residentBytes).max())
+        #expect(peak < 300_000_000, "peak resident \(peak) bytes")
+        #expect(recycles(outcomes) >= 1000 / WorkerPool.Configuration.defaultRecycleAfterFailures - 2)
+    }
+
+    @Test("A worker above its resident-size limit is replaced before its next job")
+    func boundedByResidentSize() async throws {
+        let limit = 100_000_000
+        let pool = WorkerPool(.init(workers: 1, recycleAfterFailures: nil, maxResidentBytes: limit))
+        let outcomes = await pool.run(Array(repeating: controlledExitJob, count: 150))
+        expectControlledExits(outcomes)
+        // Checked after each job, so a worker ends at most one job's growth above the limit.
+        let peak = try #require(outcomes.compactMap(\.residentBytes).max())
+        #expect(peak < limit + 20_000_000, "peak resident \(peak) bytes")
+        #expect(recycles(outcomes) >= 3)
     }
 
     @Test("A missing worker executable fails each job with a clear message")

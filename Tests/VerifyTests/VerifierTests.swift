@@ -1,6 +1,7 @@
 import BMRU
 import Foundation
 import Netlist
+import Synchronization
 import Testing
 import TestSupport
 @testable import Verify
@@ -64,6 +65,26 @@ struct VerifierTests {
         }
         let json = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(json.contains("\"circuit\" : null"))
+    }
+
+    @Test("Each clip is reported once as it finishes, as in the report; a resumed run reports its saved clips")
+    func clipFinished() async throws {
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        for run in ["fresh", "resumed"] {
+            let finished = Mutex<[Int: ClipReport]>([:])
+            let report = try await verifier.run(clips, writingTo: out, context: Self.context, clipFinished: { index, clip in
+                finished.withLock { #expect($0.updateValue(clip, forKey: index) == nil, "\(run): clip \(index) twice") }
+            })
+            let reported = finished.withLock { $0 }
+            #expect(reported.keys.sorted() == Array(clips.indices), "\(run)")
+            for (index, clip) in report.perClip.enumerated() {
+                var streamed = try #require(reported[index])
+                #expect(streamed.trace == nil)
+                streamed.trace = clip.trace
+                #expect(streamed == clip, "\(run): clip \(index)")
+            }
+        }
     }
 
     @Test("A deck compiled at another unit current is read back in that unit: still exact agreement")

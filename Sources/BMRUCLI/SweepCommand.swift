@@ -125,15 +125,17 @@ struct SweepLocalCommand: AsyncParsableCommand {
     @Option(help: "Worker processes (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Stop a clip's simulation after this many seconds.")
-    var timeout: Double = 1800
+    @Option(help: "Stop a clip's simulation after this many seconds (default: the sweep's timeout_s, else 1800).")
+    var timeout: Double?
 
     @Flag(help: "Replace a different sweep already planned in the folder (its results are deleted).")
     var force = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
-        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let timeout, !(timeout.isFinite && timeout > 0) {
+            throw ValidationError("--timeout must be a positive number of seconds")
+        }
         if sweep != nil, try builder.definition() != nil { throw ValidationError("give a sweep file or axis flags, not both") }
     }
 
@@ -264,8 +266,8 @@ struct SweepRunCommand: AsyncParsableCommand {
     @Option(help: "Worker processes (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Stop a clip's simulation after this many seconds.")
-    var timeout: Double = 1800
+    @Option(help: "Stop a clip's simulation after this many seconds (default: the sweep's timeout_s, else 1800).")
+    var timeout: Double?
 
     @Flag(help: "Run jobs whose simulation failed again.")
     var retryFailed = false
@@ -273,7 +275,9 @@ struct SweepRunCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
         if let shard, shard < 0 { throw ValidationError("--shard must be >= 0") }
-        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let timeout, !(timeout.isFinite && timeout > 0) {
+            throw ValidationError("--timeout must be a positive number of seconds")
+        }
     }
 
     func run() async throws {

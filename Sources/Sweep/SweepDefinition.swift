@@ -25,6 +25,9 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
     public var cells: CellTiming?, mode: SimulationMode?
     /// Whether biases are mirror outputs of one reference (default false: ideal sources).
     public var mirroredBiases: Bool?
+    /// A job's simulation is stopped after this many seconds (default 1800); `bmru sweep run
+    /// --timeout` overrides it.
+    public var timeout: Double?
     /// The clips every variant runs.
     public var clips: ClipSelection
     /// The axes.
@@ -91,7 +94,7 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", model, pdk, characterization, cells, mode
-        case mirroredBiases = "mirrored_biases", clips, axes
+        case mirroredBiases = "mirrored_biases", timeout = "timeout_s", clips, axes
     }
 
     /// The name of the copy of the definition kept in a sweep folder (its paths relative to it).
@@ -131,6 +134,9 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
         guard format == Self.formatName else { throw fail("format is '\(format)', expected '\(Self.formatName)'") }
         guard formatVersion == Self.currentVersion else {
             throw fail("format_version \(formatVersion) is not supported (this bmru reads \(Self.currentVersion))")
+        }
+        if let timeout, !(timeout.isFinite && timeout > 0 && timeout <= 1e6) {
+            throw fail("timeout_s: \(timeout) is outside (0, 1e6] seconds")
         }
         do { try clips.validate() } catch { throw fail("clips: \(error.description.replacingOccurrences(of: "inputs: ", with: ""))") }
         func nonEmpty<T>(_ list: [T]?, _ name: String) throws(SweepError) {

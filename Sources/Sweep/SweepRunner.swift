@@ -43,8 +43,8 @@ public struct SweepRunner: Sendable {
     public var folder: URL
     /// Worker processes.
     public var workers = ProcessInfo.processInfo.activeProcessorCount
-    /// A clip's simulation is stopped after this many seconds.
-    public var jobTimeout: Double = 1800
+    /// A clip's simulation is stopped after this many seconds (nil: the sweep's `timeout`, else 1800).
+    public var jobTimeout: Double?
     /// Whether jobs whose result is `failed` run again (missing jobs always run).
     public var retryFailed = false
     /// BMRUKit's version; a plan made by another version is refused.
@@ -86,6 +86,7 @@ public struct SweepRunner: Sendable {
             throw .plan(folder.path, "the PDK's model files differ from the planned ones (hash \(setup.pdkHash.prefix(12)) vs \(plan.pdkHash.prefix(12)))")
         }
         guard setup.modelHash == plan.modelHash else { throw .plan(folder.path, "the model differs from the planned one") }
+        let jobTimeout = self.jobTimeout ?? plan.definition.timeout ?? 1800
         var verifiers: [Int: Verifier] = [:]
         var jobs: [SimulationJob] = []
         for planned in pending {

@@ -3,9 +3,10 @@
 ///
 /// Shot noise has a one-sided power spectral density of 2 q I. A source that draws a new Gaussian
 /// value every `step` seconds is white up to 1 / (2 step), so its variance over that band is
-/// 2 q I / (2 step) = q I / step. The circuit's nodes settle in tens of microseconds at pA..nA, so
-/// the default `step` of 10 us covers most of the band they respond to without forcing the
-/// simulator's steps much below what the frames need (docs/robustness.md).
+/// 2 q I / (2 step) = q I / step. Every noise value is a simulator breakpoint, so the step sets the
+/// cost: the default 100 us (5 kHz of noise bandwidth, a hundredth of a frame) costs about 10x a
+/// noiseless clip; 10 us covers the nodes' bandwidth (they settle in tens of microseconds) at about
+/// 70x (docs/robustness.md).
 public struct ShotNoise: Sendable, Equatable, Codable {
     /// The elementary charge, coulombs.
     public static let electronCharge = 1.602_176_634e-19
@@ -16,7 +17,7 @@ public struct ShotNoise: Sendable, Equatable, Codable {
     public var step: Double
 
     /// Noise `scale` times shot noise, new values every `step` seconds.
-    public init(scale: Double, step: Double = 1e-5) {
+    public init(scale: Double, step: Double = 1e-4) {
         self.scale = scale
         self.step = step
     }

@@ -136,7 +136,6 @@ struct SweepLocalCommand: AsyncParsableCommand {
         if let timeout, !(timeout.isFinite && timeout > 0) {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
-        if sweep != nil, try builder.definition() != nil { throw ValidationError("give a sweep file or axis flags, not both") }
     }
 
     func run() async throws {
@@ -163,6 +162,7 @@ struct SweepLocalCommand: AsyncParsableCommand {
 /// folder its paths are relative to.
 func loadDefinition(file: String?, builder: SweepBuilderOptions) throws -> (SweepDefinition, URL) {
     if let file {
+        guard try builder.definition() == nil else { throw ValidationError("give a sweep file or axis flags, not both") }
         let url = URL(fileURLWithPath: file)
         do { return (try SweepDefinition.load(from: url), url.deletingLastPathComponent()) } catch {
             throw ValidationFailure(error.description)

@@ -81,6 +81,17 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
             (self.samples, self.seed, self.global, self.mismatch) = (samples, seed, global, mismatch)
         }
 
+        enum CodingKeys: String, CodingKey { case samples, seed, global, mismatch }
+
+        /// Reads `samples`; `seed` (default 1), `global` (false) and `mismatch` (true) may be omitted.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            samples = try c.decode(Int.self, forKey: .samples)
+            seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? 1
+            global = try c.decodeIfPresent(Bool.self, forKey: .global) ?? false
+            mismatch = try c.decodeIfPresent(Bool.self, forKey: .mismatch) ?? true
+        }
+
         /// The statistical variation the samples switch on.
         public var variation: StatisticalVariation { StatisticalVariation(global: global, mismatch: mismatch) }
     }

@@ -34,6 +34,20 @@ struct CLI {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs `command` with /bin/sh (Slurm's commands in the sweep tests).
+    static func shell(_ command: String) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let out = Pipe(), err = Pipe()
+        (process.standardOutput, process.standardError) = (out, err)
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
     /// A temporary file holding `text`.
     static func file(_ text: String, suffix: String = ".cir") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bmrukit-cli-\(UUID().uuidString)\(suffix)")

@@ -4,10 +4,12 @@
 # local host (its CPUs and memory as `slurmd -C` reports them), starts munged, slurmctld and slurmd,
 # and waits until the node is idle. Needs root.
 #   bash scripts/slurm-local.sh start    # idempotent: does nothing when the node is already up
+#   bash scripts/slurm-local.sh start --clean   # forget jobs saved by an earlier slurmctld (CI)
 #   bash scripts/slurm-local.sh stop
 #   bash scripts/slurm-local.sh status
 set -euo pipefail
 action="${1:-start}"
+clean="${2:-}"
 conf=/etc/slurm/slurm.conf
 
 is_up() { command -v sinfo >/dev/null 2>&1 && sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; }
@@ -62,7 +64,8 @@ MaxJobCount=200000
 $node State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
-    pgrep -x slurmctld >/dev/null || slurmctld
+    # -c: start without the jobs an earlier controller saved in StateSaveLocation.
+    pgrep -x slurmctld >/dev/null || slurmctld ${clean:+-c}
     pgrep -x slurmd >/dev/null || slurmd
     for _ in $(seq 1 60); do
         if is_up; then echo "slurm-local: node $host idle"; return 0; fi

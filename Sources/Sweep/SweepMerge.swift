@@ -79,7 +79,8 @@ public struct SweepResults: Sendable {
 }
 
 extension SweepReport {
-    /// Aggregates the results of `plan` (missing jobs count as disagreeing).
+    /// Aggregates the results of `plan`. Agreements are over the jobs with a result (a failed
+    /// simulation counts as disagreeing); missing jobs, in a partial merge, are left out.
     init(plan: SweepPlan, results: [Int: JobResult], folder: URL) {
         let reports = plan.jobs.map { results[$0.id]?.report }
         func ok(_ report: ClipReport?) -> ClipReport? { report?.status == "ok" ? report : nil }
@@ -109,9 +110,10 @@ extension SweepReport {
                     first = WrongBit(clip: plan.clips[index].name, block: bit.block, unit: bit.unit, frame: bit.frame)
                 }
             }
-            return VariantSummary(variant: variant, clips: own.compactMap { $0 }.count, agreeing: ran.filter(\.agrees).count,
+            let present = own.compactMap { $0 }.count
+            return VariantSummary(variant: variant, clips: present, agreeing: ran.filter(\.agrees).count,
                                   failed: own.filter { $0 != nil && $0!.status != "ok" }.count,
-                                  clipAgreement: Double(ran.filter(\.agrees).count) / Double(clipCount),
+                                  clipAgreement: Double(ran.filter(\.agrees).count) / Double(max(1, present)),
                                   stateBitAgreement: mean(ran.compactMap(\.frameStateAgreement)),
                                   powerNW: mean(ran.compactMap { $0.power?.totalNW }), firstWrongStateBit: first)
         }
@@ -134,7 +136,7 @@ extension SweepReport {
             return Condition(condition: key, corner: variant.corner, temperature: variant.temperature,
                              supplyScale: variant.supplyScale, unitCurrent: variant.unitCurrent, noise: variant.noise,
                              dies: dies.count,
-                             clipAgreement: Double(ran.filter(\.agrees).count) / Double(own.count),
+                             clipAgreement: Double(ran.filter(\.agrees).count) / Double(max(1, own.compactMap { $0 }.count)),
                              stateBitAgreement: mean(ran.compactMap(\.frameStateAgreement)),
                              failed: own.filter { $0 != nil && $0!.status != "ok" }.count,
                              yield99: Double(agreements.filter { $0 >= 0.99 }.count) / Double(dies.count),
@@ -147,7 +149,8 @@ extension SweepReport {
             let own = plan.variants.map { reports[$0.id * clipCount + index] }
             let ran = own.compactMap(ok)
             return ClipSummary(clip: clip.name, label: clip.label, referenceDecision: own.compactMap { $0 }.first?.referenceDecision,
-                               runs: own.count, agreement: Double(ran.filter(\.agrees).count) / Double(own.count),
+                               runs: own.compactMap { $0 }.count,
+                               agreement: Double(ran.filter(\.agrees).count) / Double(max(1, own.compactMap { $0 }.count)),
                                stateBitAgreement: mean(ran.compactMap(\.frameStateAgreement)))
         }
         let ran = reports.compactMap(ok)
@@ -170,7 +173,7 @@ extension SweepReport {
             ($0.clipAgreement, $0.stateBitAgreement ?? 0) < ($1.clipAgreement, $1.stateBitAgreement ?? 0)
         }
         summary = Summary(
-            clipAgreement: Double(ran.filter(\.agrees).count) / Double(max(1, reports.count)),
+            clipAgreement: Double(ran.filter(\.agrees).count) / Double(max(1, reports.compactMap { $0 }.count)),
             stateBitAgreement: mean(ran.compactMap(\.frameStateAgreement)), dies: dieAgreements.count,
             yield99: Double(dieAgreements.filter { $0 >= 0.99 }.count) / Double(max(1, dieAgreements.count)),
             yield100: Double(dieAgreements.filter { $0 >= 1 }.count) / Double(max(1, dieAgreements.count)),

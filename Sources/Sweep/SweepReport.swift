@@ -64,8 +64,9 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// The sweep's headline figures.
     public struct Summary: Sendable, Equatable, Codable {
-        /// Fraction of (variant, clip) jobs whose clip decision agrees with the reference (failed and
-        /// missing jobs count as disagreeing).
+        /// Fraction of (variant, clip) jobs whose clip decision agrees with the reference, over the
+        /// jobs with a result (a failed simulation counts as disagreeing; missing jobs of a partial
+        /// merge are left out).
         public var clipAgreement: Double
         /// Mean fraction of state bits that agree, over the jobs that ran.
         public var stateBitAgreement: Double?
@@ -147,7 +148,7 @@ public struct SweepReport: Sendable, Equatable, Codable {
     /// One clip over the variants.
     public struct ClipSummary: Sendable, Equatable, Codable {
         public var clip: String, label: Int?, referenceDecision: Int?
-        /// Variants run on it, and the fraction deciding like the reference.
+        /// Variants with a result on it, and the fraction deciding like the reference.
         public var runs: Int, agreement: Double
         /// Mean state-bit agreement over its runs.
         public var stateBitAgreement: Double?

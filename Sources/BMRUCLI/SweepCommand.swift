@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import KWS
 import Netlist
 import Sweep
 import Verify
@@ -34,18 +33,7 @@ struct SweepBuilderOptions: ParsableArguments {
     @Option(help: "Without a sweep file: characterization folder (calibrated decks).", completion: .directory)
     var characterization: String?
 
-    @Option(help: "Without a sweep file: Speech Commands folder to draw clips from (else the model's golden clips).",
-            completion: .directory)
-    var data: String?
-
-    @Option(help: "With --data: split (default heldout).")
-    var split: SpeechCommands.Selection?
-
-    @Option(help: "Without a sweep file: the first N clips.")
-    var clips: Int?
-
-    @Option(help: "Without a sweep file: the first K frames of every clip.")
-    var frames: Int?
+    @OptionGroup(title: "Clips (without a sweep file)") var clipOptions: ClipOptions
 
     @Option(help: "Without a sweep file: N Monte Carlo mismatch samples (dies).")
     var monteCarlo: Int?
@@ -76,10 +64,10 @@ struct SweepBuilderOptions: ParsableArguments {
             axes.temperatures = [-40, 27, 85]
         }
         if !noise.isEmpty { axes.noise = noise }
+        var clips = clipOptions.selection
+        (clips.data, clips.inputs) = (clips.data.map(absolute), clips.inputs.map(absolute))
         return SweepDefinition(model: absolute(model), pdk: pdk.hasSuffix(".json") ? absolute(pdk) : pdk,
-                               characterization: characterization.map(absolute),
-                               clips: ClipSelection(data: data.map(absolute), split: split, clips: clips, frames: frames),
-                               axes: axes)
+                               characterization: characterization.map(absolute), clips: clips, axes: axes)
     }
 }
 

@@ -35,26 +35,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CompilerOptions
 
-    @Option(help: "Features file (.safetensors) or folder of WAV files (default: the model's golden.safetensors).",
-            completion: .file())
-    var inputs: String?
-
-    @Option(help: "Speech Commands folder: verify its clips of the model's keyword task (instead of --inputs).",
-            completion: .directory)
-    var data: String?
-
-    @Option(help: "With --data: the split to draw from (heldout = validation + test, the default).")
-    var split: SpeechCommands.Selection?
-
-    @Flag(inversion: .prefixedNo,
-          help: "With --data: the training pipeline's balanced evaluation sets (default) or every clip of the task.")
-    var balanced: Bool?
-
-    @Option(help: "Verify only the first N clips.")
-    var clips: Int?
-
-    @Option(help: "Use only the first K frames of every clip.")
-    var frames: Int?
+    @OptionGroup(title: "Clips") var clipOptions: ClipOptions
 
     @Option(help: "Frame period in seconds (default: the compiler's 0.01).")
     var framePeriod: Double?
@@ -75,18 +56,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Report folder.", completion: .directory)
     var report: String
 
-    /// The clips these options select.
-    var selection: ClipSelection {
-        ClipSelection(data: data, split: split, balanced: balanced, inputs: inputs, clips: clips, frames: frames)
-    }
-
     func validate() throws {
-        if inputs != nil, data != nil { throw ValidationError("--inputs and --data are mutually exclusive") }
-        if data == nil, split != nil || balanced != nil {
-            throw ValidationError("--split and --balanced/--no-balanced need --data")
-        }
-        if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
-        if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
         if let framePeriod { try validateSeconds(framePeriod, flag: "--frame-period", maximum: 10) }
         try validateSeconds(timeout, flag: "--timeout", maximum: maximumTimeout)
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
@@ -97,7 +67,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let directory = options.directory
         var (loaded, compiler) = try options.load()
         if let framePeriod { compiler.frameDuration = framePeriod }
-        let (selected, provenance) = try selection.load(model: loaded, modelDirectory: directory, warn: printWarning)
+        let (selected, provenance) = try clipOptions.selection.load(model: loaded, modelDirectory: directory, warn: printWarning)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
         verifier.jobTimeout = timeout
@@ -122,4 +92,3 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 }
 
-extension SpeechCommands.Selection: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRU
 import Foundation
 import Netlist
 import Sweep
@@ -17,7 +18,7 @@ struct SweepCommand: AsyncParsableCommand {
             (docs/cluster.md).
             """,
         subcommands: [SweepLocalCommand.self, SweepPlanCommand.self, SweepRunCommand.self, SweepStatusCommand.self,
-                      SweepMergeCommand.self, SweepSubmitCommand.self],
+                      SweepMergeCommand.self, SweepSubmitCommand.self, SweepSoftwareCommand.self],
         defaultSubcommand: SweepLocalCommand.self
     )
 }
@@ -414,6 +415,97 @@ struct SweepSubmitCommand: AsyncParsableCommand {
     static func onPath(_ program: String) -> Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
             FileManager.default.isExecutableFile(atPath: "\($0)/\(program)")
+        }
+    }
+}
+
+/// `bmru sweep software --model M [clip selectors] --sigma S... --draws N --seed K --out DIR`: the
+/// software parameter-noise study on the reference network (no simulator).
+struct SweepSoftwareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "software",
+        abstract: "The software parameter-noise study: the reference network with p (1 + N(0, sigma)) on every parameter.",
+        discussion: """
+            For every --sigma, --draws perturbed models (seeds from --seed, the sigma's index and the draw) run every \
+            clip; the report gives per sigma the decision, frame-decision and state-bit agreement with the noiseless \
+            network and the accuracy, as mean and 95 % interval over the draws and pooled over (draw, clip) pairs. \
+            Clips are chosen as by 'bmru verify'. Writes OUT/report.json and OUT/report.md; deterministic.
+
+            Example: bmru sweep software --model results/models/kws-yes-d4 --data ../shared/data/speech_commands_v0.02_test \
+            --split heldout --sigma 0.05 0.1 0.15 --draws 5 --out results/sweeps/kws-yes-d4-parameter-noise
+            """
+    )
+
+    @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
+    var model: String
+
+    @Option(help: "Features file (.safetensors) or folder of WAV files (default: the model's golden.safetensors).",
+            completion: .file())
+    var inputs: String?
+
+    @Option(help: "Speech Commands folder: use its clips of the model's keyword task (instead of --inputs).",
+            completion: .directory)
+    var data: String?
+
+    @Option(help: "With --data: the split to draw from (heldout = validation + test, the default).")
+    var split: SpeechCommands.Selection?
+
+    @Flag(inversion: .prefixedNo,
+          help: "With --data: the training pipeline's balanced evaluation sets (default) or every clip of the task.")
+    var balanced: Bool?
+
+    @Option(help: "Use only the first N clips.")
+    var clips: Int?
+
+    @Option(parsing: .upToNextOption, help: "Relative parameter noise levels, each in (0, 1].")
+    var sigma: [Double] = ParameterNoiseStudy.paperSigmas
+
+    @Option(help: "Perturbed models per sigma.")
+    var draws = 5
+
+    @Option(help: "Base seed of the draws.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Output folder for report.json and report.md.", completion: .directory)
+    var out: String
+
+    /// The clips these options select.
+    var selection: ClipSelection { ClipSelection(data: data, split: split, balanced: balanced, inputs: inputs, clips: clips) }
+    /// The study these options describe.
+    var study: ParameterNoiseStudy { ParameterNoiseStudy(sigmas: sigma, draws: draws, seed: seed) }
+
+    func validate() throws {
+        if inputs != nil, data != nil { throw ValidationError("--inputs and --data are mutually exclusive") }
+        if data == nil, split != nil || balanced != nil {
+            throw ValidationError("--split and --balanced/--no-balanced need --data")
+        }
+        if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
+        do { try study.validate() } catch { throw ValidationError(error.description) }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: model)
+        let loaded: Model
+        do { loaded = try Model.load(from: directory) } catch { throw ValidationFailure(error.description) }
+        let selected: [Clip], inputs: String
+        do { (selected, inputs) = try selection.load(model: loaded, modelDirectory: directory, warn: printWarning) } catch {
+            throw ValidationFailure(error.description)
+        }
+        let provenance = ParameterNoiseReport.Provenance(model: loaded, modelDirectory: directory, inputs: inputs,
+                                                         version: BMRUKitVersion.string)
+        do {
+            let report = try study.run(loaded, clips: selected, provenance: provenance)
+            try report.write(to: URL(fileURLWithPath: out))
+            for level in report.levels {
+                let d = level.decisionAgreement
+                print("sigma \(String(format: "%g", level.sigma)): decision agreement \(formatPercent(d.mean))"
+                    + (d.low.map { " [\(formatPercent($0)), \(formatPercent(d.high))]" } ?? "")
+                    + " over \(level.clipEvaluations) clip evaluations, state bits \(formatPercent(level.stateBitAgreement.mean)), "
+                    + "accuracy \(formatPercent(level.accuracy?.mean)) (noiseless \(formatPercent(report.noiselessAccuracy)))")
+            }
+            print("-> \(out)/\(ParameterNoiseReport.markdownFileName)")
+        } catch {
+            throw sweepFailure(error)
         }
     }
 }

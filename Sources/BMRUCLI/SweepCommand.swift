@@ -439,23 +439,7 @@ struct SweepSoftwareCommand: ParsableCommand {
     @Option(help: "Model folder (config.json, model.safetensors).", completion: .directory)
     var model: String
 
-    @Option(help: "Features file (.safetensors) or folder of WAV files (default: the model's golden.safetensors).",
-            completion: .file())
-    var inputs: String?
-
-    @Option(help: "Speech Commands folder: use its clips of the model's keyword task (instead of --inputs).",
-            completion: .directory)
-    var data: String?
-
-    @Option(help: "With --data: the split to draw from (heldout = validation + test, the default).")
-    var split: SpeechCommands.Selection?
-
-    @Flag(inversion: .prefixedNo,
-          help: "With --data: the training pipeline's balanced evaluation sets (default) or every clip of the task.")
-    var balanced: Bool?
-
-    @Option(help: "Use only the first N clips.")
-    var clips: Int?
+    @OptionGroup(title: "Clips") var clipOptions: ClipOptions
 
     @Option(parsing: .upToNextOption, help: "Relative parameter noise levels, each in (0, 1].")
     var sigma: [Double] = ParameterNoiseStudy.paperSigmas
@@ -469,17 +453,10 @@ struct SweepSoftwareCommand: ParsableCommand {
     @Option(help: "Output folder for report.json and report.md.", completion: .directory)
     var out: String
 
-    /// The clips these options select.
-    var selection: ClipSelection { ClipSelection(data: data, split: split, balanced: balanced, inputs: inputs, clips: clips) }
     /// The study these options describe.
     var study: ParameterNoiseStudy { ParameterNoiseStudy(sigmas: sigma, draws: draws, seed: seed) }
 
     func validate() throws {
-        if inputs != nil, data != nil { throw ValidationError("--inputs and --data are mutually exclusive") }
-        if data == nil, split != nil || balanced != nil {
-            throw ValidationError("--split and --balanced/--no-balanced need --data")
-        }
-        if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
         do { try study.validate() } catch { throw ValidationError(error.description) }
     }
 
@@ -488,7 +465,7 @@ struct SweepSoftwareCommand: ParsableCommand {
         let loaded: Model
         do { loaded = try Model.load(from: directory) } catch { throw ValidationFailure(error.description) }
         let selected: [Clip], inputs: String
-        do { (selected, inputs) = try selection.load(model: loaded, modelDirectory: directory, warn: printWarning) } catch {
+        do { (selected, inputs) = try clipOptions.selection.load(model: loaded, modelDirectory: directory, warn: printWarning) } catch {
             throw ValidationFailure(error.description)
         }
         let provenance = ParameterNoiseReport.Provenance(model: loaded, modelDirectory: directory, inputs: inputs,

@@ -67,8 +67,10 @@ struct SweepBuilderOptions: ParsableArguments {
         if !noise.isEmpty { axes.noise = noise }
         var clips = clipOptions.selection
         (clips.data, clips.inputs) = (clips.data.map(absolute), clips.inputs.map(absolute))
-        return SweepDefinition(model: absolute(model), pdk: pdk.hasSuffix(".json") ? absolute(pdk) : pdk,
-                               characterization: characterization.map(absolute), clips: clips, axes: axes)
+        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: characterization.map(absolute),
+                                         clips: clips, axes: axes)
+        if definition.pdkIsPath { definition.pdk = absolute(pdk) }
+        return definition
     }
 }
 

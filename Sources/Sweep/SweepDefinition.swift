@@ -108,6 +108,10 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
         case mirroredBiases = "mirrored_biases", timeout = "timeout_s", clips, axes
     }
 
+    /// Whether `pdk` is a path (to a pdk.json or its folder) rather than a catalog name, as `bmru`'s
+    /// `--pdk` reads it.
+    public var pdkIsPath: Bool { pdk.contains("/") || pdk.hasSuffix(".json") }
+
     /// The name of the copy of the definition kept in a sweep folder (its paths relative to it).
     public static let fileName = "sweep.json"
 

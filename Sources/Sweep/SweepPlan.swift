@@ -68,14 +68,16 @@ public struct SweepPlan: Sendable, Equatable, Codable {
         let variants = try setup.variants()
         var jobs: [PlannedJob] = []
         jobs.reserveCapacity(variants.count * setup.clips.count)
-        // Monte Carlo samples share their deck text: only the seed differs.
-        var decks: [String: SimulationJob] = [:]
+        // Monte Carlo samples share their deck text (only the seed differs): one deck per
+        // (condition, clip).
+        struct DeckKey: Hashable { var condition: Variant, clip: Int }
+        var decks: [DeckKey: SimulationJob] = [:]
         for variant in variants {
             let verifier = try setup.verifier(for: variant, timeout: nil)
             for (index, clip) in setup.clips.enumerated() {
-                var deckVariant = variant
-                (deckVariant.id, deckVariant.sample) = (0, nil)
-                let deckKey = "\(index) \(deckVariant)"
+                var condition = variant
+                (condition.id, condition.sample) = (0, nil)
+                let deckKey = DeckKey(condition: condition, clip: index)
                 var job: SimulationJob
                 if let cached = decks[deckKey] {
                     job = cached
@@ -95,7 +97,7 @@ public struct SweepPlan: Sendable, Equatable, Codable {
             PDK.relativePath(of: URL(fileURLWithPath: path, relativeTo: base), from: folder)
         }
         relative.model = rebase(definition.model)
-        if !definition.pdk.hasSuffix(".json") { relative.pdk = definition.pdk } else { relative.pdk = rebase(definition.pdk) }
+        if definition.pdkIsPath { relative.pdk = rebase(definition.pdk) }
         relative.characterization = definition.characterization.map(rebase)
         relative.clips.data = definition.clips.data.map(rebase)
         relative.clips.inputs = definition.clips.inputs.map(rebase)

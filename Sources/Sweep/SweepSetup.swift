@@ -27,9 +27,12 @@ struct SweepSetup {
         modelDirectory = resolve(definition.model)
         do { model = try Model.load(from: modelDirectory) } catch { throw .setup(error.description) }
         do {
-            let catalog = try PDKCatalog.locate()
-            pdk = definition.pdk.hasSuffix(".json") ? try PDK(descriptorFile: resolve(definition.pdk))
-                : try catalog.pdk(definition.pdk)
+            if definition.pdkIsPath {
+                let file = resolve(definition.pdk)
+                pdk = try PDK(descriptorFile: file.pathExtension == "json" ? file : file.appendingPathComponent("pdk.json"))
+            } else {
+                pdk = try PDKCatalog.locate().pdk(definition.pdk)
+            }
         } catch { throw .setup(error.description) }
         if let folder = definition.characterization.map(resolve) {
             do { characterization = try Characterization.load(from: folder) } catch { throw .setup(error.description) }
@@ -153,7 +156,7 @@ struct SweepSetup {
 
 /// One circuit of a sweep: a corner, temperature, supply, unit current, noise scale and (for Monte
 /// Carlo) a sample.
-public struct Variant: Sendable, Equatable, Codable {
+public struct Variant: Sendable, Hashable, Codable {
     /// Position in the plan's variant list.
     public var id: Int
     /// Process corner.

@@ -190,7 +190,10 @@ public struct Compiler: Sendable {
             }
         }
         do {
-            var builder = Builder(compiler: self, model: model, unitCurrent: iu)
+            // With variation on, the PDK's statistical devices (if it names some) are instantiated.
+            var compiler = self
+            compiler.pdk = pdk.varied(statistics)
+            var builder = Builder(compiler: compiler, model: model, unitCurrent: iu)
             return try builder.build(inputs: inputs)
         } catch let error as CompileError {
             throw error

@@ -100,6 +100,7 @@ public struct PDK: Sendable, Equatable {
         if statistics != .none {
             guard let stats = descriptor.statistics else { throw .noStatistics(pdk: self.name) }
             if statistics.global {
+                guard !stats.libs.isEmpty else { throw .noStatistics(pdk: self.name) }
                 // The statistical libraries define the devices around typical themselves: loading a
                 // corner's libraries beside them redefines every device.
                 guard name == descriptor.defaultCorner else {
@@ -107,6 +108,7 @@ public struct PDK: Sendable, Equatable {
                 }
                 libraries = stats.libs
             }
+            if statistics.mismatch { libraries += stats.mismatchLibs ?? [] }
             switches = [".param \(stats.globalSwitch)=\(statistics.global ? 1 : 0) \(stats.mismatchSwitch)=\(statistics.mismatch ? 1 : 0)"]
         }
         var lines: [String] = []
@@ -120,6 +122,19 @@ public struct PDK: Sendable, Equatable {
         return lines
     }
 
+    /// The PDK as a deck with `statistics` sees it: its devices replaced by the statistical ones
+    /// the descriptor names, when variation is on and it names some.
+    public func varied(_ statistics: StatisticalVariation) -> PDK {
+        guard statistics != .none, let devices = descriptor.statistics?.devices else { return self }
+        var descriptor = self.descriptor
+        descriptor.devices = devices
+        return PDK(descriptor: descriptor, descriptorFile: descriptorFile, modelRoot: modelRoot)
+    }
+
+    private init(descriptor: PDKDescriptor, descriptorFile: URL, modelRoot: URL) {
+        (self.descriptor, self.descriptorFile, self.modelRoot) = (descriptor, descriptorFile, modelRoot)
+    }
+
     /// Every model file the descriptor names (any corner, and the statistical libraries), sorted
     /// by path: what a hash of the PDK's models covers.
     public var modelFiles: [URL] {
@@ -129,6 +144,7 @@ public struct PDK: Sendable, Equatable {
             names.formUnion(corner.libs.map(\.file))
         }
         names.formUnion(descriptor.statistics?.libs.map(\.file) ?? [])
+        names.formUnion(descriptor.statistics?.mismatchLibs?.map(\.file) ?? [])
         return names.sorted().map { modelRoot.appendingPathComponent($0).standardizedFileURL }
     }
 
@@ -191,7 +207,7 @@ public enum PDKError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingModelFile(path: String, hint: String)
     /// The PDK has no such corner.
     case unknownCorner(pdk: String, corner: String, available: [String])
-    /// Statistical variation was asked of a PDK without statistical models.
+    /// Statistical variation was asked of a PDK without statistical models (of that kind).
     case noStatistics(pdk: String)
     /// Global variation was asked at a corner other than the default: it replaces the corners.
     case globalVariationAtCorner(pdk: String, corner: String)
@@ -208,7 +224,7 @@ public enum PDKError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .missingModelFile(path, hint): "model file or folder not found: \(path) (\(hint))"
         case let .unknownCorner(pdk, corner, available):
             "PDK \(pdk) has no corner '\(corner)' (available: \(available.joined(separator: ", ")))"
-        case let .noStatistics(pdk): "PDK \(pdk) has no statistical models"
+        case let .noStatistics(pdk): "PDK \(pdk) has no statistical models for this variation"
         case let .globalVariationAtCorner(pdk, corner):
             "PDK \(pdk): global variation draws the process itself and cannot be combined with corner '\(corner)' (use the default corner)"
         }

@@ -41,9 +41,15 @@ public struct PDKDescriptor: Codable, Sendable, Equatable {
     /// How to switch on statistical (Monte Carlo) variation.
     public struct Statistics: Codable, Sendable, Equatable {
         /// Library sections that replace the default corner's when global variation is on (they
-        /// define the devices around typical with random process parameters); mismatch alone
-        /// needs only its switch.
+        /// define the devices around typical with random process parameters); empty when the PDK
+        /// has no global variation.
         public var libs: [Library]
+        /// Library sections loaded after the corner's when mismatch is on (nil: the corner's
+        /// devices draw their own mismatch, as GF180's wrappers do).
+        public var mismatchLibs: [Library]?
+        /// The devices a deck with variation instantiates (nil: the nominal ones), e.g. subcircuit
+        /// wrappers that draw a threshold and a mobility offset per instance.
+        public var devices: Devices?
         /// The `.param` that turns on global (process) variation.
         public var globalSwitch: String
         /// The `.param` that turns on device mismatch.
@@ -51,6 +57,8 @@ public struct PDKDescriptor: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case libs
+            case mismatchLibs = "mismatch_libs"
+            case devices
             case globalSwitch = "global_switch"
             case mismatchSwitch = "mismatch_switch"
         }

@@ -67,6 +67,12 @@ struct PDKTests {
         #expect(throws: PDKError.noStatistics(pdk: "generic180")) {
             try generic.modelStatements(corner: nil, statistics: .global)
         }
+        // generic180's mismatch: its section after the corner's, and the wrappers as devices.
+        let genericMismatch = try generic.modelStatements(corner: "ff", statistics: .mismatch)
+        #expect(genericMismatch.suffix(2).map { $0.split(separator: " ").last.map(String.init) } == ["ff", "mismatch"])
+        let wrapper = generic.varied(.mismatch).descriptor.devices.nmos
+        #expect(wrapper.model == "nmos_g180_mm" && wrapper.subcircuit)
+        #expect(generic.varied(.none) == generic && gf180.varied(.mismatch) == gf180)
     }
 
     @Test("A missing PDK_ROOT names the variable and the expected path")

@@ -88,10 +88,10 @@ public struct SweepPlan: Sendable, Equatable, Codable {
                 let seed = setup.seed(variant: variant, clip: index)
                 job.seed = seed
                 let id = jobs.count
-                jobs.append(PlannedJob(id: id, variant: variant.id, clip: index, seed: seed, shard: id % shards,
-                                       key: setup.key(job)))
+                jobs.append(PlannedJob(id: id, variant: variant.id, clip: index, seed: seed, shard: 0, key: setup.key(job)))
             }
         }
+        for index in jobs.indices { jobs[index].shard = shard(of: index, jobs: jobs.count, shards: shards) }
         var relative = definition
         func rebase(_ path: String) -> String {
             PDK.relativePath(of: URL(fileURLWithPath: path, relativeTo: base), from: folder)
@@ -112,9 +112,13 @@ public struct SweepPlan: Sendable, Equatable, Codable {
     public func resharded(_ count: Int) -> SweepPlan {
         var plan = self
         plan.shards = count
-        for index in plan.jobs.indices { plan.jobs[index].shard = plan.jobs[index].id % count }
+        for index in plan.jobs.indices { plan.jobs[index].shard = Self.shard(of: index, jobs: jobs.count, shards: count) }
         return plan
     }
+
+    /// The shard of job `id` of `jobs`: consecutive jobs in equal blocks, so that the first shards to
+    /// finish hold whole variants (a Monte Carlo die's clips are consecutive jobs).
+    static func shard(of id: Int, jobs: Int, shards: Int) -> Int { id * shards / max(jobs, 1) }
 
     /// Whether `other` runs the same jobs (shards aside).
     public func sameJobs(as other: SweepPlan) -> Bool {

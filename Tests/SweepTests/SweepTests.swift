@@ -56,6 +56,8 @@ struct SweepTests {
         let planA = try plan(a, shards: 2), planB = try plan(b, shards: 2)
         #expect(planA.jobs.map(\.key) == planB.jobs.map(\.key) && planA.variants == planB.variants)
         #expect(planA.jobs.count == 4 && Set(planA.jobs.map(\.key)).count == 4)
+        // Shards are blocks of consecutive jobs: a die's clips stay together.
+        #expect(planA.jobs.map(\.shard) == [0, 0, 1, 1] && planA.resharded(4).jobs.map(\.shard) == [0, 1, 2, 3])
         // A die is one circuit for every clip: the seed depends on the sample alone.
         #expect(planA.jobs[0].seed == planA.jobs[1].seed && planA.jobs[0].seed != planA.jobs[2].seed)
         var runner = SweepRunner(folder: a, version: Self.version)

@@ -172,7 +172,7 @@ func planFolder(_ definition: SweepDefinition, base: URL, folder: URL, shards: I
     let plan = try SweepPlan.make(definition, relativeTo: base, shards: shards, folder: folder, version: BMRUKitVersion.string)
     if let existing = try? SweepPlan.load(from: folder) {
         if existing.sameJobs(as: plan) {
-            let kept = existing.shards == shards ? existing : existing.resharded(shards)
+            let kept = existing.resharded(shards)
             if kept != existing { try kept.write(to: folder) }
             return kept
         }

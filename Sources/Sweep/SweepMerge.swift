@@ -133,6 +133,13 @@ extension SweepReport {
             dieAgreements += agreements
             let own = dies.flatMap { die in (0..<clipCount).map { reports[die.variant.id * clipCount + $0] } }
             let ran = own.compactMap(ok)
+            // RMS pooled from each job's RMS and count, over the jobs with every state bit right.
+            func pooled(_ part: (ClipReport) -> Discrepancy?) -> Double? {
+                let parts = ran.filter { $0.frameStateAgreement == 1 }.compactMap(part)
+                let count = parts.reduce(0) { $0 + $1.count }
+                return count == 0 ? nil : (parts.reduce(0) { $0 + $1.rmsUnits * $1.rmsUnits * Double($1.count) } / Double(count)).squareRoot()
+            }
+            let (candidate, state) = (pooled(\.candidateDiscrepancy), pooled(\.stateDiscrepancy))
             return Condition(condition: key, corner: variant.corner, temperature: variant.temperature,
                              supplyScale: variant.supplyScale, unitCurrent: variant.unitCurrent, noise: variant.noise,
                              dies: dies.count,
@@ -141,7 +148,9 @@ extension SweepReport {
                              failed: own.filter { $0 != nil && $0!.status != "ok" }.count,
                              yield99: Double(agreements.filter { $0 >= 0.99 }.count) / Double(dies.count),
                              yield100: Double(agreements.filter { $0 >= 1 }.count) / Double(dies.count),
-                             worstDie: agreements.min() ?? 0, powerNW: Spread(ran.compactMap { $0.power?.totalNW }))
+                             worstDie: agreements.min() ?? 0, powerNW: Spread(ran.compactMap { $0.power?.totalNW }),
+                             candidateRMSUnits: candidate, stateRMSUnits: state,
+                             suppression: candidate.flatMap { c in state.flatMap { $0 > 0 ? c / $0 : nil } })
         }
 
         // Clips and cells.

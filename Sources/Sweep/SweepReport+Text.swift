@@ -17,12 +17,14 @@ extension SweepReport {
             "| worst condition | \(summary.worstCondition ?? "none disagrees") |",
             "| cells, simulation mode, mirrored biases | \(s.cells), \(s.mode), \(s.mirroredBiases ? "yes" : "no") |", "",
             "## Operating conditions", "",
-            "| condition | dies | clip agreement | state bits | worst die | yield >= 99 % | yield 100 % | failed | power mean / min / max (nW) |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| condition | dies | clip agreement | state bits | worst die | yield >= 99 % | yield 100 % | failed | candidate / state RMS (units), suppression | power mean / min / max (nW) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
+        func number(_ value: Double?) -> String { value.map { String(format: "%.3g", $0) } ?? "n/a" }
         lines += conditions.map {
             "| \($0.condition) | \($0.dies) | \(percent($0.clipAgreement)) | \(percent($0.stateBitAgreement)) | "
                 + "\(percent($0.worstDie)) | \(percent($0.yield99)) | \(percent($0.yield100)) | \($0.failed) | "
+                + "\(number($0.candidateRMSUnits)) / \(number($0.stateRMSUnits)), \(number($0.suppression)) | "
                 + ($0.powerNW.map { String(format: "%.1f / %.1f / %.1f", $0.mean, $0.min, $0.max) } ?? "n/a") + " |"
         }
         lines += ["", "## What fails first", "",

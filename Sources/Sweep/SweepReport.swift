@@ -107,12 +107,18 @@ public struct SweepReport: Sendable, Equatable, Codable {
         public var yield99: Double, yield100: Double, worstDie: Double
         /// Mean, smallest and largest total power over its jobs, nanowatts.
         public var powerNW: Spread?
+        /// RMS of circuit minus reference candidate and state currents over every cell and frame of
+        /// its jobs whose state bits are all right (model units; a wrong bit is a full-level state
+        /// error that would swamp the analog one), and their ratio: the suppression factor of all
+        /// cell boundaries pooled; nil when no job has every bit right.
+        public var candidateRMSUnits: Double?, stateRMSUnits: Double?, suppression: Double?
 
         enum CodingKeys: String, CodingKey {
             case condition, corner, temperature = "temperature_C", supplyScale = "supply_scale"
             case unitCurrent = "unit_current_A", noise, dies, clipAgreement = "clip_agreement"
             case stateBitAgreement = "state_bit_agreement", failed, yield99 = "yield_99", yield100 = "yield_100"
-            case worstDie = "worst_die", powerNW = "power_nW"
+            case worstDie = "worst_die", powerNW = "power_nW", candidateRMSUnits = "candidate_rms_units"
+            case stateRMSUnits = "state_rms_units", suppression
         }
     }
 

@@ -58,8 +58,7 @@ def jax_results(export_dir: str) -> tuple[dict | None, str]:
         return None, ".venv has no jax"
     env = dict(os.environ, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
                JAX_PLATFORMS="cpu")
-    script = os.path.join(ROOT, "scripts", "bench", "reference_jax.py")
-    output = run(one_core([python, script, "--repeats", str(REPEATS)] + [os.path.join(export_dir, f"d{d}") for d in HIDDEN]), env)
+    output = run(one_core([python, "-m", "scripts.bench.reference_jax", "--repeats", str(REPEATS)] + [os.path.join(export_dir, f"d{d}") for d in HIDDEN]), env)
     return json.loads(output), "JAX model of scripts/train (jit, eps = 0, associative scan) on CPU, one core"
 
 

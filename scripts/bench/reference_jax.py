@@ -1,6 +1,6 @@
 """Time the JAX model of scripts/train on the inputs that `bmru model bench --export DIR` wrote.
 
-    .venv/bin/python scripts/bench/reference_jax.py [--repeats N] DIR/d4 DIR/d64
+    .venv/bin/python -m scripts.bench.reference_jax [--repeats N] DIR/d4 DIR/d64
 
 For each model directory (config.json, model.safetensors, bench.safetensors with `inputs`
 [clips, frames, n] and the Swift reference's `majority` decisions), runs the jitted training
@@ -23,7 +23,6 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from safetensors.numpy import load_file  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from scripts.train import model as fq  # noqa: E402
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of the transistor-level simulation speed (results/bench/speed.json; docs/design/simulation-modes.md).
 
 1. Cost anatomy of one 1.01 s clip (101 frames of 10 ms) of a model on a PDK in each simulation mode:
@@ -20,7 +19,7 @@ as in `bmru`; the committed speed.json and verify.json were measured with contin
 default), speed-filtered.json with filtered cells.
 
 Usage: swift build -c release --product bmru
-       PDK_ROOT=../shared/pdk python3 scripts/bench/speed.py --data ../shared/data/speech_commands_v0.02_test \
+       PDK_ROOT=../shared/pdk python3 -m scripts.bench.speed --data ../shared/data/speech_commands_v0.02_test \
            [--clips 20] [--long-run-clips 200]
 """
 import argparse
@@ -30,13 +29,12 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import tempfile
 import time
 
+from scripts.bench import kws  # the keyword-spotting benchmark record
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kws  # noqa: E402  (beside this file: the keyword-spotting benchmark record)
 RUSAGE = {
     "accepted_points": r"Accepted timepoints = (\d+)",
     "rejected_points": r"Rejected timepoints = (\d+)",

@@ -1,0 +1,1 @@
+"""Benchmarks of the simulator driver, the reference network, simulation modes and sweeps (results/bench/)."""

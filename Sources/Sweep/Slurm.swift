@@ -98,6 +98,7 @@ public struct SlurmArray: Sendable {
 
     /// The ids Slurm gave the array and the merge job.
     public struct Submitted: Sendable, Equatable {
+        /// The array job's id and the merge job's id.
         public var array: String, merge: String
     }
 

@@ -24,6 +24,7 @@ public struct SweepResults: Sendable {
 
     /// Done, failed and missing jobs of one shard.
     public struct ShardStatus: Sendable, Equatable, Codable {
+        /// The shard, its jobs, and how many are done, failed and missing.
         public var shard: Int, jobs: Int, done: Int, failed: Int, missing: Int
     }
 

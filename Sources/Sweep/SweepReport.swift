@@ -36,12 +36,14 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// What was swept and with what.
     public struct Provenance: Sendable, Equatable, Codable {
+        /// Model name and SHA-256 of its files; PDK name and SHA-256 of its model files.
         public var model: String, modelHash: String, pdk: String, pdkHash: String
         /// The characterization folder (relative to the report) and its hash; nil for nominal sizing.
         public var characterization: String?, characterizationHash: String?
         /// How the decks are calibrated: once, at the default corner, 27 C, nominal supply, without
         /// variation, and used unchanged in every variant.
         public var calibration: String
+        /// Memory-cell variant, simulation mode, and whether biases are mirrored.
         public var cells: String, mode: String, mirroredBiases: Bool
         /// Where the clips come from, and how many.
         public var inputs: String, clips: Int
@@ -59,6 +61,7 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// Job counts.
     public struct JobCounts: Sendable, Equatable, Codable {
+        /// Jobs in the plan, with a result, whose simulation failed, and without a result.
         public var planned: Int, done: Int, failed: Int, missing: Int
     }
 
@@ -91,13 +94,17 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// A part that fails first, how often, and the median frame of its first wrong bit.
     public struct FirstFailure: Sendable, Equatable, Codable {
+        /// `b<block>.u<unit>` or `readout`; disagreeing jobs where it fails first; the median frame of
+        /// its first wrong bit (nil for the readout).
         public var part: String, jobs: Int, medianFrame: Int?
         enum CodingKeys: String, CodingKey { case part, jobs, medianFrame = "median_frame" }
     }
 
     /// One operating condition over its dies.
     public struct Condition: Sendable, Equatable, Codable {
+        /// A readable label (`Variant.condition`).
         public var condition: String
+        /// Process corner, degrees Celsius, supply multiple, amperes per unit, noise scale.
         public var corner: String, temperature: Double, supplyScale: Double, unitCurrent: Double, noise: Double
         /// Dies (Monte Carlo samples, or 1).
         public var dies: Int
@@ -124,6 +131,7 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// Mean, smallest and largest of a set of values.
     public struct Spread: Sendable, Equatable, Codable {
+        /// The mean, the smallest and the largest value.
         public var mean: Double, min: Double, max: Double
         init?(_ values: [Double]) {
             guard let low = values.min(), let high = values.max() else { return nil }
@@ -133,9 +141,11 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// One variant over the clips.
     public struct VariantSummary: Sendable, Equatable, Codable {
+        /// The variant.
         public var variant: Variant
         /// Clips with a result, agreeing, failed.
         public var clips: Int, agreeing: Int, failed: Int
+        /// Clip agreement over its clips with a result, mean state-bit agreement, mean power (nW).
         public var clipAgreement: Double, stateBitAgreement: Double?, powerNW: Double?
         /// The earliest wrong state bit over its clips (lowest frame first).
         public var firstWrongStateBit: WrongBit?
@@ -148,11 +158,13 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// A wrong state bit and its clip.
     public struct WrongBit: Sendable, Equatable, Codable {
+        /// The clip, the cell's block and unit, and the frame.
         public var clip: String, block: Int, unit: Int, frame: Int
     }
 
     /// One clip over the variants.
     public struct ClipSummary: Sendable, Equatable, Codable {
+        /// The clip's name, its label and the reference's decision (class indices).
         public var clip: String, label: Int?, referenceDecision: Int?
         /// Variants with a result on it, and the fraction deciding like the reference.
         public var runs: Int, agreement: Double
@@ -167,6 +179,7 @@ public struct SweepReport: Sendable, Equatable, Codable {
 
     /// One memory cell over every job.
     public struct CellSummary: Sendable, Equatable, Codable {
+        /// The cell.
         public var block: Int, unit: Int
         /// Mean fraction of its state bits that agree; jobs whose first wrong bit is this cell's.
         public var stateAgreement: Double?, firstToFail: Int

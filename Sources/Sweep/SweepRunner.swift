@@ -58,6 +58,7 @@ public struct SweepRunner: Sendable {
 
     /// What a run did: jobs run now, of which failed, and jobs already done before.
     public struct Summary: Sendable, Equatable {
+        /// Jobs run now, of which failed, and jobs already done before.
         public var ran: Int, failed: Int, skipped: Int
     }
 

@@ -88,12 +88,8 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             case .drainFactors: try Self.addDrainMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             }
             return circuit
-        } catch let error as PDKError {
-            throw .pdk(error.description)
-        } catch let error as NetlistError {
-            throw .netlist(error)
         } catch {
-            throw .invalid("\(error)")
+            throw CharacterizeError(building: error)
         }
     }
 

@@ -1,4 +1,5 @@
 import Netlist
+import PDK
 
 /// Why a PDK corner could not be measured or its tables written; one line each.
 public enum CharacterizeError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -16,6 +17,15 @@ public enum CharacterizeError: Error, Equatable, Sendable, CustomStringConvertib
     case file(String, String)
     /// An argument is out of range.
     case invalid(String)
+
+    /// The error of a deck that could not be built, from what its PDK or primitives threw.
+    init(building error: any Error) {
+        switch error {
+        case let error as PDKError: self = .pdk(error.description)
+        case let error as NetlistError: self = .netlist(error)
+        default: self = .invalid("\(error)")
+        }
+    }
 
     public var description: String {
         switch self {

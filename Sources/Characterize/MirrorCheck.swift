@@ -85,12 +85,8 @@ public struct MirrorCheck: Sendable {
             }
             circuit.analyses = [.op]
             return circuit
-        } catch let error as PDKError {
-            throw .pdk(error.description)
-        } catch let error as NetlistError {
-            throw .netlist(error)
         } catch {
-            throw .invalid("\(error)")
+            throw CharacterizeError(building: error)
         }
     }
 

@@ -6,11 +6,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bmru", targets: ["BMRUCLI"]),
+        .library(name: "SpiceValues", targets: ["SpiceValues"]),
         .library(name: "Ngspice", targets: ["Ngspice"]),
         .library(name: "PDK", targets: ["PDK"]),
         .library(name: "BMRU", targets: ["BMRU"]),
         .library(name: "KWS", targets: ["KWS"]),
         .library(name: "Netlist", targets: ["Netlist"]),
+        .library(name: "Characterize", targets: ["Characterize"]),
         .library(name: "Verify", targets: ["Verify"]),
         .library(name: "Sweep", targets: ["Sweep"]),
     ],
@@ -24,16 +26,19 @@ let package = Package(
         // C declarations of libngspice's shared API. Nothing is linked: the library is loaded with
         // dlopen so that an instance left unusable by ngspice's ControlledExit can be reloaded.
         .systemLibrary(name: "CNgspice"),
+        // What a deck writer and the simulator driver share without knowing each other: analyses,
+        // simulator options and the one number format of SPICE text.
+        .target(name: "SpiceValues"),
         .target(
             name: "Ngspice",
             dependencies: [
                 "CNgspice",
+                "SpiceValues",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // PDK depends on Ngspice only for `MirrorCheck`, the smoke test that proves a PDK simulates.
-        .target(name: "PDK", dependencies: ["Ngspice"]),
+        .target(name: "PDK"),
         .target(name: "BMRU"),
         // C libraries of the audio front end, linked through module maps.
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
@@ -44,8 +49,12 @@ let package = Package(
         .target(name: "KWS", dependencies: [
             "CSndfile", "CFFTW", "CSamplerate", "BMRU", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // Netlist values, the one SPICE writer and the circuit primitives; Ngspice for characterization.
-        .target(name: "Netlist", dependencies: ["PDK", "BMRU", "Ngspice"]),
+        // Netlist values, the one SPICE writer, the circuit primitives, the compiler and the
+        // characterization tables it sizes from: no simulator.
+        .target(name: "Netlist", dependencies: ["PDK", "BMRU", "SpiceValues"]),
+        // Measuring a PDK corner: the characterization sweeps on the worker pool and their reduction
+        // to tables, the mirror smoke test, the tables' SVG charts.
+        .target(name: "Characterize", dependencies: ["Netlist", "Ngspice", "PDK", "SpiceValues"]),
         // Circuit-versus-reference verification: compiles, simulates over the worker pool, compares.
         .target(name: "Verify", dependencies: [
             "Ngspice", "Netlist", "BMRU", "KWS", "PDK", .product(name: "Crypto", package: "swift-crypto"),
@@ -60,22 +69,28 @@ let package = Package(
         .executableTarget(
             name: "BMRUCLI",
             dependencies: [
-                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Verify", "Sweep",
+                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Characterize", "Verify", "Sweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Paths and PDK_ROOT resolution shared by the test targets.
         .target(name: "TestSupport", dependencies: ["PDK"], path: "Tests/TestSupport"),
-        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "PDK", "TestSupport"]),
-        .testTarget(name: "PDKTests", dependencies: ["PDK", "Ngspice", "TestSupport"]),
+        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "SpiceValues", "PDK", "TestSupport"]),
+        .testTarget(name: "PDKTests", dependencies: ["PDK", "TestSupport"]),
         .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
         .testTarget(
             name: "KWSTests",
             dependencies: ["KWS", "BMRU", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "PDK", "Ngspice", "BMRU", "TestSupport"]),
+        .testTarget(name: "SpiceValuesTests", dependencies: ["SpiceValues"]),
+        // NetlistTests simulate the primitives and the compiled circuits; the calibration tests size
+        // from freshly measured tables (Characterize).
+        .testTarget(name: "NetlistTests", dependencies: [
+            "Netlist", "Characterize", "PDK", "Ngspice", "SpiceValues", "BMRU", "TestSupport",
+        ]),
+        .testTarget(name: "CharacterizeTests", dependencies: ["Characterize", "Netlist", "PDK", "Ngspice", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Verify", "Netlist", "Ngspice", "PDK", "BMRU", "TestSupport"]),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BMRU
+import Characterize
 import Foundation
 import Netlist
 import Ngspice
@@ -46,7 +46,7 @@ struct CharacterizeCommand: AsyncParsableCommand {
         try table.write(to: URL(fileURLWithPath: out))
         let cell = table.cell
         print("mirrors at I_u: " + table.mirrors.map { mirror in
-            "\(mirror.polarity.rawValue) width 1 -> ratio \(String(format: "%.3f", mirror.column(at: unitCurrent)[Characterization.mirrorWidths.firstIndex(of: 1)!]))"
+            "\(mirror.polarity.rawValue) width 1 -> ratio \(String(format: "%.3f", mirror.column(at: unitCurrent)[mirror.widths.firstIndex(of: 1)!]))"
         }.joined(separator: ", "))
         for (name, fit) in [("on", cell.on), ("off", cell.off), ("high", cell.high)] {
             let iu = unitCurrent
@@ -56,10 +56,8 @@ struct CharacterizeCommand: AsyncParsableCommand {
                          cell.grid.count))
         }
         print("readout offsets: " + table.readout.offsets.map { String(format: "%+.2f %%", 100 * $0) }.joined(separator: ", "))
-        if let factors = table.drainFactors {
-            print("mirror outputs at a summing node / at half supply: " + factors.map {
-                "\($0.polarity.rawValue) into \($0.node.rawValue) " + String(format: "%.3f", $0.factor)
-            }.joined(separator: ", "))
-        }
+        print("mirror outputs at a summing node / at half supply: " + table.drainFactors.map {
+            "\($0.polarity.rawValue) into \($0.node.rawValue) " + String(format: "%.3f", $0.factor)
+        }.joined(separator: ", "))
     }
 }

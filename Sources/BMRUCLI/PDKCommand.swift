@@ -1,4 +1,5 @@
 import ArgumentParser
+import Characterize
 import Foundation
 import Ngspice
 import PDK
@@ -73,7 +74,7 @@ struct PDKCommand: ParsableCommand {
                 print("corner   device  input     W ratio  I ratio   error    |Vgs|")
                 for corner in corners {
                     for m in report[corner] ?? [] {
-                        let label = [corner.padding(8), m.polarity.padding(7), formatCurrent(m.input).padding(9)]
+                        let label = [corner.padding(8), m.polarity.rawValue.padding(7), formatCurrent(m.input).padding(9)]
                         print(label.joined(separator: " ") + String(format: " %-8.2f %-9.4f %+6.2f%%  %.3f V",
                                                                     m.widthRatio, m.ratio, 100 * m.error, m.gateVoltage))
                     }

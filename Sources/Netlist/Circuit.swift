@@ -1,5 +1,5 @@
-import Ngspice
 import PDK
+import SpiceValues
 
 /// A complete SPICE deck as a value: what `SpiceWriter` prints, in this order.
 ///

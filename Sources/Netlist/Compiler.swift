@@ -1,7 +1,7 @@
 import BMRU
 import Foundation
-import Ngspice
 import PDK
+import SpiceValues
 
 /// Compiles a trained FQ-BMRU model into a hierarchical transistor-level deck and its manifest
 /// (`bmru netlist`), one circuit element per learned parameter (docs/design/fq-bmru-circuit.md, "The circuit").
@@ -87,7 +87,7 @@ public struct Compiler: Sendable {
     /// The narrowest weight-mirror output drawn before lengthening (`CurrentMirror.outputSize`),
     /// metres: the characterization's, since its tables describe only outputs sized by its rule.
     public var narrowestOutput: Double {
-        characterization.map { $0.narrowestOutput ?? 0 } ?? CurrentMirror.standardNarrowestOutput
+        characterization.map(\.narrowestOutput) ?? CurrentMirror.standardNarrowestOutput
     }
 
     /// A compiler for `pdk` in `corner` (default: the PDK's).

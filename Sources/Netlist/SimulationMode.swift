@@ -1,5 +1,5 @@
-import Ngspice
 import PDK
+import SpiceValues
 
 /// How the transient over a deck's input frames is run (`Compiler.Inputs.frames`): the reference
 /// settings, or measured faster ones that are checked against them (docs/design/simulation-modes.md).

@@ -1,5 +1,5 @@
-import Ngspice
 import PDK
+import SpiceValues
 
 /// The one place where netlist text is made: turns a `Circuit` into ngspice deck lines.
 ///

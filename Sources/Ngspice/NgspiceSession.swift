@@ -1,5 +1,6 @@
 import CNgspice
 import Foundation
+import SpiceValues
 import Synchronization
 
 /// A simulator session: one private copy of libngspice, driven from one thread at a time.

@@ -1,4 +1,5 @@
 import Foundation
+import SpiceValues
 
 /// The loop of a worker process: reads `SimulationJob`s, one JSON object per line, from standard
 /// input, runs each in its own ngspice session and writes one `WorkerReply` line per job.

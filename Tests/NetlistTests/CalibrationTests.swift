@@ -1,3 +1,4 @@
+import Characterize
 import Foundation
 import Ngspice
 import PDK
@@ -133,7 +134,7 @@ struct CalibrationTests {
         let enabled = (phi: SourceValue.dc(.number(supply)), phib: SourceValue.dc(0), hold: SourceValue.dc(0))
         for (timing, enable, filter) in [(CellTiming.continuous, nil, nil), (.sampled, enabled, nil),
                                          (.filtered, nil, MemoryCell.filterCapacitance)] {
-            let ramp = Characterization.ramp * (timing == .filtered ? 10 : 1)
+            let ramp = CharacterizationSweep.cellRamp * (timing == .filtered ? 10 : 1)
             let session = try simulate(cellBench(pdk: pdk, threshold: biases.threshold, width: biases.width,
                                                  gain: biases.gain, input: triangle(peak: peak, ramp: ramp),
                                                  step: ramp / 500, enable: enable, filter: filter))

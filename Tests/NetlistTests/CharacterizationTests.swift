@@ -1,54 +1,11 @@
 import Foundation
-import Ngspice
 import PDK
 import Testing
+import TestSupport
 @testable import Netlist
 
 @Suite("Characterization")
 struct CharacterizationTests {
-    @Test("The sweeps run through the pool and give sane tables that survive a JSON round trip")
-    func measure() async throws {
-        let table = try await Characterization.measure(pdk: testPDK("generic180"), corner: nil,
-                                                       pool: WorkerPool(.init(workers: 2)))
-        for mirror in table.mirrors {
-            let unit = mirror.column(at: 1e-9)[Characterization.mirrorWidths.firstIndex(of: 1)!]
-            #expect(abs(unit - 1) < 0.1, "\(mirror.polarity) 1:1 ratio \(unit)")
-            // The inversion lands on a width whose tabulated ratio is the weight.
-            for weight in [0.1, 0.5, 1, 3] {
-                let width = try table.width(for: weight, at: 1e-9, polarity: mirror.polarity)
-                #expect(abs(width / weight - 1) < 0.2, "\(mirror.polarity) weight \(weight) -> width \(width)")
-            }
-        }
-        // Each level follows its own bias with a slope near 1 (at I_thresh = I_u, I_width = 0.4 I_u,
-        // I_gain = I_u); the switch-off current falls with I_width.
-        let cell = table.cell
-        // Every grid cell switches but perhaps those whose hysteresis is 0.9 I_thresh (beta_lo ~ 0).
-        #expect(cell.grid.count >= Characterization.gridThresholds.count * (Characterization.gridWidthFractions.count - 1))
-        for (index, sign, fit) in [(0, 1.0, cell.on), (1, -1.0, cell.off), (2, 1.0, cell.high)] {
-            let slope = sign * fit.gradient(threshold: 1e-9, width: 0.4e-9, gain: 1e-9)[index]
-            #expect(slope > 0.8 && slope < 1.2 && abs(fit.constant) < 100e-12, "\(fit)")
-        }
-        // The quadratic fits follow the grid closer than 5 pA (at 1 nA) where beta_lo >= 0.15 I_u.
-        for point in cell.grid where point.off >= 0.15e-9 {
-            #expect(abs(cell.off(threshold: point.threshold, width: point.width, gain: point.gain) - point.off) < 5e-12, "\(point)")
-            #expect(abs(cell.on(threshold: point.threshold, width: point.width, gain: point.gain) - point.on) < 5e-12, "\(point)")
-        }
-        // The fits invert: biases for a target land back on it.
-        let biases = try table.cellBiases(on: 0.8e-9, width: 0.5e-9, high: 1e-9)
-        #expect(abs(cell.on(threshold: biases.threshold, width: biases.width, gain: biases.gain) - 0.8e-9) < 1e-15)
-        #expect(abs(cell.off(threshold: biases.threshold, width: biases.width, gain: biases.gain) - 0.3e-9) < 1e-15)
-        // A 1 pA hysteresis: on and high land, with a positive I_width.
-        let narrow = try table.cellBiases(on: 0.1e-9, width: 1e-12, high: 1.2e-9)
-        #expect(narrow.width > 0)
-        #expect(abs(cell.on(threshold: narrow.threshold, width: narrow.width, gain: narrow.gain) - 0.1e-9) < 1e-15)
-        #expect(abs(cell.high(threshold: narrow.threshold, width: narrow.width, gain: narrow.gain) - 1.2e-9) < 1e-15)
-        #expect(table.readout.offsets.allSatisfy { abs($0) < 0.05 })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-char-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try table.write(to: folder)
-        #expect(try Characterization.load(from: folder) == table)
-    }
-
     @Test("Cell biases solve quadratic fits; a hysteresis below the fits' reach keeps its nominal I_width")
     func cellInversion() throws {
         // on = I_thresh; off = I_thresh - I_width - 50 pA - 0.02 I_width^2 / nA; high = 1.05 I_gain.
@@ -81,5 +38,44 @@ struct CharacterizationTests {
         #expect(abs(try table.width(for: 4.4, at: 1e-9, polarity: .nmos, range: range) - 4) < 1e-12)
         #expect(abs(try table.width(for: 0.011, at: 1e-9, polarity: .nmos, range: range) - 0.01) < 1e-12)
         #expect(throws: CharacterizationError.self) { try table.width(for: 1, at: 1e-9, polarity: .pmos) }
+    }
+
+    @Test("The committed tables carry format and version, and re-encode to the committed bytes")
+    func committedFormat() throws {
+        for name in ["generic180", "gf180mcu"] {
+            let folder = TestSupport.repository.appendingPathComponent("results/characterization/\(name)")
+            let table = try Characterization.load(from: folder)
+            #expect(table.format == "bmru-characterization" && table.formatVersion == Characterization.currentVersion)
+            let committed = try Data(contentsOf: folder.appendingPathComponent(Characterization.fileName))
+            #expect(try table.encoded() == committed, "\(name)")
+        }
+    }
+
+    @Test("A file without format fields is revision 0: older field names and missing fields read as before")
+    func versionZero() throws {
+        let folder = TestSupport.repository.appendingPathComponent("Tests/VerifyTests/Fixtures/characterization-gf180mcu-1nA")
+        let table = try Characterization.load(from: folder)
+        #expect(table.formatVersion == 0)
+        #expect(!table.cell.grid.isEmpty && table.drainFactors.isEmpty && table.narrowestOutput == 0)
+        #expect(table.drainFactor(.nmos, into: .pmos) == 1 && table.cell.on.thresholdSquared == 0)
+        // A revision-0 table written back reads back the same.
+        let data = try table.encoded()
+        #expect(try JSONDecoder().decode(Characterization.self, from: data) == table)
+    }
+
+    @Test("Another format or a newer revision is refused")
+    func refused() throws {
+        let folder = TestSupport.repository.appendingPathComponent("results/characterization/generic180")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(Characterization.fileName)))
+            as! [String: Any]
+        for (key, value) in [("format", "bmru-sweep" as Any), ("format_version", 2 as Any)] {
+            var changed = json
+            changed[key] = value
+            let data = try JSONSerialization.data(withJSONObject: changed)
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(Characterization.self, from: data) }
+        }
+        json["drainFactors"] = nil
+        let missing = try JSONSerialization.data(withJSONObject: json)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Characterization.self, from: missing) }
     }
 }

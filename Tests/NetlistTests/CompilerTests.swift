@@ -238,7 +238,7 @@ struct CompilerTests {
         let current = try narrow(table).filter { $0.length > unitLength }
         #expect(current.contains { abs($0.width - floor) < 1e-12 } && !current.contains { $0.width == wmin })
         #expect(current.allSatisfy { abs($0.width - floor) < 1e-12 || abs($0.length - CurrentMirror.maximumLength) < 1e-12 })
-        table.narrowestOutput = nil
+        table.narrowestOutput = 0  // revision 0: no floor
         let legacy = try narrow(table).filter { $0.length > unitLength }
         #expect(!legacy.isEmpty && legacy.allSatisfy { $0.width == wmin })
     }

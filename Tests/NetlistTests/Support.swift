@@ -1,6 +1,8 @@
+import Characterize
 import Foundation
 import Ngspice
 import PDK
+import SpiceValues
 import TestSupport
 import Testing
 @testable import Netlist
@@ -107,7 +109,7 @@ func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, input: 
 }
 
 /// What a `cellBench` run shows: the input currents at which the output crossed half its maximum
-/// going up and coming down, the high level held in between (`Characterization.switching`, as the
+/// going up and coming down, the high level held in between (`CharacterizationSweep.switching`, as the
 /// characterization measures it), and the traces.
 struct CellResponse {
     var on, off, high: Double
@@ -120,7 +122,7 @@ struct CellResponse {
         time = try session.vector("time")
         output = try session.vector("i(vout)")
         let input = { (t: Double) in peak * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp) }
-        let switching = try #require(Characterization.switching(time: time, output: output))
+        let switching = try #require(CharacterizationSweep.switching(time: time, output: output))
         #expect(switching.on < ramp && switching.off > ramp)
         (on, off, high) = (input(switching.on), input(switching.off), switching.high)
         let after = try #require(time.firstIndex { $0 >= ramp })

@@ -1,5 +1,6 @@
 import Foundation
 import PDK
+import SpiceValues
 import Testing
 import TestSupport
 @testable import Ngspice
@@ -9,7 +10,13 @@ struct ResourceTests {
     @Test("Resident memory stays flat over 500 re-runs of a parsed GF180 circuit (< 5 MB growth)")
     func memoryFlat() async throws {
         let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
-        let deck = try MirrorCheck().deck(pdk: pdk, corner: "typical")
+        // One NMOS mirror (W = 1 um, L = 4 um, 1 nA), its output held at half the supply through vo0.
+        let nmos = pdk.descriptor.devices.nmos, prefix = nmos.subcircuit ? "x" : "m"
+        let deck = ["* memory check: one \(pdk.name) NMOS mirror"] + (try pdk.modelStatements(corner: "typical")) + [
+            SimulationOptions().statement, "vdd vdd 0 1.8", "vhalf half 0 0.9", "iin0 vdd g0 1e-9",
+            "\(prefix)in g0 g0 0 0 \(nmos.model) w=1e-06 l=4e-06", "\(prefix)out o0 g0 0 0 \(nmos.model) w=1e-06 l=4e-06",
+            "vo0 o0 half 0", ".end",
+        ]
         let jobs = (0..<550).map { index in
             SimulationJob(deck: deck, reuseParsedDeck: true,
                           commands: ["alter iin0 = \(Double(1 + index % 7) * 1e-10)"],

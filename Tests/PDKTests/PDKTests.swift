@@ -1,5 +1,4 @@
 import Foundation
-import Ngspice
 import Testing
 import TestSupport
 @testable import PDK
@@ -16,24 +15,6 @@ struct PDKTests {
             for corner in pdk.descriptor.corners.keys {
                 let statements = try pdk.modelStatements(corner: corner)
                 #expect(statements.contains { $0.hasPrefix(".lib /") && $0.hasSuffix(" \(corner)") })
-            }
-        }
-    }
-
-    @Test("Subthreshold mirrors follow their width ratio within 10 % from 10 pA to 3 nA in every corner",
-          arguments: ["generic180", "gf180mcu"])
-    func mirrors(name: String) throws {
-        let pdk = try catalog.pdk(name, environment: TestSupport.environment())
-        let session = try NgspiceSession()
-        let check = MirrorCheck(currents: [10e-12, 100e-12, 1e-9, 3e-9])
-        for corner in pdk.descriptor.corners.keys.sorted() {
-            let measurements = try check.run(pdk: pdk, corner: corner, session: session)
-            #expect(measurements.count == 2 * 4 * 2)
-            for m in measurements {
-                #expect(abs(m.error) < 0.10, "\(name) \(corner) \(m.polarity) \(m.input) A x\(m.widthRatio): ratio \(m.ratio)")
-                // Subthreshold: |Vgs| of the input device stays below the threshold (up to about 0.9 V for the
-                // 3.3 V GF180 PMOS in the slow corner).
-                #expect(m.gateVoltage > 0.05 && m.gateVoltage < 1.0)
             }
         }
     }
@@ -115,11 +96,5 @@ struct PDKTests {
                       .unknownPDK(name: "a", available: ["b"])] {
             #expect(!error.description.contains("\n"))
         }
-    }
-
-    @Test("The default options are the documented pA-level settings")
-    func options() {
-        #expect(SimulationOptions().statement
-            == ".options abstol=1e-16 gmin=1e-18 vntol=1e-07 reltol=0.0001 chgtol=1e-17 itl1=500 temp=27.0")
     }
 }

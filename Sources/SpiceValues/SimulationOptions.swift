@@ -31,8 +31,9 @@ public struct SimulationOptions: Sendable, Equatable, Codable {
 
     /// The `.options` statement carrying these settings.
     public var statement: String {
-        ".options abstol=\(abstol) gmin=\(gmin) vntol=\(vntol) reltol=\(reltol) chgtol=\(chgtol) itl1=\(itl1) temp=\(temperature)"
-            + (method.map { " method=\($0)" } ?? "") + (trtol.map { " trtol=\($0)" } ?? "")
+        ".options abstol=\(spiceNumber(abstol)) gmin=\(spiceNumber(gmin)) vntol=\(spiceNumber(vntol))"
+            + " reltol=\(spiceNumber(reltol)) chgtol=\(spiceNumber(chgtol)) itl1=\(itl1) temp=\(spiceNumber(temperature))"
+            + (method.map { " method=\($0)" } ?? "") + (trtol.map { " trtol=\(spiceNumber($0))" } ?? "")
             + (bypass.map { " bypass=\($0 ? 1 : 0)" } ?? "")
     }
 }

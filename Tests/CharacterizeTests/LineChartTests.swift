@@ -3,7 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import Netlist
+@testable import Characterize
 
 @Suite("LineChart")
 struct LineChartTests {

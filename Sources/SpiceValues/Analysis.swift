@@ -30,8 +30,8 @@ public enum Analysis: Sendable, Equatable {
 /// A number as ngspice reads it: the shortest text that reads back as the same double (full
 /// precision), in C-locale form whatever the process locale (`1e-16`, `3.5e-10`, `1.8`).
 ///
-/// Public so that every writer of SPICE text (the session's commands, `Netlist.SpiceWriter`) prints
-/// numbers the same way.
+/// Shared so that every writer of SPICE text (the session's commands, `Netlist.SpiceWriter`,
+/// `SimulationOptions.statement`) prints numbers the same way.
 public func spiceNumber(_ value: Double) -> String {
     "\(value)"
 }

@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import Ngspice
 import PDK
@@ -518,7 +519,7 @@ public struct Characterization: Sendable, Equatable, Codable {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try data.write(to: url)
             } catch {
-                throw .file(url.path, error.localizedDescription)
+                throw .file(url.path, fileErrorReason(error))
             }
         }
     }
@@ -558,7 +559,7 @@ public struct Characterization: Sendable, Equatable, Codable {
         do {
             return try JSONDecoder().decode(Characterization.self, from: Data(contentsOf: url))
         } catch {
-            throw .file(url.path, "\(error)")
+            throw .file(url.path, fileErrorReason(error))
         }
     }
 }

@@ -232,7 +232,7 @@ public struct Compilation: Sendable, Equatable {
             try Data(text.utf8).write(to: directory.appendingPathComponent(Self.deckFileName))
             try (json + Data("\n".utf8)).write(to: directory.appendingPathComponent(Self.manifestFileName))
         } catch {
-            throw .file(directory.path, error.localizedDescription)
+            throw .file(directory.path, fileErrorReason(error))
         }
     }
 }

@@ -35,11 +35,11 @@ struct DemoCommand: AsyncParsableCommand {
             completion: .directory)
     var data: String?
 
-    @Option(help: "With --data: how many clips, about half keyword (default 8).")
+    @Option(parsing: .unconditional, help: "With --data: how many clips, about half keyword (default 8).")
     var clips: Int?
 
-    @Option(help: "Worker processes.")
-    var jobs: Int = 2
+    @Option(parsing: .unconditional, help: "Worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Report folder.", completion: .directory)
     var report = "results/demo/report"
@@ -78,12 +78,12 @@ struct DemoCommand: AsyncParsableCommand {
         verifier.workers = jobs
         FileHandle.standardError.write(Data(
             "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells\n".utf8))
+        let progress = ProgressLine("demo", unit: "clips")
+        progress.update(done: 0, total: clips.count)
         let result = try await verifier.run(
             clips, writingTo: URL(fileURLWithPath: report),
-            context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
-        ) { done, total in
-            FileHandle.standardError.write(Data("\rdemo: \(done)/\(total) clips simulated\(done == total ? "\n" : "")".utf8))
-        }
+            context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
+            clipFinished: { _, clip in progress.advance(total: clips.count, failed: clip.failure != nil) })
         let classes = loaded.config.classes
         func name(_ index: Int?) -> String { index.map { classes[$0] } ?? "-" }
         let width = max(4, result.perClip.map(\.name.count).max() ?? 0)

@@ -42,8 +42,8 @@ struct KWSCommand: AsyncParsableCommand {
     @OptionGroup(title: "Circuit (with --spice)")
     var circuit: CircuitOptions
 
-    @Option(help: "With --spice: worker processes.")
-    var jobs: Int = 2
+    @Option(parsing: .unconditional, help: "With --spice: worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "With --spice: keep the verification report (report.json, report.md, traces) in this folder.",
             completion: .directory)
@@ -106,7 +106,9 @@ struct KWSCommand: AsyncParsableCommand {
             let folder = report.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bmru-kws-\(UUID().uuidString)")
             defer { if report == nil { try? FileManager.default.removeItem(at: folder) } }
-            let classes = loaded.config.classes, known = detections
+            let classes = loaded.config.classes, known = detections, total = clips.count
+            let progress = ProgressLine("kws", unit: "clips")
+            progress.update(done: 0, total: total)
             let result = try await verifier.run(clips, writingTo: folder, context: .init(
                 inputs: clips.map(\.name).joined(separator: " "), commandLine: CommandLine.arguments,
                 version: BMRUKitVersion.string
@@ -117,6 +119,7 @@ struct KWSCommand: AsyncParsableCommand {
                 line.energyNJ = clip.power?.energyNJ
                 line.circuitFailure = clip.failure
                 printer.print(line)
+                progress.advance(total: total, failed: clip.failure != nil)
             })
             circuitFailed = result.perClip.contains { $0.failure != nil || !$0.agrees }
         }

@@ -214,14 +214,14 @@ public struct Verifier: Sendable {
     }
 
     /// What a run computes, as SHA-256 hex: every clip's name, label and job key (`SavedClip.key`) in
-    /// order, and the agreement threshold. Two runs with equal hashes write equal reports.
+    /// order, and the agreement threshold. Two runs with equal hashes compute the same figures.
     static func runHash(_ clips: [Clip], keys: [String], minAgreement: Double) -> String {
         let lines = zip(clips, keys).map { "\($0.name)\t\($0.label.map(String.init) ?? "-")\t\($1)" }
         return sha256Hex(Data((lines + ["min_agreement \(minAgreement)"]).joined(separator: "\n").utf8))
     }
 
     /// The report over all comparisons of the run `runHash`.
-    func aggregate(_ comparisons: [Comparison], context: Context, wallSeconds: Double, runHash: String? = nil) -> Report {
+    func aggregate(_ comparisons: [Comparison], context: Context, wallSeconds: Double, runHash: String) -> Report {
         let iu = unitCurrent
         let ran = comparisons.filter { $0.report.failure == nil }
         func pooled(_ part: (Comparison) -> (Int, Int)) -> Double? {

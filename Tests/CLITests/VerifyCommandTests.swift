@@ -30,6 +30,10 @@ struct VerifyCommandTests {
         #expect(broken.stderr.contains("no clip could be simulated: ngspice command 'alter @i.no_such_source[dc] = 1' failed"),
                 "\(broken.stderr)")
         #expect(!FileManager.default.fileExists(atPath: setup.appendingPathComponent("report.json").path))
+        // So does a temporary folder the workers cannot use.
+        let noTemporary = try CLI.run(Array(arguments.dropLast()) + [setup.path], environment: ["TMPDIR": "/nonexistent"])
+        #expect(noTemporary.status == 1 && noTemporary.stdout.isEmpty, "\(noTemporary.stdout)")
+        #expect(noTemporary.stderr.contains("no clip could be simulated: cannot load libngspice"), "\(noTemporary.stderr)")
     }
 
     @Test("One run per report folder: a second run is refused while the first runs, other options need --force, resume works")
@@ -67,6 +71,23 @@ struct VerifyCommandTests {
                 "\(other.stderr)")
         let forced = try CLI.run(Array(arguments.dropLast(2)) + ["--clips", "2", "--report", out.path, "--force"])
         #expect(forced.status == 0 && forced.stdout.hasPrefix("2 clips"), "\(forced.stderr)")
+    }
+
+    @Test("A corrupt PDK model file fails every clip outside the circuit: exit 1 with ngspice's reason, no report")
+    func corruptPDK() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-pdk-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: TestSupport.repository.appendingPathComponent("pdk/generic180"), to: folder)
+        let library = folder.appendingPathComponent("generic180.lib")
+        let text = try String(contentsOf: library, encoding: .utf8)
+        let card = try #require(text.range(of: ".model nmos_g180 nmos level=54 version=4.8\n"))
+        try (text[..<card.upperBound] + "+ vth0=@@garbage@@\n" + text[card.upperBound...]).write(to: library, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("report")
+        let run = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", folder.appendingPathComponent("pdk.json").path,
+                               "--clips", "2", "--frames", "4", "--jobs", "1", "--report", out.path])
+        #expect(run.status == 1 && run.stdout.isEmpty, "\(run.stdout)")
+        #expect(run.stderr.contains("Error: no clip could be simulated: ngspice exited"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
     }
 
     @Test("An unwritable report folder fails before anything is simulated, naming the folder and the reason")

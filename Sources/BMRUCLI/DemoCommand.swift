@@ -16,7 +16,8 @@ struct DemoCommand: AsyncParsableCommand {
             The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
             results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
             circuit decision, agreement, energy) and writes the verification report to --report; like \
-            'bmru verify', a second run into the same --report re-uses the clips already simulated.
+            'bmru verify', a second run into the same --report re-uses the clips already simulated, and a \
+            demo of other clips or options replaces the report there.
 
             Example: bash scripts/demo-audio.sh && bmru demo
             """
@@ -76,6 +77,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
         verifier.workers = jobs
+        // The report is the demo's by-product: a demo of other clips or options replaces it.
+        verifier.force = true
         FileHandle.standardError.write(Data(
             "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells\n".utf8))
         let progress = ProgressLine("demo", unit: "clips")

@@ -49,6 +49,9 @@ struct KWSCommand: AsyncParsableCommand {
             completion: .directory)
     var report: String?
 
+    @Flag(help: "With --report: replace a report made with other files or options there.")
+    var force = false
+
     @Argument(help: "Audio files.", completion: .file())
     var files: [String]
 
@@ -56,6 +59,7 @@ struct KWSCommand: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("give at least one audio file") }
         if spice, circuit.pdk == nil { throw ValidationError("--spice needs --pdk") }
         if !spice, circuit.pdk != nil || report != nil { throw ValidationError("--pdk and --report only apply with --spice") }
+        if force, report == nil { throw ValidationError("--force needs --report") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
     }
 
@@ -103,6 +107,7 @@ struct KWSCommand: AsyncParsableCommand {
         if spice, !clips.isEmpty {
             var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
             verifier.workers = jobs
+            verifier.force = force
             let folder = report.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bmru-kws-\(UUID().uuidString)")
             defer { if report == nil { try? FileManager.default.removeItem(at: folder) } }

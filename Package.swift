@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Netlist", dependencies: ["PDK", "BMRU", "SpiceValues"]),
         // Measuring a PDK corner: the characterization sweeps on the worker pool and their reduction
         // to tables, the mirror smoke test, the tables' SVG charts.
-        .target(name: "Characterize", dependencies: ["Netlist", "Ngspice", "PDK", "SpiceValues"]),
+        .target(name: "Characterize", dependencies: ["Netlist", "Ngspice", "PDK", "SpiceValues", "BMRU"]),
         // Circuit-versus-reference verification: compiles, simulates over the worker pool, compares.
         .target(name: "Verify", dependencies: [
             "Ngspice", "Netlist", "BMRU", "KWS", "PDK", .product(name: "Crypto", package: "swift-crypto"),

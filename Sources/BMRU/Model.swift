@@ -219,7 +219,7 @@ public struct Model: Sendable, Equatable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try config.encoded().write(to: configURL, options: .atomic)
         } catch {
-            throw .unwritable(file: configURL.relativePath, reason: SafetensorsFile.reason(error))
+            throw .unwritable(file: configURL.relativePath, reason: fileErrorReason(error))
         }
         try SafetensorsFile(tensors: tensors(dtype: dtype), metadata: ["format": ModelConfig.formatName])
             .write(to: directory.appendingPathComponent(Self.tensorsFileName))

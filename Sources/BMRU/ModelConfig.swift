@@ -145,7 +145,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         } catch let error as DecodingError {
             throw Self.describe(error, data: data, file: file)
         } catch {
-            throw .invalidField(file: file, field: "(document)", problem: SafetensorsFile.reason(error))
+            throw .invalidField(file: file, field: "(document)", problem: fileErrorReason(error))
         }
         try config.validate(file: file)
         return config

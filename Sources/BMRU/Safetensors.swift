@@ -237,7 +237,7 @@ public struct SafetensorsFile: Sendable, Equatable {
         do {
             try serialized().write(to: url, options: .atomic)
         } catch {
-            throw .unwritable(file: url.relativePath, reason: Self.reason(error))
+            throw .unwritable(file: url.relativePath, reason: fileErrorReason(error))
         }
     }
 
@@ -267,12 +267,7 @@ public struct SafetensorsFile: Sendable, Equatable {
         do {
             return try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw .unreadable(file: url.relativePath, reason: reason(error))
+            throw .unreadable(file: url.relativePath, reason: fileErrorReason(error))
         }
-    }
-
-    /// The short reason of a Foundation I/O error (its localized description, one line).
-    static func reason(_ error: any Error) -> String {
-        (error as NSError).localizedDescription.replacingOccurrences(of: "\n", with: " ")
     }
 }

@@ -7,6 +7,8 @@ import Logging
 @main
 struct BMRUCommand: AsyncParsableCommand {
     /// Logs go to stderr; BMRUKIT_LOG_LEVEL (trace, debug, info, warning, error) sets the level.
+    /// Exit status: 0 success, 1 an error (usage errors included: the message and the usage hint on
+    /// stderr), 2 a negative verdict (thrown by the commands as `ExitCode(2)`).
     static func main() async {
         let level = ProcessInfo.processInfo.environment["BMRUKIT_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         LoggingSystem.bootstrap { label in
@@ -22,7 +24,9 @@ struct BMRUCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            exit(withError: ExitCode.failure)
         }
     }
 

@@ -25,13 +25,13 @@ struct CharacterizeCommand: AsyncParsableCommand {
     @Option(help: "Process corner (default: the PDK's).")
     var corner: String?
 
-    @Option(help: "Unit current I_u in amperes.")
+    @Option(parsing: .unconditional, help: "Unit current I_u in amperes.")
     var unitCurrent = 1e-9
 
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
-    @Option(help: "Worker processes (default: number of cores).")
+    @Option(parsing: .unconditional, help: "Worker processes (default: number of cores).")
     var jobs: Int?
 
     func validate() throws {

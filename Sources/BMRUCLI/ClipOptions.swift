@@ -19,10 +19,10 @@ struct ClipOptions: ParsableArguments {
           help: "With --data: the training pipeline's balanced evaluation sets (default) or every clip of the task.")
     var balanced: Bool?
 
-    @Option(help: "Only the first N clips.")
+    @Option(parsing: .unconditional, help: "Only the first N clips.")
     var clips: Int?
 
-    @Option(help: "Only the first K frames of every clip.")
+    @Option(parsing: .unconditional, help: "Only the first K frames of every clip.")
     var frames: Int?
 
     func validate() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRU
 import Foundation
 import Verify
 
@@ -34,7 +35,7 @@ struct CompareCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do { try (encoder.encode(agreement) + Data("\n".utf8)).write(to: URL(fileURLWithPath: json)) } catch {
-                throw ValidationFailure("\(json): \(error.localizedDescription)")
+                throw ValidationFailure("\(json): \(fileErrorReason(error))")
             }
         }
         if !agreement.passed { throw ExitCode(2) }

@@ -13,7 +13,7 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Process corner (default: the PDK's).")
     var corner: String?
 
-    @Option(help: "Amperes per model unit (default: the model's unit_current).")
+    @Option(parsing: .unconditional, help: "Amperes per model unit (default: the model's unit_current).")
     var unitCurrent: Double?
 
     @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)

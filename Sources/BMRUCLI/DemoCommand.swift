@@ -16,7 +16,8 @@ struct DemoCommand: AsyncParsableCommand {
             The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
             results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
             circuit decision, agreement, energy) and writes the verification report to --report; like \
-            'bmru verify', a second run into the same --report re-uses the clips already simulated.
+            'bmru verify', a second run into the same --report re-uses the clips already simulated, and a \
+            demo of other clips or options replaces the report there.
 
             Example: bash scripts/demo-audio.sh && bmru demo
             """
@@ -35,11 +36,11 @@ struct DemoCommand: AsyncParsableCommand {
             completion: .directory)
     var data: String?
 
-    @Option(help: "With --data: how many clips, about half keyword (default 8).")
+    @Option(parsing: .unconditional, help: "With --data: how many clips, about half keyword (default 8).")
     var clips: Int?
 
-    @Option(help: "Worker processes.")
-    var jobs: Int = 2
+    @Option(parsing: .unconditional, help: "Worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Report folder.", completion: .directory)
     var report = "results/demo/report"
@@ -76,14 +77,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
         verifier.workers = jobs
+        // The report is the demo's by-product: a demo of other clips or options replaces it.
+        verifier.force = true
         FileHandle.standardError.write(Data(
             "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells\n".utf8))
+        let progress = ProgressLine("demo", unit: "clips")
+        progress.update(done: 0, total: clips.count)
         let result = try await verifier.run(
             clips, writingTo: URL(fileURLWithPath: report),
-            context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
-        ) { done, total in
-            FileHandle.standardError.write(Data("\rdemo: \(done)/\(total) clips simulated\(done == total ? "\n" : "")".utf8))
-        }
+            context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
+            clipFinished: { _, clip in progress.advance(total: clips.count, failed: clip.failure != nil) })
         let classes = loaded.config.classes
         func name(_ index: Int?) -> String { index.map { classes[$0] } ?? "-" }
         let width = max(4, result.perClip.map(\.name.count).max() ?? 0)

@@ -42,12 +42,15 @@ struct KWSCommand: AsyncParsableCommand {
     @OptionGroup(title: "Circuit (with --spice)")
     var circuit: CircuitOptions
 
-    @Option(help: "With --spice: worker processes.")
-    var jobs: Int = 2
+    @Option(parsing: .unconditional, help: "With --spice: worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "With --spice: keep the verification report (report.json, report.md, traces) in this folder.",
             completion: .directory)
     var report: String?
+
+    @Flag(help: "With --report: replace a report made with other files or options there.")
+    var force = false
 
     @Argument(help: "Audio files.", completion: .file())
     var files: [String]
@@ -56,6 +59,7 @@ struct KWSCommand: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("give at least one audio file") }
         if spice, circuit.pdk == nil { throw ValidationError("--spice needs --pdk") }
         if !spice, circuit.pdk != nil || report != nil { throw ValidationError("--pdk and --report only apply with --spice") }
+        if force, report == nil { throw ValidationError("--force needs --report") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
     }
 
@@ -103,10 +107,13 @@ struct KWSCommand: AsyncParsableCommand {
         if spice, !clips.isEmpty {
             var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
             verifier.workers = jobs
+            verifier.force = force
             let folder = report.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bmru-kws-\(UUID().uuidString)")
             defer { if report == nil { try? FileManager.default.removeItem(at: folder) } }
-            let classes = loaded.config.classes, known = detections
+            let classes = loaded.config.classes, known = detections, total = clips.count
+            let progress = ProgressLine("kws", unit: "clips")
+            progress.update(done: 0, total: total)
             let result = try await verifier.run(clips, writingTo: folder, context: .init(
                 inputs: clips.map(\.name).joined(separator: " "), commandLine: CommandLine.arguments,
                 version: BMRUKitVersion.string
@@ -117,6 +124,7 @@ struct KWSCommand: AsyncParsableCommand {
                 line.energyNJ = clip.power?.energyNJ
                 line.circuitFailure = clip.failure
                 printer.print(line)
+                progress.advance(total: total, failed: clip.failure != nil)
             })
             circuitFailed = result.perClip.contains { $0.failure != nil || !$0.agrees }
         }

@@ -116,17 +116,17 @@ struct ModelCommand: ParsableCommand {
                 """
         )
 
-        @Option(help: "State size d; repeat for several.")
+        @Option(parsing: .unconditionalSingleValue, help: "State size d; repeat for several.")
         var hidden: [Int] = [4, 64]
-        @Option(help: "Sequences per batch.")
+        @Option(parsing: .unconditional, help: "Sequences per batch.")
         var clips = 1000
-        @Option(help: "Frames per sequence.")
+        @Option(parsing: .unconditional, help: "Frames per sequence.")
         var frames = 101
-        @Option(help: "Input features per frame.")
+        @Option(parsing: .unconditional, help: "Input features per frame.")
         var inputs = 13
-        @Option(help: "Residual blocks.")
+        @Option(parsing: .unconditional, help: "Residual blocks.")
         var blocks = 2
-        @Option(help: "Timed repetitions; the fastest counts.")
+        @Option(parsing: .unconditional, help: "Timed repetitions; the fastest counts.")
         var repetitions = 3
         @Option(help: "Seed of the random parameters and inputs.")
         var seed: UInt64 = 1

@@ -23,10 +23,10 @@ struct NetlistCommand: ParsableCommand {
 
     @OptionGroup var options: CompilerOptions
 
-    @Option(help: "Drive the inputs with golden sequence N (PWL) instead of EXTERNAL sources.")
+    @Option(parsing: .unconditional, help: "Drive the inputs with golden sequence N (PWL) instead of EXTERNAL sources.")
     var golden: Int?
 
-    @Option(help: "With --golden: only the first K frames.")
+    @Option(parsing: .unconditional, help: "With --golden: only the first K frames.")
     var frames: Int?
 
     @Option(help: "Output folder.", completion: .directory)

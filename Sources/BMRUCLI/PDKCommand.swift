@@ -45,7 +45,7 @@ struct PDKCommand: ParsableCommand {
         @Option(help: "Check only this corner (default: every corner).")
         var corner: String?
 
-        @Option(help: "Largest allowed relative deviation of a mirror ratio.")
+        @Option(parsing: .unconditional, help: "Largest allowed relative deviation of a mirror ratio.")
         var tolerance: Double = 0.1
 
         @Flag(help: "Print JSON instead of a table.")

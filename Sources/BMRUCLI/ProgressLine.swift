@@ -8,6 +8,7 @@ final class ProgressLine: @unchecked Sendable {
     private let start = Date()
     private let terminal = isatty(STDERR_FILENO) == 1
     private var lastPrinted = -1
+    private var counted = (done: 0, failed: 0)
 
     /// A progress line for `label` counting `unit` (`clips`, `jobs`).
     init(_ label: String, unit: String) {
@@ -30,6 +31,15 @@ final class ProgressLine: @unchecked Sendable {
             let line = terminal ? "\r\u{1B}[K" + text + (done == total ? "\n" : "") : text + "\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
+    }
+
+    /// Counts one more item done out of `total` (`failed` if it failed) and reports the count.
+    func advance(total: Int, failed: Bool) {
+        let (done, failures) = lock.withLock {
+            counted = (counted.done + 1, counted.failed + (failed ? 1 : 0))
+            return counted
+        }
+        update(done: done, total: total, failed: failures)
     }
 
     /// `1 h 02 min`, `3 min 05 s`, `12 s`.

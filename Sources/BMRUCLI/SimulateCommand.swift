@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRU
 import Foundation
 import Ngspice
 import Synchronization
@@ -35,10 +36,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Output file (one deck) or folder (several decks); default: standard output.", completion: .file())
     var out: String?
 
-    @Option(help: "Halt a run after this many seconds.")
+    @Option(parsing: .unconditional, help: "Halt a run after this many seconds.")
     var timeout: Double?
 
-    @Option(help: "Worker processes for several decks (default: number of cores).")
+    @Option(parsing: .unconditional, help: "Worker processes for several decks (default: number of cores).")
     var jobs: Int?
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -66,7 +67,7 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let folder = URL(fileURLWithPath: out!)
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw ValidationFailure("cannot create \(folder.path): \(error.localizedDescription)")
+            throw ValidationFailure("cannot create \(folder.path): \(fileErrorReason(error))")
         }
         let names = Self.outputNames(decks, extension: format.rawValue)
         let failed = FailedDecks()
@@ -116,7 +117,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let text = format == .json ? try result.json() : result.csv()
         guard let path else { return print(text, terminator: "") }
         do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw ValidationFailure("cannot write \(path): \(error.localizedDescription)")
+            throw ValidationFailure("cannot write \(path): \(fileErrorReason(error))")
         }
     }
 }

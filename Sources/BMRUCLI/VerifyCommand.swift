@@ -23,9 +23,12 @@ struct VerifyCommand: AsyncParsableCommand {
             \(SpeechCommands.negativeWords.joined(separator: "/")) in the split, in folder order. Each clip is one \
             transient job on the worker pool. \
             Writes OUT/report.json, OUT/report.md and OUT/traces/*.csv (docs/reference/report-format.md); the same command \
-            into the same OUT resumes an interrupted run (finished clips are kept in OUT/samples). A failed clip \
-            is reported and counts as disagreeing. Exit status: 0 when the prediction agreement reaches \
-            --min-agreement, 2 when it does not, 1 on an error.
+            into the same OUT resumes an interrupted run (finished clips are kept in OUT/samples); a run with \
+            other options or clips into a folder holding a report is refused unless --force, and a second run \
+            into a folder in use is refused. A clip whose simulation fails is reported and counts as disagreeing; \
+            when every clip fails for a reason outside the circuit (a deck or PDK file that does not load, a \
+            failing --spice-command, no usable worker) the run is an error. Exit status: 0 when the prediction \
+            agreement reaches --min-agreement, 2 when it does not, 1 on an error.
 
             Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu --jobs 2 --report out/verify
             Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu \
@@ -37,24 +40,27 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Clips") var clipOptions: ClipOptions
 
-    @Option(help: "Frame period in seconds (default: the compiler's 0.01).")
+    @Option(parsing: .unconditional, help: "Frame period in seconds (default: the compiler's 0.01).")
     var framePeriod: Double?
 
-    @Option(help: "Worker processes.")
-    var jobs: Int = 2
+    @Option(parsing: .unconditional, help: "Worker processes (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Stop a clip's simulation after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop a clip's simulation after this many seconds.")
     var timeout: Double = 1800
 
     @Option(name: .customLong("spice-command"),
             help: "An ngspice command run before every transient, e.g. an 'alter' for fault injection (repeatable).")
     var spiceCommands: [String] = []
 
-    @Option(help: "Prediction agreement needed for exit status 0.")
+    @Option(parsing: .unconditional, help: "Prediction agreement needed for exit status 0.")
     var minAgreement: Double = 0.98
 
     @Option(help: "Report folder.", completion: .directory)
     var report: String
+
+    @Flag(help: "Replace a report made with other options or clips in the report folder (its traces are deleted).")
+    var force = false
 
     func validate() throws {
         if let framePeriod { try validateSeconds(framePeriod, flag: "--frame-period", maximum: 10) }
@@ -73,17 +79,15 @@ struct VerifyCommand: AsyncParsableCommand {
         verifier.jobTimeout = timeout
         verifier.commands = spiceCommands
         verifier.minAgreement = minAgreement
-        let start = Date()
+        verifier.force = force
+        let progress = ProgressLine("verify", unit: "clips")
+        progress.update(done: 0, total: selected.count)
         let result = try await verifier.run(
             selected, writingTo: URL(fileURLWithPath: report),
-            context: .init(inputs: provenance, commandLine: CommandLine.arguments, version: BMRUKitVersion.string)
-        ) { done, total in
-            let elapsed = Date().timeIntervalSince(start), rate = Double(done) / elapsed
-            let eta = Double(total - done) / rate
-            FileHandle.standardError.write(Data(String(format: "\rverify: %d/%d clips, %.3f clips/s, ETA %.0f s%@", done, total,
-                                                       rate, eta, done == total ? "\n" : "").utf8))
-        }
-        print("\(result.clips) clips (\(result.failed) failed): prediction agreement \(formatPercent(result.predictionAgreement)), "
+            context: .init(inputs: provenance, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
+            clipFinished: { _, clip in progress.advance(total: selected.count, failed: clip.failure != nil) })
+        print("\(result.clips) clips (\(result.failed) failed to simulate, \(result.disagreed ?? 0) disagree): "
+            + "prediction agreement \(formatPercent(result.predictionAgreement)), "
             + "state bits \(formatPercent(result.frameStateAgreement)), suppression median "
             + (result.suppressionFactor.median.map { String(format: "%.1f", $0) } ?? "n/a")
             + (result.power.map { String(format: ", %.1f nW, %.1f nJ per clip", $0.totalNW, $0.energyNJ) } ?? "")

@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import Netlist
 
@@ -22,7 +23,7 @@ extension Characterization {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try data.write(to: url)
             } catch {
-                throw .file(url.path, error.localizedDescription)
+                throw .file(url.path, fileErrorReason(error))
             }
         }
     }

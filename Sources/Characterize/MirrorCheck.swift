@@ -25,6 +25,10 @@ public struct MirrorCheck: Sendable {
         /// Gate-source voltage magnitude of the input device in volts.
         public var gateVoltage: Double
 
+        enum CodingKeys: String, CodingKey {
+            case polarity, input, widthRatio = "width_ratio", output, gateVoltage = "gate_voltage"
+        }
+
         /// Output over input current.
         public var ratio: Double { output / input }
         /// Relative deviation of `ratio` from `widthRatio`.

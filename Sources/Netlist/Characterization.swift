@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import PDK
 
@@ -286,7 +287,7 @@ public struct Characterization: Sendable, Equatable {
         do {
             return try JSONDecoder().decode(Characterization.self, from: Data(contentsOf: url))
         } catch {
-            throw .file(url.path, "\(error)")
+            throw .file(url.path, fileErrorReason(error))
         }
     }
 

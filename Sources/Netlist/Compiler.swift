@@ -235,7 +235,7 @@ public struct Compilation: Sendable, Equatable {
             try Data(text.utf8).write(to: directory.appendingPathComponent(Self.deckFileName))
             try (json + Data("\n".utf8)).write(to: directory.appendingPathComponent(Self.manifestFileName))
         } catch {
-            throw .file(directory.path, error.localizedDescription)
+            throw .file(directory.path, fileErrorReason(error))
         }
     }
 }
@@ -258,6 +258,11 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var parameters: [Entry]
     /// Device and bias totals.
     public var totals: Totals
+
+    enum CodingKeys: String, CodingKey {
+        case model, pdk, corner, unitCurrent = "unit_current", supply, characterized, cells
+        case sampleWindows = "sample_windows", parameters, totals
+    }
 
     /// When block `block`'s cells compare: from `open` to `close` seconds after each frame starts.
     public struct SampleWindow: Sendable, Equatable, Codable {
@@ -292,6 +297,10 @@ public struct Manifest: Sendable, Equatable, Codable {
         public var widthRatio: Double?
         /// Current in amperes (nominal for outputs at one unit of input), for sources; volts for `.ic`.
         public var current: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, polarity, width, length, multiplier, widthRatio = "width_ratio", current
+        }
     }
 
     /// Totals over the whole deck.
@@ -306,6 +315,10 @@ public struct Manifest: Sendable, Equatable, Codable {
         /// Power drawn from `vdd_bias` by those biases and the mirrored reference, watts (the rest depends on the signals:
         /// measure it from the supply currents of a transient).
         public var biasPower: Double
+
+        enum CodingKeys: String, CodingKey {
+            case transistors, gateArea = "gate_area", biasCurrent = "bias_current", biasPower = "bias_power"
+        }
     }
 }
 

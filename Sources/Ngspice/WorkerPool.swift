@@ -102,13 +102,28 @@ public struct WorkerPool: Sendable {
 
     /// Runs every job and hands each outcome to `handle` as soon as its job ends (from any thread, in
     /// the order jobs end), keeping none: a long run's results never have to fit in memory together.
-    public func forEachOutcome(of jobs: [SimulationJob], _ handle: @escaping @Sendable (JobOutcome) -> Void) async {
-        let queue = JobQueue(jobs: jobs, handle: handle)
+    ///
+    /// When `handle` throws (a result that cannot be stored), no further job starts: the jobs already
+    /// running end, their outcomes are dropped, and the first error is thrown.
+    public func forEachOutcome<Failure: Error>(of jobs: [SimulationJob],
+                                               _ handle: @escaping @Sendable (JobOutcome) throws(Failure) -> Void)
+        async throws(Failure)
+    {
+        let firstError = FirstError<Failure>()
+        let queue = JobQueue(jobs: jobs) { outcome in
+            guard firstError.value == nil else { return false }
+            do throws(Failure) { try handle(outcome) } catch {
+                firstError.set(error)
+                return false
+            }
+            return true
+        }
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<min(configuration.workers, jobs.count) {
                 group.addTask { await serve(slot: slot, queue: queue) }
             }
         }
+        if let error = firstError.value { throw error }
     }
 
     /// Keeps one worker process busy until the queue is empty, replacing it whenever it dies or
@@ -219,6 +234,13 @@ private final class Outcomes: Sendable {
     var values: [JobOutcome?] { slots.withLock { $0 } }
 }
 
+/// The first error a `forEachOutcome` handler threw, from any thread.
+private final class FirstError<Failure: Error>: Sendable {
+    private let error = Mutex<Failure?>(nil)
+    var value: Failure? { error.withLock { $0 } }
+    func set(_ failure: Failure) { error.withLock { if $0 == nil { $0 = failure } } }
+}
+
 /// The jobs of one pool run: hands them out, takes retries back, and passes on their outcomes.
 private final class JobQueue: Sendable {
     struct Pending: Sendable {
@@ -228,9 +250,10 @@ private final class JobQueue: Sendable {
     }
 
     private let waiting: Mutex<[Pending]>
-    private let handle: @Sendable (JobOutcome) -> Void
+    /// Takes an outcome; false stops the run (no further job starts).
+    private let handle: @Sendable (JobOutcome) -> Bool
 
-    init(jobs: [SimulationJob], handle: @escaping @Sendable (JobOutcome) -> Void) {
+    init(jobs: [SimulationJob], handle: @escaping @Sendable (JobOutcome) -> Bool) {
         waiting = Mutex(jobs.enumerated().reversed().map { Pending(index: $0.offset, job: $0.element, attempts: 0) })
         self.handle = handle
     }
@@ -257,7 +280,7 @@ private final class JobQueue: Sendable {
             outcome = JobOutcome(index: job.index, result: .failure(.worker("unreadable reply")), warnings: [],
                                  seconds: 0, attempts: job.attempts)
         }
-        handle(outcome)
+        pass(outcome)
         return outcome
     }
 
@@ -269,8 +292,12 @@ private final class JobQueue: Sendable {
             return true
         }
         if !retry {
-            handle(JobOutcome(index: job.index, result: .failure(failure), warnings: [], seconds: 0,
-                              attempts: job.attempts))
+            pass(JobOutcome(index: job.index, result: .failure(failure), warnings: [], seconds: 0, attempts: job.attempts))
         }
+    }
+
+    /// Hands `outcome` on; empties the queue when the handler stops the run.
+    private func pass(_ outcome: JobOutcome) {
+        if !handle(outcome) { waiting.withLock { $0.removeAll() } }
     }
 }

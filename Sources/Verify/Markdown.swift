@@ -11,7 +11,7 @@ extension Report {
             "\(passed ? "PASSED" : "FAILED"): prediction agreement \(pct(predictionAgreement)) against a minimum of "
                 + "\(pct(minAgreement)).", "",
             "| metric | value |", "|---|---|",
-            "| clips (failed) | \(clips) (\(failed)) |",
+            "| clips (failed to simulate, simulated and disagreeing) | \(clips) (\(failed), \(disagreed.map(String.init) ?? "n/a")) |",
             "| prediction agreement | \(pct(predictionAgreement)) |",
             "| frame state-bit agreement | \(pct(frameStateAgreement)) |",
             "| frame decision agreement (sign of A - B) | \(pct(frameDecisionAgreement)) |",
@@ -35,10 +35,10 @@ extension Report {
         }
         lines += ["", "## Clips", "", "| clip | label | reference | circuit | agrees | state bits | seconds | status |",
                   "|---|---|---|---|---|---|---|---|"]
-        lines += perClip.map {
-            "| \($0.name) | \($0.label.map(String.init) ?? "") | \($0.referenceDecision) | "
-                + "\($0.circuitDecision.map(String.init) ?? "") | \($0.agrees ? "yes" : "no") | \(pct($0.frameStateAgreement)) | "
-                + "\(num($0.seconds, "%.1f")) | \($0.failure.map { "failed: \($0)" } ?? $0.status) |"
+        lines += perClip.map { clip in
+            "| \(clip.name) | \(clip.label.map(String.init) ?? "") | \(clip.referenceDecision) | "
+                + "\(clip.circuitDecision.map(String.init) ?? "") | \(clip.agrees ? "yes" : "no") | \(pct(clip.frameStateAgreement)) | "
+                + "\(num(clip.seconds, "%.1f")) | \(clip.failure.map { "failed (\(clip.failureKind?.rawValue ?? "circuit")): \($0)" } ?? clip.status) |"
         }
         lines += ["", "## Provenance", "",
                   "model \(p.model) (sha256 \(p.modelHash)), \(p.characterized ? "characterized" : "nominal") sizing, "

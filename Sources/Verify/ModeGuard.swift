@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import Netlist
 
@@ -125,7 +126,7 @@ struct TraceTable {
 
     init(_ url: URL) throws(VerifyError) {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw .file(url.path, error.localizedDescription) }
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw .file(url.path, fileErrorReason(error)) }
         let lines = text.split(separator: "\n")
         guard let first = lines.first else { throw .file(url.path, "empty trace") }
         header = first.split(separator: ",").map(String.init)

@@ -1,4 +1,6 @@
+import BMRU
 import Foundation
+import Ngspice
 
 /// The verification report (`report.json`; schema in docs/reference/report-format.md): circuit against
 /// reference over a set of clips, aggregated and per clip, with provenance.
@@ -11,6 +13,9 @@ public struct Report: Sendable, Equatable, Codable {
     public var clips: Int
     /// Clips whose simulation failed (counted as disagreeing).
     public var failed: Int
+    /// Clips simulated whose circuit clip decision differs from the reference's: with `failed`, what
+    /// `predictionAgreement` counts against. Absent in older reports.
+    public var disagreed: Int?
     /// Fraction of all clips whose circuit clip decision equals the reference's.
     public var predictionAgreement: Double
     /// Fraction of (frame, cell) state bits that agree, over the simulated clips; nil if none ran.
@@ -40,7 +45,7 @@ public struct Report: Sendable, Equatable, Codable {
     public var perClip: [ClipReport]
 
     enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", clips, failed, predictionAgreement = "prediction_agreement"
+        case format, formatVersion = "format_version", clips, failed, disagreed, predictionAgreement = "prediction_agreement"
         case frameStateAgreement = "frame_state_agreement", frameDecisionAgreement = "frame_decision_agreement"
         case readoutFrameAgreement = "readout_frame_agreement", suppressionFactor = "suppression_factor"
         case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy"
@@ -158,11 +163,15 @@ public struct Report: Sendable, Equatable, Codable {
         public var commandLine: [String]
         /// When the report was made (ISO 8601).
         public var created: String
+        /// SHA-256 of what the run computed (`Verifier.runHash`: clips, their simulation jobs, the
+        /// agreement threshold); a run into the same folder with another hash is refused. Absent in
+        /// older reports.
+        public var runHash: String?
 
         enum CodingKeys: String, CodingKey {
             case model, modelHash = "model_hash", pdk, corner, unitCurrent = "unit_current_A", supply = "supply_V"
             case characterized, inputs, framePeriod = "frame_period_s", mode, cells, ngspice, bmrukit, commands
-            case commandLine = "command_line", created
+            case commandLine = "command_line", created, runHash = "run_hash"
         }
     }
 
@@ -176,7 +185,7 @@ public struct Report: Sendable, Equatable, Codable {
     /// Reads a report written by `json()`.
     public static func load(from url: URL) throws(VerifyError) -> Report {
         do { return try JSONDecoder().decode(Report.self, from: Data(contentsOf: url)) } catch {
-            throw .file(url.path, "\(error)")
+            throw .file(url.path, fileErrorReason(error))
         }
     }
 }
@@ -220,6 +229,8 @@ public struct ClipReport: Sendable, Equatable, Codable {
     public var frames: Int
     /// `ok`, or `failed` with the reason (convergence failure, timeout, worker crash).
     public var status: String, failure: String?
+    /// For a failed clip, whether the circuit failed or the simulation could not be set up.
+    public var failureKind: FailureKind?
     /// Simulation seconds inside the worker, and how many times the job was started.
     public var seconds: Double, attempts: Int
     /// Majority-vote clip decisions (class indices) and whether they agree (false for a failed clip).
@@ -237,6 +248,24 @@ public struct ClipReport: Sendable, Equatable, Codable {
     /// The earliest wrong state bit (lowest frame, then block and unit); nil when every bit agrees.
     public var firstWrongStateBit: StateBit?
 
+    /// Why a clip's simulation failed.
+    public enum FailureKind: String, Sendable, Equatable, Codable {
+        /// The circuit did not simulate: no convergence, a timeout, a crash inside the simulator, or
+        /// output that does not cover the clip.
+        case circuit
+        /// Something outside the circuit: the deck or a PDK file does not load, a `--spice-command`
+        /// fails, the simulator library or a worker process cannot be used.
+        case setup
+
+        /// The kind of a job's failure.
+        public init(_ failure: JobFailure) {
+            switch failure {
+            case .timedOut, .workerCrashed, .simulation(.convergence), .simulation(.timeout): self = .circuit
+            case .simulation, .worker: self = .setup
+            }
+        }
+    }
+
     /// One cell's state bit in one frame.
     public struct StateBit: Sendable, Equatable, Codable {
         /// The cell's block and unit, and the frame.
@@ -244,7 +273,8 @@ public struct ClipReport: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, label, frames, status, failure, seconds, attempts, referenceDecision = "reference_decision"
+        case name, label, frames, status, failure, failureKind = "failure_kind", seconds, attempts
+        case referenceDecision = "reference_decision"
         case circuitDecision = "circuit_decision", agrees, frameDecisionAgreement = "frame_decision_agreement"
         case readoutFrameAgreement = "readout_frame_agreement", frameStateAgreement = "frame_state_agreement"
         case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", power, trace

@@ -26,6 +26,9 @@ public struct Verifier: Sendable {
     public var commands: [String] = []
     /// The prediction agreement a run must reach to pass.
     public var minAgreement = 0.98
+    /// Whether a report folder holding the report of a different run (`runHash`) is cleared and
+    /// reused instead of refused.
+    public var force = false
 
     /// A verifier for `model` (read from `modelDirectory`) compiled by `compiler`.
     public init(model: Model, modelDirectory: URL, compiler: Compiler) {
@@ -67,6 +70,11 @@ public struct Verifier: Sendable {
     /// Every clip's frame-end samples are saved in `samples/` as soon as its job finishes; running the
     /// same verification into the same folder again re-uses every clip whose job is unchanged (same
     /// deck, commands and vectors) and simulates only the rest, so an interrupted run resumes.
+    ///
+    /// The folder is locked for the run (`ReportFolder`), checked writable before anything is
+    /// simulated, and refused when it holds a report of a different run unless `force`; the first
+    /// file that cannot be written stops the run. When every clip fails for a reason outside the
+    /// circuit (`ClipReport.FailureKind.setup`), the run throws `VerifyError.setup` and writes no report.
     public func run(_ clips: [Clip], writingTo directory: URL, context: Context,
                     progress: (@Sendable (Int, Int) -> Void)? = nil,
                     clipFinished: (@Sendable (Int, ClipReport) -> Void)? = nil) async throws(VerifyError) -> Report
@@ -79,13 +87,12 @@ public struct Verifier: Sendable {
         for clip in clips { jobs.append(try job(for: clip)) }
         let traces = directory.appendingPathComponent(Self.tracesFolder)
         let savedFolder = directory.appendingPathComponent(Self.samplesFolder)
-        for folder in [traces, savedFolder] {
-            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-                throw .file(folder.path, error.localizedDescription)
-            }
-        }
         // Resume: a clip whose job (deck, commands, vectors) is unchanged keeps its saved samples.
         let keys = jobs.map(SavedClip.key)
+        let runHash = Self.runHash(clips, keys: keys, minAgreement: minAgreement)
+        let folder = try ReportFolder(directory, runHash: runHash, force: force,
+                                      subfolders: [Self.tracesFolder, Self.samplesFolder], replaced: [Self.tracesFolder])
+        defer { folder.release() }
         let files = clips.map { savedFolder.appendingPathComponent(Self.fileName($0.name, extension: "json")) }
         var finished: [Int: Result<SavedClip, ClipFailure>] = [:]
         for index in clips.indices {
@@ -101,10 +108,10 @@ public struct Verifier: Sendable {
             }
         }
         let pool = WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
-        await pool.forEachOutcome(of: pending.map { jobs[$0] }) { outcome in
+        try await pool.forEachOutcome(of: pending.map { jobs[$0] }) { outcome throws(VerifyError) in
             let index = pending[outcome.index]
             // Saved as soon as it finishes, so an interrupted run keeps it; failures are not saved.
-            let result = SavedClip.make(outcome, key: keys[index], frames: clips[index].frames.count, blocks: blocks,
+            let result = try SavedClip.make(outcome, key: keys[index], frames: clips[index].frames.count, blocks: blocks,
                                         hidden: hidden, period: frameDuration, supply: supply, file: files[index])
             store.set(index, result)
             clipFinished?(index, comparison(clips[index], referenceTraces[index], result).report)
@@ -114,19 +121,24 @@ public struct Verifier: Sendable {
         var comparisons: [Comparison] = []
         for (index, clip) in clips.enumerated() {
             let reference = references[index]
-            let result = finished[index] ?? .failure(ClipFailure(description: "not run"))
+            let result = finished[index] ?? .failure(ClipFailure(description: "not run", kind: .setup))
             var comparison = comparison(clip, reference, result)
             if case let .success(saved) = result {
                 let file = Self.fileName(clip.name, extension: "csv")
-                try write(saved.samples.csv(reference: reference, model: model, unitCurrent: unitCurrent, period: frameDuration),
-                          to: traces.appendingPathComponent(file))
+                let csv = saved.samples.csv(reference: reference, model: model, unitCurrent: unitCurrent, period: frameDuration)
+                try ReportFolder.write(Data(csv.utf8), to: traces.appendingPathComponent(file))
                 comparison.report.trace = "\(Self.tracesFolder)/\(file)"
             }
             comparisons.append(comparison)
         }
-        let report = aggregate(comparisons, context: context, wallSeconds: Date().timeIntervalSince(started))
-        try write(String(decoding: try report.json(), as: UTF8.self), to: directory.appendingPathComponent("report.json"))
-        try write(report.markdown(), to: directory.appendingPathComponent("report.md"))
+        let reports = comparisons.map(\.report)
+        if reports.allSatisfy({ $0.failureKind == .setup }) {
+            let first = reports[0].failure ?? ""
+            throw .setup(first, others: reports.filter { $0.failure != first }.count)
+        }
+        let report = aggregate(comparisons, context: context, wallSeconds: Date().timeIntervalSince(started), runHash: runHash)
+        try folder.write(try report.json(), to: "report.json")
+        try folder.write(Data(report.markdown().utf8), to: "report.md")
         return report
     }
 
@@ -172,8 +184,10 @@ public struct Verifier: Sendable {
                                duration: Double(clip.frames.count) * compiler.frameDuration, supply: compiler.supply)
         } catch let failure as JobFailure {
             comparison.report.failure = failure.description
+            comparison.report.failureKind = .init(failure)
         } catch {
             comparison.report.failure = "\(error)"
+            comparison.report.failureKind = .circuit
         }
         return comparison.report
     }
@@ -184,6 +198,7 @@ public struct Verifier: Sendable {
         case let .failure(failure):
             var comparison = Comparison(clip: clip, reference: reference, seconds: failure.seconds, attempts: failure.attempts)
             comparison.report.failure = failure.description
+            comparison.report.failureKind = failure.kind
             return comparison
         case let .success(saved):
             var comparison = Comparison(clip: clip, reference: reference, seconds: saved.seconds, attempts: saved.attempts)
@@ -198,12 +213,15 @@ public struct Verifier: Sendable {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }) + "." + `extension`
     }
 
-    private func write(_ text: String, to url: URL) throws(VerifyError) {
-        do { try Data(text.utf8).write(to: url) } catch { throw .file(url.path, error.localizedDescription) }
+    /// What a run computes, as SHA-256 hex: every clip's name, label and job key (`SavedClip.key`) in
+    /// order, and the agreement threshold. Two runs with equal hashes compute the same figures.
+    static func runHash(_ clips: [Clip], keys: [String], minAgreement: Double) -> String {
+        let lines = zip(clips, keys).map { "\($0.name)\t\($0.label.map(String.init) ?? "-")\t\($1)" }
+        return sha256Hex(Data((lines + ["min_agreement \(minAgreement)"]).joined(separator: "\n").utf8))
     }
 
-    /// The report over all comparisons.
-    func aggregate(_ comparisons: [Comparison], context: Context, wallSeconds: Double) -> Report {
+    /// The report over all comparisons of the run `runHash`.
+    func aggregate(_ comparisons: [Comparison], context: Context, wallSeconds: Double, runHash: String) -> Report {
         let iu = unitCurrent
         let ran = comparisons.filter { $0.report.failure == nil }
         func pooled(_ part: (Comparison) -> (Int, Int)) -> Double? {
@@ -233,9 +251,10 @@ public struct Verifier: Sendable {
             inputs: context.inputs, framePeriod: compiler.frameDuration, mode: compiler.mode.rawValue,
             cells: compiler.cellTiming.rawValue, ngspice: Self.ngspiceVersion(),
             bmrukit: context.version, commands: commands, commandLine: context.commandLine,
-            created: ISO8601DateFormatter().string(from: Date()))
+            created: ISO8601DateFormatter().string(from: Date()), runHash: runHash)
         return Report(
-            clips: comparisons.count, failed: comparisons.count - ran.count, predictionAgreement: prediction,
+            clips: comparisons.count, failed: comparisons.count - ran.count, disagreed: ran.filter { !$0.report.agrees }.count,
+            predictionAgreement: prediction,
             frameStateAgreement: pooled { ($0.cellAgreements.reduce(0, +), $0.report.frames * cells) },
             frameDecisionAgreement: pooled { ($0.frameDecisionHits, $0.report.frames) },
             readoutFrameAgreement: pooled { ($0.readoutHits, $0.report.frames) },
@@ -302,6 +321,7 @@ private final class Store: @unchecked Sendable {
 /// Why a clip has no samples: the job's failure or unusable output, as the report shows it.
 struct ClipFailure: Error {
     var description: String
+    var kind: ClipReport.FailureKind
     var seconds = 0.0, attempts = 0
 }
 
@@ -325,24 +345,29 @@ struct SavedClip: Codable {
         return try? JSONDecoder().decode(SavedClip.self, from: data)
     }
 
-    /// The saved clip of a finished job (written to `file`), or why the clip failed.
+    /// The saved clip of a finished job (written to `file`, atomically), or why the clip failed;
+    /// throws when the file cannot be written.
     static func make(_ outcome: JobOutcome, key: String, frames: Int, blocks: Int, hidden: Int, period: Double,
-                     supply: Double, file: URL) -> Result<SavedClip, ClipFailure> {
+                     supply: Double, file: URL) throws(VerifyError) -> Result<SavedClip, ClipFailure> {
+        let samples: CircuitSamples
         switch outcome.result {
         case let .failure(failure):
-            return .failure(ClipFailure(description: failure.description, seconds: outcome.seconds, attempts: outcome.attempts))
+            return .failure(ClipFailure(description: failure.description, kind: .init(failure), seconds: outcome.seconds,
+                                        attempts: outcome.attempts))
         case let .success(result):
             do {
-                let samples = try CircuitSamples(result, frames: frames, blocks: blocks, hidden: hidden, period: period,
-                                                 supply: supply)
-                let saved = SavedClip(key: key, samples: samples, seconds: outcome.seconds, attempts: outcome.attempts)
-                try? JSONEncoder().encode(saved).write(to: file)
-                return .success(saved)
+                samples = try CircuitSamples(result, frames: frames, blocks: blocks, hidden: hidden, period: period, supply: supply)
             } catch {
                 // Unusable output fails the clip as a whole: nothing half-compared stays in the report.
-                return .failure(ClipFailure(description: error.description, seconds: outcome.seconds, attempts: outcome.attempts))
+                return .failure(ClipFailure(description: error.description, kind: .circuit, seconds: outcome.seconds,
+                                            attempts: outcome.attempts))
             }
         }
+        let saved = SavedClip(key: key, samples: samples, seconds: outcome.seconds, attempts: outcome.attempts)
+        let data: Data
+        do { data = try JSONEncoder().encode(saved) } catch { throw .file(file.path, "samples hold a non-finite value") }
+        try ReportFolder.write(data, to: file)
+        return .success(saved)
     }
 }
 

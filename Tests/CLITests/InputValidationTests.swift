@@ -100,13 +100,13 @@ struct InputValidationTests {
     }
 
     @Test("simulate and verify: --timeout nan, inf, 1e300, 0 and -1 are refused before anything runs",
-          arguments: ["nan", "inf", "1e300", "0"])
+          arguments: ["nan", "inf", "1e300", "0", "-1"])
     func timeouts(value: String) throws {
         let simulate = try CLI.run(["simulate", "spice/examples/rc.cir", "--timeout", value])
-        #expect(simulate.status == 64 && simulate.stderr.contains("--timeout is"), "\(simulate.stderr)")
+        #expect(simulate.status == 1 && simulate.stderr.contains("--timeout is"), "\(simulate.stderr)")
         let verify = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--timeout", value,
                                   "--report", "/tmp/bmru-never-written"])
-        #expect(verify.status == 64 && verify.stderr.contains("--timeout is"), "\(verify.stderr)")
+        #expect(verify.status == 1 && verify.stderr.contains("--timeout is"), "\(verify.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/bmru-never-written"))
     }
 
@@ -122,10 +122,58 @@ struct InputValidationTests {
             (["simulate", "spice/examples/rc.cir", "--jobs", "0"], "--jobs must be >= 1"),
             (["netlist", "--model", Self.model, "--pdk", "generic180", "--golden", "0", "--frames", "0", "--out", "/tmp/x"],
              "--frames must be >= 1"),
+            // Negative numbers are values, checked like any other.
+            (["netlist", "--model", Self.model, "--pdk", "generic180", "--golden", "-1", "--out", "/tmp/x"], "--golden must be >= 0"),
+            (["verify", "--model", Self.model, "--pdk", "generic180", "--clips", "-3", "--report", "/tmp/x"], "--clips must be >= 1"),
+            (["verify", "--model", Self.model, "--pdk", "generic180", "--min-agreement", "-0.5", "--report", "/tmp/x"],
+             "--min-agreement must be in 0...1"),
+            (["kws", "--model", Self.model, "--jobs", "-2", Self.clip], "--jobs must be >= 1"),
+            (["pdk", "check", "generic180", "--tolerance", "-0.1"], "--tolerance is -0.1"),
+            (["characterize", "--pdk", "generic180", "--unit-current", "-1e-9", "--out", "/tmp/x"], "--unit-current is -1e-09"),
         ]
         for (arguments, message) in cases {
             let run = try CLI.run(arguments)
-            #expect(run.status == 64 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            #expect(run.status == 1 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+
+    @Test("Usage errors exit 1 with the message and the usage hint on stderr, nothing on stdout")
+    func usageErrors() throws {
+        let cases: [([String], String)] = [
+            (["pdk", "list", "--no-such-option"], "Unknown option '--no-such-option'"),
+            (["netlist", "--model", Self.model, "--out", "/tmp/x"], "Missing expected argument '--pdk <pdk>'"),
+            (["netlist", "--model", Self.model, "--pdk", "generic180", "--golden"], "Missing value for '--golden <golden>'"),
+            (["no-such-command"], "Unexpected argument 'no-such-command'"),
+        ]
+        for (arguments, message) in cases {
+            let run = try CLI.run(arguments)
+            #expect(run.status == 1 && run.stdout.isEmpty, "\(arguments): \(run.status) \(run.stdout)")
+            #expect(run.stderr.contains("Error: \(message)") && run.stderr.contains("Usage: bmru"), "\(arguments): \(run.stderr)")
+        }
+        let help = try CLI.run(["verify", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: bmru verify"), "\(help.stderr)")
+    }
+
+    @Test("File errors of simulate --out, netlist, compare and verify --report are one line naming the path and the reason")
+    func fileErrors() throws {
+        let missing = "/tmp/bmru-no-such-folder-\(UUID().uuidString)"
+        let file = try CLI.file("not a folder", suffix: ".txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let cases: [([String], String)] = [
+            (["simulate", "spice/examples/rc.cir", "--out", "\(missing)/rc.csv"],
+             "cannot write \(missing)/rc.csv: No such file or directory"),
+            (["netlist", "--model", Self.model, "--pdk", "generic180", "--characterization", missing, "--out", "/tmp/x"],
+             "\(missing)/characterization.json: No such file or directory"),
+            (["netlist", "--model", Self.model, "--pdk", "generic180", "--out", file.appendingPathComponent("deck").path],
+             "\(file.path)/deck: Not a directory"),
+            (["compare", missing, missing], "\(missing)/report.json: No such file or directory"),
+            (["verify", "--model", Self.model, "--pdk", "generic180", "--clips", "1", "--report", file.appendingPathComponent("r").path],
+             "\(file.path)/r: Not a directory"),
+        ]
+        for (arguments, message) in cases {
+            let run = try CLI.run(arguments)
+            let errors = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("verify: ") }
+            #expect(run.status == 1 && errors == ["Error: \(message)"[...]], "\(arguments): \(run.stderr)")
         }
     }
 

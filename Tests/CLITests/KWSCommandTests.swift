@@ -9,11 +9,15 @@ struct KWSCommandTests {
         TestSupport.speechCommands.appendingPathComponent($0).path
     }
 
-    @Test("kws --spice --json: one line per file with the reference's and the circuit's decisions and the energy")
+    @Test("kws --spice --json: one line per file with the reference's and the circuit's decisions and the energy; --report keeps one run's report")
     func spice() throws {
-        let run = try CLI.run(["kws", "--model", "results/models/kws-yes-d4", "--spice", "--pdk", "generic180",
-                               "--characterization", "results/characterization/generic180", "--jobs", "2", "--json"] + Self.files)
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-kws-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: report) }
+        let arguments = ["kws", "--model", "results/models/kws-yes-d4", "--spice", "--pdk", "generic180",
+                         "--characterization", "results/characterization/generic180", "--jobs", "2", "--json", "--report", report.path]
+        let run = try CLI.run(arguments + Self.files)
         #expect([0, 2].contains(run.status), "\(run.stderr)")
+        #expect(run.stderr.contains("kws: 2/2 clips"), "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
@@ -27,8 +31,12 @@ struct KWSCommandTests {
             #expect((10...1000).contains(line["energy_nJ"] as? Double ?? 0), "\(line)")
             #expect((line["scores"] as? [String: Double])?.count == 2)
         }
+        let other = try CLI.run(arguments + [Self.files[0]])
+        #expect(other.status == 1 && other.stderr.contains("holds a report made with other options or clips"), "\(other.stderr)")
+        let forced = try CLI.run(arguments + ["--force", Self.files[0]])
+        #expect([0, 2].contains(forced.status) && forced.stdout.split(separator: "\n").count == 1, "\(forced.stderr)")
         let missing = try CLI.run(["kws", "--model", "results/models/kws-yes-d4", "--spice"] + Self.files)
-        #expect(missing.status == 64 && missing.stderr.contains("--spice needs --pdk"), "\(missing.stderr)")
+        #expect(missing.status == 1 && missing.stderr.contains("--spice needs --pdk"), "\(missing.stderr)")
     }
 
     /// A `.wav` that holds text, a missing file, and the two real clips around them: the files of a
@@ -90,6 +98,6 @@ struct KWSCommandTests {
         let none = try CLI.run(["demo", "--audio", "/nonexistent/demo-audio"])
         #expect(none.status == 1 && none.stderr.contains("scripts/demo-audio.sh"), "\(none.stderr)")
         let orphan = try CLI.run(["demo", "--clips", "3"])
-        #expect(orphan.status == 64 && orphan.stderr.contains("--clips needs --data"), "\(orphan.stderr)")
+        #expect(orphan.status == 1 && orphan.stderr.contains("--clips needs --data"), "\(orphan.stderr)")
     }
 }

@@ -54,6 +54,9 @@ struct NetlistCommandTests {
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
         let totals = try #require((manifest as? [String: Any])?["totals"] as? [String: Any])
         #expect((totals["transistors"] as? Int ?? 0) > 600)
+        // snake_case keys, like every JSON file BMRUKit writes.
+        #expect(Set(totals.keys) == ["transistors", "gate_area", "bias_current", "bias_power"])
+        #expect((manifest as? [String: Any])?["unit_current"] is Double)
     }
 
     @Test("An invalid model folder is a one-line error and writes nothing")

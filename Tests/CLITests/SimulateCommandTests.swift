@@ -153,13 +153,14 @@ struct PDKCommandTests {
         #expect(output.stdout.contains("generic180") && output.stdout.contains("gf180mcu"))
     }
 
-    @Test("pdk check prints ratios for every corner and passes", arguments: ["generic180", "gf180mcu"])
+    @Test("pdk check prints ratios for every corner and passes; --json keys are snake_case", arguments: ["generic180", "gf180mcu"])
     func check(pdk: String) throws {
         let output = try CLI.run(["pdk", "check", pdk, "--json"])
         #expect(output.status == 0, "\(output.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: [[String: Any]]]
         #expect(Set(report?.keys ?? [:].keys) == ["typical", "ff", "ss", "fs", "sf"])
         #expect(report?["typical"]?.count == 12)
+        #expect(Set(report?["typical"]?.first?.keys ?? [:].keys) == ["polarity", "input", "width_ratio", "output", "gate_voltage"])
     }
 
     @Test("gf180mcu without PDK_ROOT names the variable, on one line, exit 1")

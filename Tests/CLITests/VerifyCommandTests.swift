@@ -4,7 +4,7 @@ import TestSupport
 
 @Suite("bmru verify")
 struct VerifyCommandTests {
-    @Test("latch-d4, one short golden clip on generic180: exit 0 and the report files; a failing clip gives exit 2")
+    @Test("latch-d4, one short golden clip on generic180: exit 0 and the report files; clips timing out exit 2, a bad --spice-command exit 1")
     func verify() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-verify-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
@@ -16,8 +16,88 @@ struct VerifyCommandTests {
         for file in ["report.json", "report.md", "traces/clip-0.csv"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
         }
-        let failing = try CLI.run(arguments + ["--spice-command", "alter @i.no_such_source[dc] = 1"])
+        // A circuit that does not simulate (every clip times out) is a negative verdict with a report.
+        let slow = out.appendingPathComponent("slow")
+        let failing = try CLI.run(Array(arguments.dropLast()) + [slow.path, "--timeout", "0.001"])
         #expect(failing.status == 2, "\(failing.stderr)")
+        #expect(failing.stdout.contains("1 clips (1 failed to simulate, 0 disagree): prediction agreement 0.0 %"), "\(failing.stdout)")
+        let report = try String(contentsOf: slow.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(report.contains("\"failure_kind\" : \"circuit\"") && report.contains("\"disagreed\" : 0"))
+        // A bad --spice-command fails every clip outside the circuit: an error, no agreement figure, no report.
+        let setup = out.appendingPathComponent("setup")
+        let broken = try CLI.run(Array(arguments.dropLast()) + [setup.path, "--spice-command", "alter @i.no_such_source[dc] = 1"])
+        #expect(broken.status == 1 && broken.stdout.isEmpty, "\(broken.stdout)")
+        #expect(broken.stderr.contains("no clip could be simulated: ngspice command 'alter @i.no_such_source[dc] = 1' failed"),
+                "\(broken.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: setup.appendingPathComponent("report.json").path))
+        // So does a temporary folder the workers cannot use.
+        let noTemporary = try CLI.run(Array(arguments.dropLast()) + [setup.path], environment: ["TMPDIR": "/nonexistent"])
+        #expect(noTemporary.status == 1 && noTemporary.stdout.isEmpty, "\(noTemporary.stdout)")
+        #expect(noTemporary.stderr.contains("no clip could be simulated: cannot load libngspice"), "\(noTemporary.stderr)")
+    }
+
+    @Test("One run per report folder: a second run is refused while the first runs, other options need --force, resume works")
+    func reportFolder() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-folder-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let arguments = ["verify", "--model", "results/models/kws-yes-d4", "--pdk", "generic180", "--clips", "3",
+                         "--frames", "12", "--jobs", "1", "--min-agreement", "0", "--report", out.path]
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = TestSupport.repository
+        process.environment = TestSupport.environment()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let lock = out.appendingPathComponent(".lock")
+        func holder() -> String { (try? String(contentsOf: lock, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(120)
+        while holder() != "\(process.processIdentifier)\n", process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let second = try CLI.run(arguments)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(second.status == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("\(out.path): another run (pid \(process.processIdentifier)) is writing to this report folder"),
+                "\(second.stderr)")
+        // The kernel released the killed run's lock: the same command resumes and finishes.
+        let resumed = try CLI.run(arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let again = try CLI.run(arguments)
+        #expect(again.status == 0, "\(again.stderr)")
+        let other = try CLI.run(Array(arguments.dropLast(2)) + ["--clips", "2", "--report", out.path])
+        #expect(other.status == 1 && other.stderr.contains(
+            "\(out.path): holds a report made with other options or clips; use another folder, or --force to replace it"),
+                "\(other.stderr)")
+        let forced = try CLI.run(Array(arguments.dropLast(2)) + ["--clips", "2", "--report", out.path, "--force"])
+        #expect(forced.status == 0 && forced.stdout.hasPrefix("2 clips"), "\(forced.stderr)")
+    }
+
+    @Test("A corrupt PDK model file fails every clip outside the circuit: exit 1 with ngspice's reason, no report")
+    func corruptPDK() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-pdk-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: TestSupport.repository.appendingPathComponent("pdk/generic180"), to: folder)
+        let library = folder.appendingPathComponent("generic180.lib")
+        let text = try String(contentsOf: library, encoding: .utf8)
+        let card = try #require(text.range(of: ".model nmos_g180 nmos level=54 version=4.8\n"))
+        try (text[..<card.upperBound] + "+ vth0=@@garbage@@\n" + text[card.upperBound...]).write(to: library, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("report")
+        let run = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", folder.appendingPathComponent("pdk.json").path,
+                               "--clips", "2", "--frames", "4", "--jobs", "1", "--report", out.path])
+        #expect(run.status == 1 && run.stdout.isEmpty, "\(run.stdout)")
+        #expect(run.stderr.contains("Error: no clip could be simulated: ngspice exited"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+    }
+
+    @Test("An unwritable report folder fails before anything is simulated, naming the folder and the reason")
+    func unwritableFolder() throws {
+        let file = try CLI.file("not a folder", suffix: ".txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--clips", "1",
+                               "--report", file.appendingPathComponent("report").path])
+        #expect(run.status == 1 && run.stdout.isEmpty)
+        #expect(run.stderr.contains("Error: \(file.path)/report: Not a directory\n"), "\(run.stderr)")
     }
 
     @Test("--data verifies balanced Speech Commands clips; it excludes --inputs and --split needs it")
@@ -34,9 +114,9 @@ struct VerifyCommandTests {
         #expect(clips.compactMap { $0["name"] as? String } == ["yes/0bac8a71_nohash_0.wav", "no/c7dc7278_nohash_0.wav"])
         #expect(clips.compactMap { $0["label"] as? Int } == [0, 1])
         let both = try CLI.run(arguments + ["--data", data, "--inputs", "x.safetensors"])
-        #expect(both.status == 64 && both.stderr.contains("--inputs and --data are mutually exclusive"), "\(both.stderr)")
+        #expect(both.status == 1 && both.stderr.contains("--inputs and --data are mutually exclusive"), "\(both.stderr)")
         let orphan = try CLI.run(arguments + ["--no-balanced"])
-        #expect(orphan.status == 64 && orphan.stderr.contains("need --data"), "\(orphan.stderr)")
+        #expect(orphan.status == 1 && orphan.stderr.contains("need --data"), "\(orphan.stderr)")
     }
 
     @Test("A killed run resumes: finished clips are kept, and the report equals an uninterrupted run's")

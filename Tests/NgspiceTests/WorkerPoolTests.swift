@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Ngspice
 
@@ -142,5 +143,19 @@ struct WorkerPoolTests {
             }
             #expect(message.contains("/nonexistent/bmru"))
         }
+    }
+
+    @Test("A handler that throws stops the run: no further job starts and the error comes back")
+    func handlerThrows() async throws {
+        struct Full: Error, Equatable {}
+        let pool = WorkerPool(.init(workers: 1))
+        let handled = Mutex(0)
+        await #expect(throws: Full()) {
+            try await pool.forEachOutcome(of: (1...8).map { rcJob(resistance: 100 * Double($0)) }) { _ throws(Full) in
+                handled.withLock { $0 += 1 }
+                throw Full()
+            }
+        }
+        #expect(handled.withLock { $0 } == 1)
     }
 }

@@ -37,7 +37,7 @@ struct VerifierTests {
         defer { try? FileManager.default.removeItem(at: out) }
         let report = try await verifier.run(clips, writingTo: out, context: Self.context)
         print(report.markdown())
-        #expect(report.failed == 0)
+        #expect(report.failed == 0 && report.disagreed == 0)
         #expect(report.predictionAgreement == 1)
         #expect(report.frameStateAgreement == 1)
         #expect(report.frameDecisionAgreement == 1)
@@ -134,17 +134,81 @@ struct VerifierTests {
         #expect(report.provenance.commands == corrupted.commands)
     }
 
-    @Test("A failing clip is reported, not dropped, and fails the run")
+    @Test("A clip whose circuit fails (a timeout) is reported, not dropped, as a failure and not a disagreement")
     func failedClip() async throws {
+        var slow = verifier
+        slow.jobTimeout = 0.001
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await slow.run([clips[0]], writingTo: out, context: Self.context)
+        print(report.perClip[0].failure ?? "no failure")
+        #expect(report.clips == 1 && report.failed == 1 && report.disagreed == 0)
+        #expect(report.perClip[0].status == "failed" && report.perClip[0].failure != nil)
+        #expect(report.perClip[0].failureKind == .circuit)
+        #expect(!report.passed && report.predictionAgreement == 0)
+        #expect(report.markdown().contains("failed (circuit): "))
+    }
+
+    @Test("Every clip failing outside the circuit (an alter of a missing source) is an error, and no report is written")
+    func setupFailure() async throws {
         var broken = verifier
         broken.commands = ["alter @i.xb0_cells.no_such_source[dc] = 1"]
         let out = folder()
         defer { try? FileManager.default.removeItem(at: out) }
-        let report = try await broken.run([clips[0]], writingTo: out, context: Self.context)
-        print(report.perClip[0].failure ?? "no failure")
-        #expect(report.clips == 1 && report.failed == 1)
-        #expect(report.perClip[0].status == "failed" && report.perClip[0].failure != nil)
-        #expect(!report.passed && report.predictionAgreement == 0)
+        await #expect {
+            try await broken.run(clips, writingTo: out, context: Self.context)
+        } throws: { error in
+            guard case let .setup(reason, others) = error as? VerifyError else { return false }
+            return reason.contains("no_such_source") && others == 0
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+    }
+
+    @Test("A report folder is locked while a run holds it, and refuses a report of another run unless forced")
+    func reportFolder() async throws {
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let first = try await verifier.run(clips, writingTo: out, context: Self.context)
+        #expect(first.provenance.runHash != nil && first.disagreed == 0)
+        let held = try ReportFolder(out, runHash: try #require(first.provenance.runHash), force: false, subfolders: [], replaced: [])
+        await #expect(throws: VerifyError.folderInUse(out.path, pid: Int(getpid()))) {
+            try await verifier.run(clips, writingTo: out, context: Self.context)
+        }
+        held.release()
+        var stricter = verifier
+        stricter.minAgreement = 1
+        await #expect(throws: VerifyError.differentRun(out.path)) {
+            try await stricter.run(clips, writingTo: out, context: Self.context)
+        }
+        await #expect(throws: VerifyError.differentRun(out.path)) {
+            try await verifier.run([clips[0]], writingTo: out, context: Self.context)
+        }
+        #expect(try Report.load(from: out.appendingPathComponent("report.json")) == first)
+        stricter.force = true
+        let replaced = try await stricter.run([clips[0]], writingTo: out, context: Self.context)
+        #expect(replaced.clips == 1 && replaced.minAgreement == 1)
+        let traces = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent(Verifier.tracesFolder).path)
+        #expect(traces == [try #require(replaced.perClip[0].trace).split(separator: "/").last.map(String.init)])
+    }
+
+    @Test("A sample file that cannot be written stops the run at once with its path")
+    func unwritableSample() async throws {
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        // A folder where the first clip's sample file goes: the probe passes, the rename fails.
+        let blocked = out.appendingPathComponent(Verifier.samplesFolder).appendingPathComponent(Verifier.fileName(clips[0].name, extension: "json"))
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
+        var serial = verifier
+        serial.workers = 1
+        let finished = Mutex(0)
+        await #expect {
+            try await serial.run(clips, writingTo: out, context: Self.context, clipFinished: { _, _ in finished.withLock { $0 += 1 } })
+        } throws: { error in
+            guard case let .file(path, _) = error as? VerifyError else { return false }
+            return path == blocked.path
+        }
+        #expect(finished.withLock { $0 } == 0)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
     }
 
     @Test("The discrepancy statistics")

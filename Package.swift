@@ -1,9 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Built and tested on Linux only (Debian 12, Swift 6.1+): the code reads /proc, loads libngspice
+// with dlopen and installs its C libraries with apt, so no Apple platform is declared.
 let package = Package(
     name: "BMRUKit",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bmru", targets: ["BMRUCLI"]),
         .library(name: "SpiceValues", targets: ["SpiceValues"]),

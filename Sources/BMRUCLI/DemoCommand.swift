@@ -66,7 +66,7 @@ struct DemoCommand: AsyncParsableCommand {
         let clips: [Clip], inputs: String
         if let data {
             clips = try Clip.speechCommands(URL(fileURLWithPath: data), selection: .heldout, balanced: true, model: loaded,
-                                            limit: self.clips ?? 8, warn: printWarning)
+                                            modelDirectory: directory, limit: self.clips ?? 8, warn: printWarning)
             inputs = "\(data) (heldout, balanced)"
         } else {
             guard FileManager.default.fileExists(atPath: audio) else {

@@ -105,10 +105,11 @@ struct ModelCommand: ParsableCommand {
         }
     }
 
-    /// `bmru model bench`: reference speed in cell-steps per second on one core.
+    /// `bmru model bench`: the speed of the fast kernels (`FastNetwork`, bit-identical to the
+    /// reference `Network`) in cell-steps per second on one core.
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure the reference network's speed on random models and inputs (one core).",
+            abstract: "Measure the network's fast kernels on random models and inputs (one core).",
             discussion: """
                 A cell-step is one unit of one cell layer updated for one frame: \
                 clips x frames x blocks x hidden per batch. Prints JSON. \
@@ -147,7 +148,7 @@ struct ModelCommand: ParsableCommand {
                 var rng = SplitMix64(seed: seed)
                 let batch = FrameBatch(clips: clips, frames: frames, width: inputs,
                                        values: (0..<(clips * frames * inputs)).map { _ in rng.nextGaussian() })
-                let network = Network(model)
+                let network = FastNetwork(model)
                 let clock = ContinuousClock()
                 var decisions: [ClipDecision] = []
                 var best = Duration.seconds(1e9), bestTraced = Duration.seconds(1e9)

@@ -87,15 +87,16 @@ public struct Clip: Sendable, Equatable {
     }
 
     /// Clips of a Speech Commands folder for a two-class keyword model (classes: the keyword, then
-    /// "other" for `SpeechCommands.negativeWords`), labelled by class index and named by their
-    /// relative path (`yes/0a7c2a8d_nohash_0.wav`).
+    /// "other" for the negative words), labelled by class index and named by their relative path
+    /// (`yes/0a7c2a8d_nohash_0.wav`). The split is the one `modelDirectory`'s `split.json` records,
+    /// else the pipeline's rule (`SpeechCommands`).
     ///
     /// `balanced` takes the pipeline's fixed balanced sets of the selected splits, ordered keyword
     /// and other alternately so that any first `limit` clips stay balanced; otherwise every clip of
     /// the task in the selected splits, in listing order (keyword folder first).
     public static func speechCommands(
-        _ folder: URL, selection: SpeechCommands.Selection, balanced: Bool, model: Model, limit: Int? = nil,
-        warn: (String) -> Void = { _ in }
+        _ folder: URL, selection: SpeechCommands.Selection, balanced: Bool, model: Model, modelDirectory: URL,
+        limit: Int? = nil, warn: (String) -> Void = { _ in }
     ) throws(VerifyError) -> [Clip] {
         let classes = model.config.classes
         guard classes.count == 2, classes[1] == "other" else {
@@ -104,7 +105,7 @@ public struct Clip: Sendable, Equatable {
         let keyword = classes[0]
         let selected: [SpeechCommands.Clip]
         do {
-            let data = try SpeechCommands(folder: folder, keyword: keyword)
+            let data = try SpeechCommands(folder: folder, keyword: keyword, modelDirectory: modelDirectory)
             selected = try balanced ? alternating(data.balanced(in: selection), keyword: keyword) : data.clips(in: selection)
         } catch { throw .inputs(error.description) }
         guard !selected.isEmpty else { throw .inputs("\(folder.path): no clips in the \(selection.rawValue) selection") }

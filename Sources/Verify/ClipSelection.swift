@@ -6,8 +6,8 @@ import KWS
 /// (`docs/robustness.md`), so that a verification and a sweep over the same selection see the same
 /// clips in the same order.
 public struct ClipSelection: Sendable, Equatable, Codable {
-    /// A Speech Commands folder, split by speaker exactly like the training pipeline (instead of
-    /// `inputs`).
+    /// A Speech Commands folder, split as the model folder's `split.json` records (else by the
+    /// training pipeline's rule) (instead of `inputs`).
     public var data: String?
     /// With `data`: the split to draw from (default heldout = validation + test).
     public var split: SpeechCommands.Selection?
@@ -49,7 +49,7 @@ public struct ClipSelection: Sendable, Equatable, Codable {
         if let data {
             let selection = split ?? .heldout, balanced = balanced ?? true
             selected = try Clip.speechCommands(resolve(data), selection: selection, balanced: balanced, model: model,
-                                               limit: clips, warn: warn)
+                                               modelDirectory: modelDirectory, limit: clips, warn: warn)
             description = "\(data) (\(selection.rawValue), \(balanced ? "balanced" : "all clips"))"
         } else {
             let source = inputs.map(resolve) ?? modelDirectory.appendingPathComponent(Model.goldenFileName)

@@ -46,51 +46,6 @@ struct NaiveNetwork {
     }
 }
 
-/// The plain loops `Network` must reproduce bit for bit: every output starts from its bias and
-/// adds w_ij * x_j in input order, skipping x_j == 0; the state update is `FQCell.nextState`.
-/// (`Network` blocks, gathers and vectorises these loops; no operation may change.)
-struct PlainLoopNetwork {
-    let model: Model
-
-    func affine(_ layer: Linear, _ x: [Double]) -> [Double] {
-        var y = layer.bias
-        for j in 0..<layer.inputs where x[j] != 0 {
-            for i in 0..<layer.outputs { y[i] += layer.weight[i * layer.inputs + j] * x[j] }
-        }
-        return y
-    }
-
-    /// Candidates, states, state currents, block outputs, residuals and logits, flattened like
-    /// `Trace`.
-    func run(_ frames: [[Double]]) -> [[Double]] {
-        let relu = { (v: [Double]) in v.map { max($0, 0) } }
-        var s = model.blocks.map(\.cell.s0)
-        var out: [[Double]] = Array(repeating: [], count: 6)
-        for x in frames {
-            var u = affine(model.pre, x)
-            var residuals = u
-            for (k, block) in model.blocks.enumerated() {
-                let cell = block.cell, hi = cell.betaHi
-                let c = relu(affine(cell.candidate, relu(u)))
-                for i in c.indices {
-                    s[k][i] = FQCell.nextState(candidate: c[i], betaLo: cell.betaLo[i], betaHi: hi[i], previous: s[k][i])
-                }
-                let h = (0..<c.count).map { cell.alpha[$0] * (s[k][$0] ? 1 : 0) }
-                let p = relu(affine(block.post, h))
-                u = zip(u, p).map { $0 + $1 }
-                out[0] += c
-                out[1] += s[k].map { $0 ? 1 : 0 }
-                out[2] += h
-                out[3] += p
-                residuals += u
-            }
-            out[4] += residuals
-            out[5] += affine(model.classifier, relu(u))
-        }
-        return out
-    }
-}
-
 @Suite struct NetworkTests {
     @Test func setResetHoldAndExactThresholdsByHand() throws {
         // beta_lo = 1, beta_hi = 2, alpha = 2, s0 = 0; candidate = ReLU(x).
@@ -139,63 +94,6 @@ struct PlainLoopNetwork {
         #expect(switches > 0, "the random inputs exercise set and reset")
         for (a, b) in zip(trace.logits, naive.logits.flatMap { $0 }) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b))) }
         for (a, b) in zip(trace.candidates, naive.candidates.flatMap { $0.flatMap { $0 } }) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b))) }
-    }
-
-    /// Bit identity (sign of zero included) with the plain loops, for sizes that exercise every
-    /// block width of the blocked kernel (16, 4, 2, 1) and inputs with exact zeros.
-    @Test(arguments: [(13, 64, 2, 2), (13, 4, 2, 2), (5, 21, 2, 3), (3, 7, 1, 5), (2, 1, 3, 2), (17, 35, 2, 19)])
-    func bitIdenticalToThePlainLoops(inputs: Int, hidden: Int, blocks: Int, classes: Int) throws {
-        let config = ModelConfig(name: "x", inputs: inputs, hidden: hidden, blocks: blocks,
-                                 classes: (0..<classes).map { "c\($0)" })
-        let model = Model.random(config, seed: UInt64(hidden * 31 + classes))
-        var rng = SplitMix64(seed: 7)
-        let frames = (0..<40).map { t in
-            (0..<inputs).map { j in (t + j) % 5 == 0 ? ((t + j) % 2 == 0 ? 0.0 : -0.0) : 2 * rng.nextGaussian() }
-        }
-        let trace = try Network(model).run(frames)
-        let plain = PlainLoopNetwork(model: model).run(frames)
-        let traced = [trace.candidates, trace.states.map { $0 ? 1.0 : 0.0 }, trace.stateCurrents, trace.blockOutputs,
-                      trace.residuals, trace.logits]
-        for (name, (a, b)) in zip(["candidates", "states", "currents", "outputs", "residuals", "logits"], zip(traced, plain)) {
-            #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(name) differ")
-        }
-        let switches = zip(trace.states, trace.states.dropFirst(blocks * hidden)).filter { $0 != $1 }.count
-        #expect(switches > 0, "the random inputs exercise set and reset")
-        let batch = FrameBatch(clips: 1, frames: frames.count, width: inputs, values: frames.flatMap { $0 })
-        #expect(try Network(model).decide(batch) == [trace.decision])
-    }
-
-    /// `decide` (clips in SIMD lanes for small d, one at a time for large d) sums exactly the
-    /// logits of `run`, bit for bit, including a last group with fewer clips than lanes.
-    @Test(arguments: [(13, 4, 2), (5, 16, 3), (5, 17, 2), (3, 1, 2), (13, 64, 2)])
-    func decisionsAreBitIdenticalToTraces(inputs: Int, hidden: Int, classes: Int) throws {
-        let config = ModelConfig(name: "x", inputs: inputs, hidden: hidden, blocks: 2, classes: (0..<classes).map { "c\($0)" })
-        let network = Network(Model.random(config, seed: UInt64(hidden)))
-        var rng = SplitMix64(seed: 11)
-        let clips = Network.Lanes.scalarCount + 3, frames = 25
-        let values = (0..<(clips * frames * inputs)).map { i in i % 7 == 0 ? 0 : 2 * rng.nextGaussian() }
-        let batch = FrameBatch(clips: clips, frames: frames, width: inputs, values: values)
-        let traces = try network.run(batch)
-        let decisions = try network.decide(batch)
-        #expect(decisions.count == clips)
-        for (decision, trace) in zip(decisions, traces) {
-            #expect(decision.votes == trace.decision.votes)
-            #expect(decision.integratedLogits.map(\.bitPattern) == trace.decision.integratedLogits.map(\.bitPattern))
-        }
-    }
-
-    @Test func batchRunsEqualSingleRunsAndDecisionsEqualTraces() throws {
-        let config = ModelConfig(name: "x", inputs: 4, hidden: 8, blocks: 2, classes: ["a", "b"])
-        let network = Network(Model.random(config, seed: 3))
-        var rng = SplitMix64(seed: 5)
-        let batch = FrameBatch(clips: 5, frames: 20, width: 4, values: (0..<400).map { _ in rng.nextGaussian() })
-        let traces = try network.run(batch)
-        let decisions = try network.decide(batch)
-        for clip in 0..<5 {
-            let frames = (0..<20).map { t in Array(batch.values[((clip * 20 + t) * 4)..<((clip * 20 + t + 1) * 4)]) }
-            #expect(try network.run(frames) == traces[clip])
-            #expect(decisions[clip] == traces[clip].decision)
-        }
     }
 
     @Test func rejectsFramesOfTheWrongWidth() {

@@ -94,6 +94,88 @@ struct SpeechCommandsTests {
         #expect(SpeechCommandsError.missingFolder(missing.path).description == "/nonexistent/speech: no such Speech Commands folder")
     }
 
+    @Test("The committed models' split.json lists exactly the split computed by the rule", arguments: ["kws-yes-d4", "kws-yes-d16"])
+    func committedSplitFiles(model: String) throws {
+        let directory = TestSupport.repository.appendingPathComponent("results/models/\(model)")
+        let recorded = try SpeechCommands(folder: TestSupport.speechCommands, keyword: "yes", modelDirectory: directory)
+        let computed = try SpeechCommands(folder: TestSupport.speechCommands, keyword: "yes")
+        #expect(recorded.splitFile == directory.appendingPathComponent("split.json") && computed.splitFile == nil)
+        #expect(recorded.clips == computed.clips)
+        for selection in SpeechCommands.Selection.allCases {
+            #expect(recorded.clips(in: selection) == computed.clips(in: selection), "\(selection)")
+            #expect(try recorded.balanced(in: selection) == computed.balanced(in: selection), "\(selection)")
+        }
+    }
+
+    @Test("A model folder's split.json is the truth: its splits, balanced sets and orders win over the rule")
+    func splitFileWins() throws {
+        let model = try Self.modelFolder(Self.record())
+        defer { try? FileManager.default.removeItem(at: model) }
+        let data = try SpeechCommands(folder: TestSupport.speechCommands, keyword: "yes", modelDirectory: model)
+        // By the rule, 022cd682 is a train speaker and 0bac8a71 a test speaker; the file says otherwise.
+        #expect(data.clips.map(\.path) == ["yes/022cd682_nohash_0.wav", "yes/0bac8a71_nohash_0.wav", "no/893705bb_nohash_10.wav",
+                                           "_silence_/971.wav"])
+        #expect(data.clips.map(\.split) == [.test, .validation, .validation, .train])
+        #expect(data.clips.map(\.speaker) == ["022cd682", "0bac8a71", "893705bb", nil])
+        #expect(try data.balanced(in: .heldout).map(\.path) == ["no/893705bb_nohash_10.wav", "yes/0bac8a71_nohash_0.wav",
+                                                                "yes/022cd682_nohash_0.wav"])
+        #expect(throws: SpeechCommandsError.noKeywordClips(TestSupport.speechCommands.path, keyword: "yes", split: .train)) {
+            try data.balanced(in: .train)
+        }
+    }
+
+    @Test("A split.json that breaks the format or does not fit the task and folder is a one-line error naming the field",
+          arguments: [
+              ("format", "x", "format is 'x', expected 'bmru-split'"),
+              ("keyword", "no", "keyword is 'no', but the model's keyword is 'yes'"),
+              ("clips", ["train": ["yes/022cd682_nohash_0.wav"], "validation": ["yes/022cd682_nohash_0.wav"], "test": [String]()],
+               "clips.validation[0] 'yes/022cd682_nohash_0.wav' is also listed in train"),
+              ("clips", ["train": ["go/022cd682_nohash_0.wav"], "validation": [String](), "test": [String]()],
+               "clips.train[0] 'go/022cd682_nohash_0.wav' is not WORD/FILE.wav of the task's words [\"yes\", \"no\", \"_silence_\"]"),
+              ("clips", ["train": ["yes/ffffffff_nohash_0.wav"], "validation": [String](), "test": [String]()],
+               "clips.train[0] 'yes/ffffffff_nohash_0.wav' is not in \(TestSupport.speechCommands.path)"),
+              ("balanced", ["train": [String](), "validation": ["_silence_/971.wav"], "test": [String]()],
+               "balanced.validation[0] '_silence_/971.wav' is not in clips.validation"),
+          ] as [(String, any Sendable, String)])
+    func splitFileErrors(field: String, value: any Sendable, message: String) throws {
+        var record = Self.record()
+        record[field] = value
+        let model = try Self.modelFolder(record)
+        defer { try? FileManager.default.removeItem(at: model) }
+        let file = model.appendingPathComponent("split.json").path
+        let error = #expect(throws: SpeechCommandsError.self) {
+            try SpeechCommands(folder: TestSupport.speechCommands, keyword: "yes", modelDirectory: model)
+        }
+        #expect(error?.description == "\(file): \(message)")
+        record[field] = nil
+        let incomplete = try Self.modelFolder(record)
+        defer { try? FileManager.default.removeItem(at: incomplete) }
+        #expect(throws: SpeechCommandsError.unreadable(incomplete.appendingPathComponent("split.json").path, "field \(field): missing")) {
+            try SpeechCommands(folder: TestSupport.speechCommands, keyword: "yes", modelDirectory: incomplete)
+        }
+    }
+
+    /// A small split.json over real clips of the test data that contradicts the rule.
+    static func record() -> [String: any Sendable] {
+        [
+            "format": "bmru-split", "format_version": 1, "data": "speech_commands_v0.02_test", "keyword": "yes",
+            "negative_words": ["no", "_silence_"],
+            "clips": ["train": ["_silence_/971.wav"], "validation": ["yes/0bac8a71_nohash_0.wav", "no/893705bb_nohash_10.wav"],
+                      "test": ["yes/022cd682_nohash_0.wav"]],
+            "balanced": ["train": ["_silence_/971.wav"], "validation": ["no/893705bb_nohash_10.wav", "yes/0bac8a71_nohash_0.wav"],
+                         "test": ["yes/022cd682_nohash_0.wav"]],
+            "extra_training_words": [String](), "extra_training_clips": [String](),
+        ]
+    }
+
+    /// A temporary model folder holding only `record` as split.json.
+    static func modelFolder(_ record: [String: any Sendable]) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-split-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: record).write(to: folder.appendingPathComponent("split.json"))
+        return folder
+    }
+
     /// SHA-1 of the paths joined by newlines (Python: `hashlib.sha1("\n".join(rels).encode())`).
     static func sha1(_ paths: [String]) -> String {
         Insecure.SHA1.hash(data: Data(paths.joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()

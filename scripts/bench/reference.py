@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of the Swift float64 reference network (module BMRU); writes results/bench/reference.json.
+"""Benchmark of the Swift float64 network (module BMRU, FastNetwork); writes results/bench/reference.json.
 
     python3 scripts/bench/reference.py            # from anywhere; needs swift, taskset optional
     python3 scripts/bench/reference.py --cpu 1 --scratch-path .build-perf   # other core / build dir
@@ -88,10 +88,10 @@ def main() -> None:
                 row[f"swift_over_jax_{dtype}"] = result["cell_steps_per_second"] / match[dtype]["cell_steps_per_second"]
         rows.append(row)
     report = {
-        "benchmark": "Swift float64 reference network (BMRU.Network), cell-steps per second on one core",
+        "benchmark": "Swift float64 network kernels (BMRU.FastNetwork, bit-identical to BMRU.Network), cell-steps per second on one core",
         "definition": "cell-steps = clips x frames x blocks x hidden; random parameters (Model.random) and N(0,1) inputs; "
-                      f"best of {REPEATS} (both); 'cell_steps_per_second' runs Network.decide (clip decisions only), "
-                      "'traced_cell_steps_per_second' runs Network.run (full traces)",
+                      f"best of {REPEATS} (both); 'cell_steps_per_second' runs FastNetwork.decide (clip decisions only), "
+                      "'traced_cell_steps_per_second' runs FastNetwork.run (full traces)",
         "target_cell_steps_per_second": 1e7,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "python3 scripts/bench/reference.py  (runs: " + " ".join(one_core(bench)).replace(export_dir, "TMP") + ")",

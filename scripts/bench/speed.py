@@ -175,7 +175,7 @@ def main():
                  "speedup": round(simulated / walls["fast"], 2),
                  "note": "wall time includes MFCC extraction, compiling every clip's deck and writing the report"},
         "reference_seconds_per_clip": reference_seconds,
-        "reference_source": "results/bench/reference.json (Network.run with full traces, d = 4, one core)",
+        "reference_source": "results/bench/reference.json (FastNetwork.run with full traces, d = 4, one core)",
         "circuit_over_reference": round(result["core_seconds_per_clip"]["fast"] / reference_seconds),
     }
     with open(args.verify_out, "w") as f:

@@ -169,11 +169,14 @@ class KwsData:
                 if c.split == split and (word is None or c.word == word)]
 
 
-def balanced_eval_indices(data: KwsData, split: str) -> list[int]:
-    """Fixed balanced val/test set: all "yes" plus as many negatives, evenly over the groups."""
-    pos = data.indices(split, "yes")
-    groups = [sorted(data.indices(split, w), key=lambda i: _h(data.clips[i].rel))
-              for w in NEGATIVE_WORDS]
+def balanced_eval_indices(clips: list[Clip], split: str) -> list[int]:
+    """Fixed balanced set of a split (indices into clips): all "yes" plus as many negatives,
+    evenly over the groups."""
+    def indices(word):
+        return [i for i, c in enumerate(clips) if c.split == split and c.word == word]
+
+    pos = indices("yes")
+    groups = [sorted(indices(w), key=lambda i: _h(clips[i].rel)) for w in NEGATIVE_WORDS]
     chosen, r = [], 0
     while len(chosen) < len(pos) and any(r < len(g) for g in groups):
         for g in groups:
@@ -181,6 +184,28 @@ def balanced_eval_indices(data: KwsData, split: str) -> list[int]:
                 chosen.append(g[r])
         r += 1
     return pos + chosen
+
+
+SPLIT_FILE_NAMES = {"train": "train", "val": "validation", "test": "test"}  # pipeline -> split.json
+
+
+def split_record(data_dir: str, clips: list[Clip], extra_words: tuple[str, ...] = ()) -> dict:
+    """The split of the kws-yes task as split.json records it (docs/reference/model-format.md):
+    the task clips of each split, each split's balanced set, and the training-only negatives."""
+    task_words = {KWS_CLASSES[0], *NEGATIVE_WORDS}
+    return {
+        "format": "bmru-split",
+        "format_version": 1,
+        "data": os.path.basename(os.path.abspath(data_dir)),
+        "keyword": KWS_CLASSES[0],
+        "negative_words": list(NEGATIVE_WORDS),
+        "clips": {name: [c.rel for c in clips if c.split == split and c.word in task_words]
+                  for split, name in SPLIT_FILE_NAMES.items()},
+        "balanced": {name: [clips[i].rel for i in balanced_eval_indices(clips, split)]
+                     for split, name in SPLIT_FILE_NAMES.items()},
+        "extra_training_words": list(extra_words),
+        "extra_training_clips": [c.rel for c in clips if c.split == "train" and c.word in extra_words],
+    }
 
 
 def draw_train_negatives(data: KwsData, n: int, rng: np.random.Generator,

@@ -1,5 +1,5 @@
 """Write a model directory per docs/reference/model-format.md: config.json, model.safetensors,
-golden.safetensors (float64 traces from the numpy reference), training.json."""
+golden.safetensors (float64 traces from the numpy reference), training.json, split.json."""
 from __future__ import annotations
 
 import json
@@ -65,4 +65,11 @@ def write_golden(out_dir, g: dict):
 def write_training(out_dir, info: dict):
     with open(os.path.join(out_dir, "training.json"), "w") as f:
         json.dump(info, f, indent=2)
+        f.write("\n")
+
+
+def write_split(out_dir, record: dict):
+    """split.json: the data split the model was trained and evaluated on (data.split_record)."""
+    with open(os.path.join(out_dir, "split.json"), "w") as f:
+        json.dump(record, f, indent=1)
         f.write("\n")

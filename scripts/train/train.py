@@ -105,6 +105,10 @@ class LatchTask:
                 "sequences": self.latch.SPLIT_SIZES, "frames": self.latch.T,
                 "labels": "per-frame"}
 
+    def split_record(self):
+        """None: the latch sequences are generated, not drawn from a data folder."""
+        return None
+
 
 class KwsTask:
     classes = ["yes", "other"]
@@ -117,7 +121,7 @@ class KwsTask:
         self.extra = tuple(w for w in args.extra_neg.split(",") if w)
         self.data = data.load_kws_yes(args.data, n_aug=args.n_aug, progress=not args.no_progress,
                                       extra_words=self.extra)
-        self.eval_idx = {s: data.balanced_eval_indices(self.data, s) for s in ["val", "test"]}
+        self.eval_idx = {s: data.balanced_eval_indices(self.data.clips, s) for s in ["val", "test"]}
         self.pos = self.data.indices("train", "yes")
         self.synth = None
         if args.synth > 0:
@@ -164,6 +168,10 @@ class KwsTask:
         neg = [i for i in idx if self.data.labels[i] == 1][: n - len(pos)]
         sel = [v for pair in zip(pos, neg) for v in pair]
         return self.data.feats[sel], self.data.labels[sel]
+
+    def split_record(self):
+        """The clips of each split and the balanced sets, for split.json."""
+        return self.D.split_record(self.args.data, self.data.clips, self.extra)
 
     def summary(self):
         s = self.D.split_summary(self.data, self.eval_idx)
@@ -362,6 +370,9 @@ def main(argv=None):
         "history": thin_history(history, best["epoch"]),
     }
     export.write_training(args.out, info)
+    split = task.split_record()
+    if split is not None:
+        export.write_split(args.out, split)
     print(json.dumps({"out": args.out, "selected_epoch": best["epoch"], "accuracy": result,
                       "seconds": round(train_seconds, 1)}, indent=2))
 

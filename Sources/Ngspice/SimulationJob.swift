@@ -131,4 +131,15 @@ public struct JobOutcome: Sendable {
     /// The worker's resident memory after the job, in bytes (nil when the worker died): watches for
     /// growth over long runs.
     public var residentBytes: Int?
+
+    /// An outcome with the given contents (a `SimulationRunner` other than the pool builds its own).
+    public init(index: Int, result: Result<SimulationResult, JobFailure>, warnings: [String] = [], seconds: Double,
+                attempts: Int, residentBytes: Int? = nil) {
+        self.index = index
+        self.result = result
+        self.warnings = warnings
+        self.seconds = seconds
+        self.attempts = attempts
+        self.residentBytes = residentBytes
+    }
 }

@@ -55,11 +55,11 @@ struct CircuitSamples: Sendable, Equatable, Codable {
         switch outcome.result {
         case let .failure(failure):
             return .failure(ClipFailure(description: failure.description, kind: .init(failure), seconds: outcome.seconds,
-                                        attempts: outcome.attempts))
+                                        attempts: outcome.attempts, simulator: outcome.simulator))
         case let .success(result):
             do { return .success(try CircuitSamples(result, sampling)) } catch {
                 return .failure(ClipFailure(description: error.description, kind: .circuit, seconds: outcome.seconds,
-                                            attempts: outcome.attempts))
+                                            attempts: outcome.attempts, simulator: outcome.simulator))
             }
         }
     }

@@ -8,6 +8,8 @@ struct ClipFailure: Error {
     var kind: ClipReport.FailureKind
     /// Simulation seconds inside the worker (0 when it died), and how many times the job was started.
     var seconds = 0.0, attempts = 0
+    /// The simulator that ran the job, if one answered (`JobOutcome.simulator`).
+    var simulator: String?
 }
 
 /// One clip's comparison with its reference: the clip's report and the raw differences that the

@@ -1,7 +1,6 @@
 import BMRU
 import Foundation
 import Netlist
-import Ngspice
 
 /// Builds a run's `Report`: pools the clips' comparisons into the run's figures and records where the
 /// run came from (model, PDK, compiler settings, simulator, command line).
@@ -14,7 +13,8 @@ struct ReportBuilder {
     var minAgreement: Double
     /// What the caller knows about the run.
     var context: Verifier.Context
-    /// The simulator's version banner (`ReportBuilder.ngspiceVersion()`).
+    /// The version banner of the simulator that ran the clips (`JobOutcome.simulator`), "unknown" when
+    /// no clip's job reached one.
     var ngspice: String
 
     /// The report over all comparisons of the run `runHash`, which took `wallSeconds`.
@@ -71,13 +71,5 @@ struct ReportBuilder {
             secondsPerClip: ran.isEmpty ? nil : ran.map(\.report.seconds).reduce(0, +) / Double(ran.count),
             wallSeconds: wallSeconds, minAgreement: minAgreement, passed: prediction >= minAgreement,
             provenance: provenance, perClip: comparisons.map(\.report))
-    }
-
-    /// ngspice's version banner line, from a session in this process; "unknown" when no session starts.
-    static func ngspiceVersion() -> String {
-        guard let session = try? NgspiceSession(), let lines = try? session.command("version -s") else { return "unknown" }
-        // The banner line reads "** ngspice-39 : Circuit level simulation program".
-        let banner = lines.first { $0.lowercased().contains("ngspice-") }
-        return banner?.trimmingCharacters(in: CharacterSet(charactersIn: "* ")) ?? "unknown"
     }
 }

@@ -32,6 +32,8 @@ struct SavedClip: Codable {
     var samples: CircuitSamples
     /// Simulation seconds inside the worker, and how many times the job was started.
     var seconds: Double, attempts: Int
+    /// The simulator that ran the job (`JobOutcome.simulator`); nil in files saved before it was kept.
+    var simulator: String?
 
     /// The saved clip in `url`; nil when it is absent or unreadable (a clip to simulate again).
     static func load(_ url: URL) -> SavedClip? {
@@ -48,7 +50,8 @@ struct SavedClip: Codable {
         case let .failure(failure): return .failure(failure)
         case let .success(read): samples = read
         }
-        let saved = SavedClip(key: key, samples: samples, seconds: outcome.seconds, attempts: outcome.attempts)
+        let saved = SavedClip(key: key, samples: samples, seconds: outcome.seconds, attempts: outcome.attempts,
+                              simulator: outcome.simulator)
         let data: Data
         do { data = try JSONEncoder().encode(saved) } catch { throw .file(file.path, "samples hold a non-finite value") }
         try ReportFolder.write(data, to: file)

@@ -138,8 +138,16 @@ public struct Verifier: Sendable {
             let first = reports[0].failure ?? ""
             throw .setup(first, others: reports.filter { $0.failure != first }.count)
         }
+        // The provenance names the simulator that ran the clips, as their jobs reported it.
+        let simulator = clips.indices.lazy.compactMap { index -> String? in
+            switch finished[index] {
+            case let .success(saved): saved.simulator
+            case let .failure(failure): failure.simulator
+            case nil: nil
+            }
+        }.first
         let builder = ReportBuilder(model: model, modelHash: modelHash(), compiler: compiler, commands: commands,
-                                    minAgreement: minAgreement, context: context, ngspice: ReportBuilder.ngspiceVersion())
+                                    minAgreement: minAgreement, context: context, ngspice: simulator ?? "unknown")
         let report = builder.report(comparisons, wallSeconds: Date().timeIntervalSince(started), runHash: runHash)
         try folder.write(try report.json(), to: "report.json")
         try folder.write(Data(report.markdown().utf8), to: "report.md")

@@ -10,6 +10,8 @@ import TestSupport
 /// A `SimulationRunner` that answers each job without a simulator, through `answer`, and counts the
 /// jobs it was given.
 struct StubRunner: SimulationRunner {
+    static let simulator = "stub runner (no simulator)"
+
     let answer: @Sendable (SimulationJob) -> Result<SimulationResult, JobFailure>
     let jobs = JobCount()
 
@@ -23,7 +25,7 @@ struct StubRunner: SimulationRunner {
     {
         self.jobs.value.withLock { $0 += jobs.count }
         for (index, job) in jobs.enumerated() {
-            try handle(JobOutcome(index: index, result: answer(job), seconds: 0.25, attempts: 1))
+            try handle(JobOutcome(index: index, result: answer(job), seconds: 0.25, attempts: 1, simulator: Self.simulator))
         }
     }
 }
@@ -112,6 +114,7 @@ struct ReferenceRunnerTests {
             #expect(clip.cellStateAgreement == Array(repeating: 1, count: model.config.blocks * model.config.hidden))
         }
         #expect(runner.jobs.value.withLock { $0 } == clips.count)
+        #expect(report.provenance.ngspice == StubRunner.simulator)
 
         // Sweeps compare one outcome at a time (`clipReport`): the same report, without the trace file.
         let outcome = JobOutcome(index: 0, result: .success(try result(traces[1])), seconds: 0.25, attempts: 1)
@@ -121,7 +124,7 @@ struct ReferenceRunnerTests {
 
         let resumed = try await verifier.run(clips, writingTo: out, context: Self.context)
         #expect(runner.jobs.value.withLock { $0 } == clips.count)
-        #expect(resumed.perClip == report.perClip)
+        #expect(resumed.perClip == report.perClip && resumed.provenance.ngspice == StubRunner.simulator)
     }
 
     @Test("One state flipped in one frame gives that first wrong bit and the state-bit agreements it implies")

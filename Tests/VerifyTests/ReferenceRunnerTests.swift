@@ -96,7 +96,7 @@ struct ReferenceRunnerTests {
         return StubRunner { [answers] job in answers[job.key] ?? .failure(.worker("unknown job")) }
     }
 
-    @Test("An exact circuit agrees 100 % with exact state bits; a second run resumes every clip without a job")
+    @Test("An exact circuit agrees 100 % with exact state bits; a second run resumes every clip without a job, from old samples too")
     func exact() async throws {
         var verifier = verifier
         let runner = try runner()
@@ -125,6 +125,19 @@ struct ReferenceRunnerTests {
         let resumed = try await verifier.run(clips, writingTo: out, context: Self.context)
         #expect(runner.jobs.value.withLock { $0 } == clips.count)
         #expect(resumed.perClip == report.perClip && resumed.provenance.ngspice == StubRunner.simulator)
+
+        // Samples saved before the simulator was kept with them still resume; the provenance then
+        // cannot name the simulator.
+        let samples = out.appendingPathComponent(Verifier.samplesFolder)
+        for name in try FileManager.default.contentsOfDirectory(atPath: samples.path) {
+            let file = samples.appendingPathComponent(name)
+            var saved = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            #expect(saved.removeValue(forKey: "simulator") != nil)
+            try JSONSerialization.data(withJSONObject: saved).write(to: file)
+        }
+        let old = try await verifier.run(clips, writingTo: out, context: Self.context)
+        #expect(runner.jobs.value.withLock { $0 } == clips.count)
+        #expect(old.perClip == report.perClip && old.provenance.ngspice == "unknown")
     }
 
     @Test("One state flipped in one frame gives that first wrong bit and the state-bit agreements it implies")

@@ -133,7 +133,7 @@ public struct JobOutcome: Sendable {
     /// The worker's resident memory after the job, in bytes (nil when the worker died): watches for
     /// growth over long runs.
     public var residentBytes: Int?
-    /// The simulator that ran the job, as its version banner (`ngspice-45.2 : Circuit level simulation
+    /// The simulator that ran the job, as its version banner (`ngspice-39 : Circuit level simulation
     /// program`); nil when no simulator answered (the worker died or did not start one).
     public var simulator: String?
 

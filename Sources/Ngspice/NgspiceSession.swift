@@ -127,6 +127,15 @@ public final class NgspiceSession: @unchecked Sendable {
         if let unusableReason { throw .unusable(unusableReason) }
     }
 
+    /// The loaded library's version banner from `version -s` (`ngspice-39 : Circuit level simulation
+    /// program`); nil when ngspice prints none.
+    public func versionBanner() -> String? {
+        guard let lines = try? command("version -s") else { return nil }
+        // The banner line reads "** ngspice-39 : Circuit level simulation program".
+        let banner = lines.first { $0.lowercased().contains("ngspice-") }
+        return banner?.trimmingCharacters(in: CharacterSet(charactersIn: "* "))
+    }
+
     /// Clears ngspice's command history, which otherwise grows with every command.
     public func clearHistory() {
         _ = library.command(nil)

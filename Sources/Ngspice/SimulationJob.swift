@@ -81,6 +81,8 @@ struct WorkerReply: Codable, Sendable {
     var seconds: Double
     /// The worker's resident memory after the job, in bytes.
     var residentBytes: Int?
+    /// The version banner of the worker's ngspice (nil when its session did not start).
+    var simulator: String?
 
     init(result: SimulationResult? = nil, failure: JobFailure? = nil, warnings: [String], seconds: Double) {
         self.result = result.map(PackedResult.init)
@@ -131,4 +133,19 @@ public struct JobOutcome: Sendable {
     /// The worker's resident memory after the job, in bytes (nil when the worker died): watches for
     /// growth over long runs.
     public var residentBytes: Int?
+    /// The simulator that ran the job, as its version banner (`ngspice-39 : Circuit level simulation
+    /// program`); nil when no simulator answered (the worker died or did not start one).
+    public var simulator: String?
+
+    /// An outcome with the given contents (a `SimulationRunner` other than the pool builds its own).
+    public init(index: Int, result: Result<SimulationResult, JobFailure>, warnings: [String] = [], seconds: Double,
+                attempts: Int, residentBytes: Int? = nil, simulator: String? = nil) {
+        self.index = index
+        self.result = result
+        self.warnings = warnings
+        self.seconds = seconds
+        self.attempts = attempts
+        self.residentBytes = residentBytes
+        self.simulator = simulator
+    }
 }

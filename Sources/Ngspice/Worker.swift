@@ -23,6 +23,7 @@ public enum Worker {
         } catch {
             startupFailure = error
         }
+        let simulator = session?.versionBanner()
         while let line = readLine(strippingNewline: true) {
             guard !line.isEmpty else { continue }
             let reply: WorkerReply
@@ -37,6 +38,7 @@ public enum Worker {
             }
             var measured = reply
             measured.residentBytes = residentBytes()
+            measured.simulator = simulator
             let data = (try? encoder.encode(measured)) ?? Data(#"{"failure":{"worker":{"_0":"unencodable reply"}},"warnings":[],"seconds":0}"#.utf8)
             replies.write(data + Data("\n".utf8))
         }

@@ -275,7 +275,8 @@ private final class JobQueue: Sendable {
                 reply.result.map { $0.result.map { .success($0) } ?? .failure(.worker("malformed vectors in reply")) }
                 ?? .failure(reply.failure ?? .worker("reply without result"))
             outcome = JobOutcome(index: job.index, result: result, warnings: reply.warnings,
-                                 seconds: reply.seconds, attempts: job.attempts, residentBytes: reply.residentBytes)
+                                 seconds: reply.seconds, attempts: job.attempts, residentBytes: reply.residentBytes,
+                                 simulator: reply.simulator)
         } else {
             outcome = JobOutcome(index: job.index, result: .failure(.worker("unreadable reply")), warnings: [],
                                  seconds: 0, attempts: job.attempts)

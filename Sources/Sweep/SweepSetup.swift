@@ -143,14 +143,11 @@ struct SweepSetup {
     /// another machine, with the PDK elsewhere, has the same keys.
     func key(_ job: SimulationJob) -> String {
         var job = job
-        job.timeout = nil
         if case let .lines(lines) = job.deck {
             let root = pdk.modelRoot.path
             job.deck = .lines(lines.map { $0.replacingOccurrences(of: root, with: "$PDK_MODELS") })
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return sha256Hex((try? encoder.encode(job)) ?? Data())
+        return job.key
     }
 }
 

@@ -33,7 +33,7 @@ struct CompilerTests {
             for (k, block) in model.blocks.enumerated() {
                 for i in 0..<model.config.hidden {
                     let current = try session.vector(try SpiceWriter.expression(Compiler.stateProbe(block: k, unit: i)))[index]
-                    states.append(current > block.cell.alpha[i] * model.config.unitCurrent / 2)
+                    states.append(block.cell.state(current: current, unit: i, unitCurrent: model.config.unitCurrent))
                 }
             }
         }

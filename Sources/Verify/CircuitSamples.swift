@@ -40,8 +40,34 @@ struct CircuitSamples: Sendable, Equatable, Codable {
             + Compiler.classProbes + [.voltage(Compiler.decisionNode)] + Compiler.supplies.map { .current(source: $0) }
     }
 
-    /// Samples a finished transient of `frames` frames of `period` seconds at supply `supply` volts.
-    init(_ result: SimulationResult, frames: Int, blocks: Int, hidden: Int, period: Double, supply: Double) throws(VerifyError) {
+    /// What reading a clip's transient needs: the clip's length, the model's shape, the frame period
+    /// and the supply.
+    struct Sampling: Sendable {
+        /// Frames in the clip, and the model's B and d.
+        var frames: Int, blocks: Int, hidden: Int
+        /// Seconds per frame, and the supply in volts.
+        var period: Double, supply: Double
+    }
+
+    /// The samples of a job's outcome, or why the clip has none: the job's failure, or output that
+    /// does not cover the clip (a circuit failure: nothing half-compared stays in a report).
+    static func read(_ outcome: JobOutcome, _ sampling: Sampling) -> Result<CircuitSamples, ClipFailure> {
+        switch outcome.result {
+        case let .failure(failure):
+            return .failure(ClipFailure(description: failure.description, kind: .init(failure), seconds: outcome.seconds,
+                                        attempts: outcome.attempts, simulator: outcome.simulator))
+        case let .success(result):
+            do { return .success(try CircuitSamples(result, sampling)) } catch {
+                return .failure(ClipFailure(description: error.description, kind: .circuit, seconds: outcome.seconds,
+                                            attempts: outcome.attempts, simulator: outcome.simulator))
+            }
+        }
+    }
+
+    /// Samples a finished transient of `sampling.frames` frames.
+    init(_ result: SimulationResult, _ sampling: Sampling) throws(VerifyError) {
+        let (frames, blocks, hidden, period, supply) =
+            (sampling.frames, sampling.blocks, sampling.hidden, sampling.period, sampling.supply)
         let names = try Self.vectors(blocks: blocks, hidden: hidden)
         guard let time = result.vectors["time"], time.count >= 2 else { throw .samples("transient returned no time vector") }
         var series: [[Double]] = []
@@ -103,7 +129,7 @@ struct CircuitSamples: Sendable, Equatable, Codable {
             for k in 0..<blocks {
                 for i in 0..<hidden {
                     let j = reference.cellIndex(frame: t, block: k, unit: i)
-                    let bit = stateCurrents[j] > model.blocks[k].cell.alpha[i] * iu / 2
+                    let bit = model.blocks[k].cell.state(current: stateCurrents[j], unit: i, unitCurrent: iu)
                     row += ["\(candidates[j])", "\(reference.candidates[j] * iu)", "\(stateCurrents[j])",
                             "\(reference.stateCurrents[j] * iu)", bit ? "1" : "0", reference.states[j] ? "1" : "0",
                             "\(blockOutputs[j])", "\(reference.blockOutputs[j] * iu)"]

@@ -130,7 +130,9 @@ extension SweepReport {
         conditions = order.map { key in
             let dies = members[key]!
             let variant = dies[0].variant
-            let agreements = dies.map(\.clipAgreement)
+            // A die counts once all its clips have a result (in a partial merge, incomplete dies are
+            // left out of the die figures; their jobs still count in the clip agreement).
+            let agreements = dies.filter { $0.clips == clipCount }.map(\.clipAgreement)
             dieAgreements += agreements
             let own = dies.flatMap { die in (0..<clipCount).map { reports[die.variant.id * clipCount + $0] } }
             let ran = own.compactMap(ok)
@@ -143,12 +145,12 @@ extension SweepReport {
             let (candidate, state) = (pooled(\.candidateDiscrepancy), pooled(\.stateDiscrepancy))
             return Condition(condition: key, corner: variant.corner, temperature: variant.temperature,
                              supplyScale: variant.supplyScale, unitCurrent: variant.unitCurrent, noise: variant.noise,
-                             dies: dies.count,
+                             dies: agreements.count,
                              clipAgreement: Double(ran.filter(\.agrees).count) / Double(max(1, own.compactMap { $0 }.count)),
                              stateBitAgreement: mean(ran.compactMap(\.frameStateAgreement)),
                              failed: own.filter { $0 != nil && $0!.status != "ok" }.count,
-                             yield99: Double(agreements.filter { $0 >= 0.99 }.count) / Double(dies.count),
-                             yield100: Double(agreements.filter { $0 >= 1 }.count) / Double(dies.count),
+                             yield99: Double(agreements.filter { $0 >= 0.99 }.count) / Double(max(1, agreements.count)),
+                             yield100: Double(agreements.filter { $0 >= 1 }.count) / Double(max(1, agreements.count)),
                              worstDie: agreements.min() ?? 0, powerNW: Spread(ran.compactMap { $0.power?.totalNW }),
                              candidateRMSUnits: candidate, stateRMSUnits: state,
                              suppression: candidate.flatMap { c in state.flatMap { $0 > 0 ? c / $0 : nil } })

@@ -73,7 +73,8 @@ public struct SweepReport: Sendable, Equatable, Codable {
         public var clipAgreement: Double
         /// Mean fraction of state bits that agree, over the jobs that ran.
         public var stateBitAgreement: Double?
-        /// Number of dies (condition x Monte Carlo sample; one per condition without Monte Carlo).
+        /// Number of dies (condition x Monte Carlo sample; one per condition without Monte Carlo)
+        /// with a result for every clip: the dies the yield and the histogram are over.
         public var dies: Int
         /// Fraction of dies whose clip agreement is >= 0.99, and = 1.
         public var yield99: Double, yield100: Double
@@ -106,7 +107,7 @@ public struct SweepReport: Sendable, Equatable, Codable {
         public var condition: String
         /// Process corner, degrees Celsius, supply multiple, amperes per unit, noise scale.
         public var corner: String, temperature: Double, supplyScale: Double, unitCurrent: Double, noise: Double
-        /// Dies (Monte Carlo samples, or 1).
+        /// Dies (Monte Carlo samples, or 1) with a result for every clip.
         public var dies: Int
         /// Over all its jobs: clip agreement, mean state-bit agreement, failed jobs.
         public var clipAgreement: Double, stateBitAgreement: Double?, failed: Int

@@ -53,11 +53,15 @@ public struct PDKCatalog: Sendable {
         }.sorted()
     }
 
+    /// Whether `nameOrPath` names a descriptor by path (a `pdk.json` or its folder) rather than by
+    /// catalog name.
+    public static func isPath(_ nameOrPath: String) -> Bool { nameOrPath.contains("/") || nameOrPath.hasSuffix(".json") }
+
     /// Loads a PDK by catalog name, or from a path to a `pdk.json` (or a folder holding one).
     public func pdk(_ nameOrPath: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(PDKError) -> PDK
     {
-        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".json") {
+        if Self.isPath(nameOrPath) {
             var url = URL(fileURLWithPath: nameOrPath).standardizedFileURL
             if !url.path.hasSuffix(".json") { url.appendPathComponent("pdk.json") }
             return try PDK(descriptorFile: url, environment: environment)

@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import Netlist
 import PDK
@@ -110,7 +111,7 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
 
     /// Whether `pdk` is a path (to a pdk.json or its folder) rather than a catalog name, as `bmru`'s
     /// `--pdk` reads it.
-    public var pdkIsPath: Bool { pdk.contains("/") || pdk.hasSuffix(".json") }
+    public var pdkIsPath: Bool { PDKCatalog.isPath(pdk) }
 
     /// The name of the copy of the definition kept in a sweep folder (its paths relative to it).
     public static let fileName = "sweep.json"
@@ -122,20 +123,9 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
 
     /// Reads and checks a sweep file.
     public static func load(from url: URL) throws(SweepError) -> SweepDefinition {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .file(url.path, "cannot read: \(error.localizedDescription)") }
         let definition: SweepDefinition
-        do {
-            definition = try JSONDecoder().decode(SweepDefinition.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw .definition(url.path, "missing field '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw .definition(url.path, "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
-        } catch let DecodingError.dataCorrupted(context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw .definition(url.path, field.isEmpty ? "not valid JSON" : "field '\(field)': \(context.debugDescription)")
-        } catch {
-            throw .definition(url.path, "not valid JSON")
+        do { definition = try JSONDecoder().decode(SweepDefinition.self, from: Data(contentsOf: url)) } catch {
+            throw .definition(url.path, fileErrorReason(error))
         }
         do { try definition.validate() } catch let SweepError.definition(_, reason) { throw .definition(url.path, reason) } catch {
             throw error

@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import Ngspice
 import PDK
@@ -150,8 +151,8 @@ public struct SweepPlan: Sendable, Equatable, Codable {
     }
 }
 
-/// Files written whole or not at all: a temporary file in the same folder, then a rename, so that a
-/// killed writer or a concurrent reader never sees half a file.
+/// Files written whole or not at all (Foundation's atomic write: a temporary sibling, then a
+/// rename), so that a killed writer or a concurrent reader never sees half a file.
 enum AtomicFile {
     /// Pretty-printed JSON with sorted keys and no escaped slashes, newline-terminated.
     static func json(_ value: some Encodable) throws(SweepError) -> Data {
@@ -160,22 +161,13 @@ enum AtomicFile {
         do { return try encoder.encode(value) + Data("\n".utf8) } catch { throw .file("json", "\(error)") }
     }
 
-    /// Writes `data` to `url` through a temporary sibling and a rename.
+    /// Writes `data` to `url` atomically, creating its folder if needed.
     static func write(_ data: Data, to url: URL) throws(SweepError) {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw SweepError.file(url.path, String(cString: strerror(errno)))
-            }
-        } catch let error as SweepError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw .file(url.path, error.localizedDescription)
+            throw .file(url.path, fileErrorReason(error))
         }
     }
 }

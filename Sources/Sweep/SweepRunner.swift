@@ -106,23 +106,18 @@ public struct SweepRunner: Sendable {
         let runner = Self.runnerName()
         let (sweepFolder, setupClips, references, verifiersDone) = (folder, setup.clips, setup.references, verifiers)
         let counter = FailureCounter()
-        let writeErrors = WriteErrors()
         let pool = WorkerPool(.init(workers: workers, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
-        await pool.forEachOutcome(of: jobs) { outcome in
+        // A result that cannot be written stops the run: no further job starts.
+        try await pool.forEachOutcome(of: jobs) { outcome throws(SweepError) in
             let planned = pending[outcome.index]
             let clip = setupClips[planned.clip]
             let report = verifiersDone[planned.variant]!.clipReport(clip, reference: references[planned.clip], outcome: outcome)
             let result = JobResult(job: planned.id, variant: planned.variant, clip: clip.name, key: planned.key,
                                    bmrukit: plan.bmrukit, pdkHash: plan.pdkHash, runner: runner, report: report)
-            do throws(SweepError) {
-                try AtomicFile.write(try AtomicFile.json(result), to: JobResult.url(job: planned.id, in: sweepFolder))
-            } catch {
-                writeErrors.add(error)
-            }
+            try AtomicFile.write(try AtomicFile.json(result), to: JobResult.url(job: planned.id, in: sweepFolder))
             let (done, failed) = counter.add(failed: report.status != "ok")
             progress?(done, pending.count, failed)
         }
-        if let error = writeErrors.first { throw error }
         return Summary(ran: pending.count, failed: counter.failed, skipped: summary.skipped)
     }
 
@@ -148,12 +143,4 @@ private final class FailureCounter: @unchecked Sendable {
         }
     }
     var failed: Int { lock.withLock { failures } }
-}
-
-/// The first error writing a job file, kept from the pool's threads.
-private final class WriteErrors: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [SweepError] = []
-    func add(_ error: SweepError) { lock.withLock { errors.append(error) } }
-    var first: SweepError? { lock.withLock { errors.first } }
 }

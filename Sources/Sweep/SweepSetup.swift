@@ -26,14 +26,9 @@ struct SweepSetup {
         func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL }
         modelDirectory = resolve(definition.model)
         do { model = try Model.load(from: modelDirectory) } catch { throw .setup(error.description) }
-        do {
-            if definition.pdkIsPath {
-                let file = resolve(definition.pdk)
-                pdk = try PDK(descriptorFile: file.pathExtension == "json" ? file : file.appendingPathComponent("pdk.json"))
-            } else {
-                pdk = try PDKCatalog.locate().pdk(definition.pdk)
-            }
-        } catch { throw .setup(error.description) }
+        do { pdk = try PDKCatalog.locate().pdk(definition.pdkIsPath ? resolve(definition.pdk).path : definition.pdk) } catch {
+            throw .setup(error.description)
+        }
         if let folder = definition.characterization.map(resolve) {
             do { characterization = try Characterization.load(from: folder) } catch { throw .setup(error.description) }
             characterizationHash = Self.hash(files: [folder.appendingPathComponent(Characterization.fileName)])

@@ -158,6 +158,6 @@ struct SweepTests {
             try SweepDefinition.load(from: file)
         }
         try Data(#"{"format": "bmru-sweep", "format_version": 1, "model": "m", "pdk": "p", "clips": {}}"#.utf8).write(to: file)
-        #expect(throws: SweepError.definition(file.path, "missing field 'axes'")) { try SweepDefinition.load(from: file) }
+        #expect(throws: SweepError.definition(file.path, "field axes: missing")) { try SweepDefinition.load(from: file) }
     }
 }

@@ -3,10 +3,10 @@
 ///
 /// Shot noise has a one-sided power spectral density of 2 q I. A source that draws a new Gaussian
 /// value every `step` seconds is white up to 1 / (2 step), so its variance over that band is
-/// 2 q I / (2 step) = q I / step. Every noise value is a simulator breakpoint, so the step sets the
-/// cost: the default 100 us (5 kHz of noise bandwidth, a hundredth of a frame) costs about 10x a
-/// noiseless clip; 10 us covers the nodes' bandwidth (they settle in tens of microseconds) at about
-/// 70x (docs/robustness.md).
+/// 2 q I / (2 step) = q I / step. The step sets the cost, since the simulator follows every value:
+/// the default 100 us (5 kHz of noise bandwidth, a hundredth of a frame) is the measured compromise;
+/// 10 us would cover the nodes' bandwidth (they settle in tens of microseconds) at several times
+/// its cost (docs/robustness.md gives the measurements).
 public struct ShotNoise: Sendable, Equatable, Codable {
     /// The elementary charge, coulombs.
     public static let electronCharge = 1.602_176_634e-19

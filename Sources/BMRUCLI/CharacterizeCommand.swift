@@ -28,6 +28,9 @@ struct CharacterizeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Unit current I_u in amperes.")
     var unitCurrent = 1e-9
 
+    @Option(parsing: .unconditional, help: "Gate area of every memory-cell device, in multiples of the 1 um x 2 um unit (width and length each times its square root): less mismatch, the same power (docs/robustness.md).")
+    var cellArea = 1.0
+
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
@@ -36,13 +39,15 @@ struct CharacterizeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateUnitCurrent(unitCurrent)
+        try validateCellArea(cellArea)
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1") }
     }
 
     func run() async throws {
         let pdk = try PDKCatalog.locate().pdk(pdk)
         let pool = WorkerPool(.init(workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount))
-        let table = try await Characterization.measure(pdk: pdk, corner: corner, unitCurrent: unitCurrent, pool: pool)
+        let table = try await Characterization.measure(pdk: pdk, corner: corner, unitCurrent: unitCurrent,
+                                                           cellSize: DeviceSize.unit.scaled(area: cellArea), pool: pool)
         try table.write(to: URL(fileURLWithPath: out))
         let cell = table.cell
         print("mirrors at I_u: " + table.mirrors.map { mirror in

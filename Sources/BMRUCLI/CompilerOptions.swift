@@ -28,8 +28,12 @@ struct CircuitOptions: ParsableArguments {
     @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")
     var mirroredBiases = false
 
+    @Option(parsing: .unconditional, help: "Gate area of every memory-cell device, in multiples of the 1 um x 2 um unit (default: the characterization's, else 1). A characterization measured at another area is refused.")
+    var cellArea: Double?
+
     func validate() throws {
         if let unitCurrent { try validateUnitCurrent(unitCurrent) }
+        if let cellArea { try validateCellArea(cellArea) }
     }
 
     /// A compiler for these options; `--pdk` must have been given.
@@ -41,6 +45,7 @@ struct CircuitOptions: ParsableArguments {
         compiler.mode = mode
         compiler.cellTiming = cells
         compiler.mirroredBiases = mirroredBiases
+        if let cellArea { compiler.cellSize = DeviceSize.unit.scaled(area: cellArea) }
         return compiler
     }
 }
@@ -71,6 +76,12 @@ func validateUnitCurrent(_ amperes: Double) throws {
     guard range.contains(amperes) else {
         throw ValidationError("--unit-current is \(amperes), must be in \(range.lowerBound)...\(range.upperBound) A")
     }
+}
+
+/// Refuses a `--cell-area` outside 1...1000: smaller cells fall below the unit size the cell was
+/// designed at, larger ones cost more than any mismatch budget justifies (docs/robustness.md).
+func validateCellArea(_ area: Double) throws {
+    guard (1.0...1000).contains(area) else { throw ValidationError("--cell-area is \(area), must be in 1...1000") }
 }
 
 extension SimulationMode: ExpressibleByArgument {}

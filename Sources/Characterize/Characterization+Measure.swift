@@ -3,9 +3,11 @@ import Ngspice
 import PDK
 
 extension Characterization {
-    /// Runs every `CharacterizationSweep` through `pool` and reduces the results to tables.
+    /// Runs every `CharacterizationSweep` through `pool` and reduces the results to tables; the
+    /// memory cells are measured with devices of `cellSize`.
     public static func measure(pdk: PDK, corner: String?, unitCurrent: Double = 1e-9, supply: Double = 1.8,
-                               pool: WorkerPool) async throws(CharacterizeError) -> Characterization
+                               cellSize: DeviceSize = .unit, pool: WorkerPool) async throws(CharacterizeError)
+        -> Characterization
     {
         guard unitCurrent.isFinite, unitCurrent > 0 else { throw .invalid("unit current \(unitCurrent) must be > 0") }
         let cornerName: String
@@ -13,7 +15,8 @@ extension Characterization {
         let sweeps = CharacterizationSweep.allCases
         var jobs: [SimulationJob] = []
         for sweep in sweeps {
-            let circuit = try sweep.circuit(pdk: pdk, corner: cornerName, unitCurrent: unitCurrent, supply: supply)
+            let circuit = try sweep.circuit(pdk: pdk, corner: cornerName, unitCurrent: unitCurrent, supply: supply,
+                                              cellSize: cellSize)
             do {
                 jobs.append(SimulationJob(deck: try SpiceWriter().lines(circuit),
                                           vectors: try circuit.saves.map(SpiceWriter.expression), timeout: 600))
@@ -28,11 +31,11 @@ extension Characterization {
             }
         }
         return try Characterization(pdk: pdk.name, corner: cornerName, unitCurrent: unitCurrent, supply: supply,
-                                    results: results)
+                                    cellSize: cellSize, results: results)
     }
 
-    /// Reduces the results of the sweeps, keyed by sweep, to tables.
-    public init(pdk: String, corner: String, unitCurrent: Double, supply: Double,
+    /// Reduces the results of the sweeps, keyed by sweep, to tables (cells measured at `cellSize`).
+    public init(pdk: String, corner: String, unitCurrent: Double, supply: Double, cellSize: DeviceSize = .unit,
                 results: [CharacterizationSweep: SimulationResult]) throws(CharacterizeError)
     {
         let sweeps = SweepResults(results: results)
@@ -41,7 +44,8 @@ extension Characterization {
         self.init(pdk: pdk, corner: corner, unitCurrent: unitCurrent, supply: supply, mirrors: mirrors,
                   cell: try sweeps.cellTable(unitCurrent: unitCurrent),
                   readout: try sweeps.readoutTable(unitCurrent: unitCurrent, supply: supply),
-                  drainFactors: try sweeps.drainFactors(), narrowestOutput: CurrentMirror.standardNarrowestOutput)
+                  drainFactors: try sweeps.drainFactors(), narrowestOutput: CurrentMirror.standardNarrowestOutput,
+                  cellSize: cellSize)
     }
 }
 

@@ -72,9 +72,10 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
 
     // MARK: Decks
 
-    /// The sweep's circuit in `corner` of `pdk`, scaled to `unitCurrent`; it saves what is measured.
-    public func circuit(pdk: PDK, corner: String?, unitCurrent: Double, supply: Double = 1.8)
-        throws(CharacterizeError) -> Circuit
+    /// The sweep's circuit in `corner` of `pdk`, scaled to `unitCurrent`, with memory cells of
+    /// `cellSize`; it saves what is measured.
+    public func circuit(pdk: PDK, corner: String?, unitCurrent: Double, supply: Double = 1.8,
+                        cellSize: DeviceSize = .unit) throws(CharacterizeError) -> Circuit
     {
         do {
             var circuit = Circuit(title: "characterization: " + title, models: try pdk.modelStatements(corner: corner), elements: [
@@ -83,7 +84,7 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             ])
             switch self {
             case let .mirrors(polarity): try Self.addMirrors(polarity, to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
-            case .cell: try Self.addCells(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
+            case .cell: try Self.addCells(to: &circuit, pdk: pdk, unitCurrent: unitCurrent, cellSize: cellSize)
             case .readout: try Self.addReadouts(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             case .drainFactors: try Self.addDrainMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             }
@@ -127,8 +128,8 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
 
     /// Every cell of `cellBiasSets`, its biases fed into NMOS diodes, its input mirrored from the
     /// PMOS diode of its I_thresh's triangle, its output held at half the supply.
-    private static func addCells(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double) throws {
-        let cell = MemoryCell(outputs: [1])
+    private static func addCells(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double, cellSize: DeviceSize) throws {
+        let cell = MemoryCell(size: cellSize, outputs: [1])
         let input = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
         let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
         for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {

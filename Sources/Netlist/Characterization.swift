@@ -12,7 +12,7 @@ import PDK
 public struct Characterization: Sendable, Equatable {
     /// The file's `format` value and the schema revision this version writes. Files without a format
     /// are revision 0, read with the defaults of the fields they lack (docs/reference/characterization.md).
-    public static let formatName = "bmru-characterization", currentVersion = 1
+    public static let formatName = "bmru-characterization", currentVersion = 2
 
     /// Identifies the file (`formatName`).
     public var format = Self.formatName
@@ -41,14 +41,22 @@ public struct Characterization: Sendable, Equatable {
     /// only those devices. 0 in revision-0 tables measured before the rule had a floor: the PDK's
     /// minimum width.
     public var narrowestOutput: Double
+    /// The size of every memory-cell device the cell table was measured with (the cell's nine, its
+    /// bias diodes and its candidate diode, `Compiler.cellSize`): a cell's thresholds depend on it, so
+    /// the compiler builds cells of this size from these tables. `DeviceSize.unit` in revisions 0 and 1.
+    public var cellSize: DeviceSize { recordedCellSize ?? .unit }
+    /// `cellSize` as the file records it: nil in revisions 0 and 1, which do not write it, so they
+    /// re-encode to their own bytes.
+    fileprivate var recordedCellSize: DeviceSize?
 
     /// Tables with the given parts, in the current format (by default without drain factors, every
-    /// factor 1, and without an output floor, the PDK's minimum width).
+    /// factor 1, without an output floor, the PDK's minimum width, and with unit-size cells).
     public init(pdk: String, corner: String, unitCurrent: Double, supply: Double, mirrors: [MirrorTable],
-                cell: CellTable, readout: ReadoutTable, drainFactors: [DrainFactor] = [], narrowestOutput: Double = 0) {
+                cell: CellTable, readout: ReadoutTable, drainFactors: [DrainFactor] = [], narrowestOutput: Double = 0,
+                cellSize: DeviceSize = .unit) {
         (self.pdk, self.corner, self.unitCurrent, self.supply) = (pdk, corner, unitCurrent, supply)
         (self.mirrors, self.cell, self.readout) = (mirrors, cell, readout)
-        (self.drainFactors, self.narrowestOutput) = (drainFactors, narrowestOutput)
+        (self.drainFactors, self.narrowestOutput, self.recordedCellSize) = (drainFactors, narrowestOutput, cellSize)
     }
 
     /// A weight mirror output's current at a summing node over its current at half the supply.
@@ -302,11 +310,12 @@ public struct Characterization: Sendable, Equatable {
 extension Characterization: Codable {
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", pdk, corner, unitCurrent, supply, mirrors, cell, readout
-        case drainFactors, narrowestOutput
+        case drainFactors, narrowestOutput, recordedCellSize = "cellSize"
     }
 
-    /// Reads the current revision, or revision 0 (no `format_version`) with the defaults of the
-    /// fields it lacks; refuses another `format` and newer revisions.
+    /// Reads the current revision, or an older one with the defaults of the fields it lacks
+    /// (revision 0: no `format_version`; revision 1: no `cellSize`); refuses another `format` and
+    /// newer revisions.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let format = try c.decodeIfPresent(String.self, forKey: .format)
@@ -317,13 +326,16 @@ extension Characterization: Codable {
         switch try c.decodeIfPresent(Int.self, forKey: .formatVersion) ?? 0 {
         case 0:
             self = try Version0(from: decoder).tables
-        case Self.currentVersion:
+        case let version where (1...Self.currentVersion).contains(version):
             try self.init(pdk: c.decode(String.self, forKey: .pdk), corner: c.decode(String.self, forKey: .corner),
                           unitCurrent: c.decode(Double.self, forKey: .unitCurrent), supply: c.decode(Double.self, forKey: .supply),
                           mirrors: c.decode([MirrorTable].self, forKey: .mirrors), cell: c.decode(CellTable.self, forKey: .cell),
                           readout: c.decode(ReadoutTable.self, forKey: .readout),
                           drainFactors: c.decode([DrainFactor].self, forKey: .drainFactors),
-                          narrowestOutput: c.decode(Double.self, forKey: .narrowestOutput))
+                          narrowestOutput: c.decode(Double.self, forKey: .narrowestOutput),
+                          cellSize: version >= 2 ? c.decode(DeviceSize.self, forKey: .recordedCellSize) : .unit)
+            if version < 2 { recordedCellSize = nil }
+            formatVersion = version
         case let version:
             throw DecodingError.dataCorruptedError(forKey: .formatVersion, in: c, debugDescription:
                 "format_version \(version) is not supported (this bmru reads 0 to \(Self.currentVersion))")
@@ -374,6 +386,7 @@ private struct Version0: Decodable {
                 cell: .init(grid: grid, gainSweep: cell.gainSweep, on: cell.on.fit, off: cell.off.fit, high: cell.high.fit),
                 readout: readout, drainFactors: drainFactors ?? [], narrowestOutput: narrowestOutput ?? 0)
             tables.formatVersion = 0
+            tables.recordedCellSize = nil
             return tables
         }
     }

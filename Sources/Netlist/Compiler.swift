@@ -56,6 +56,14 @@ public struct Compiler: Sendable {
     public var clockEdge: Double = 1e-5
     /// Whether the memory cells compare continuously or only in a window of each frame.
     public var cellTiming: CellTiming = .filtered
+    /// The size of every memory-cell device: the cell's, its bias diodes' and its candidate diode's
+    /// (`DeviceSize.unit` unless a characterization measured another; `DeviceSize.scaled(area:)`).
+    ///
+    /// The cell's thresholds are differences of bias currents copied by 1:1 mirrors of this size,
+    /// so device mismatch moves them by a sigma proportional to 1 / sqrt(W L) (Pelgrom): a larger
+    /// cell is the compiler's mismatch-aware design option, paid for in gate area at the same power
+    /// (docs/robustness.md). A characterization measures one size; compiling another with it is an error.
+    public var cellSize: DeviceSize = .unit
     /// Time-step control and tolerances of the transient over `Inputs.frames` (decks with EXTERNAL
     /// inputs keep the default options and get no analysis).
     public var mode: SimulationMode = .transient
@@ -97,6 +105,7 @@ public struct Compiler: Sendable {
         do { self.corner = try pdk.corner(corner) } catch { throw .pdk(error.description) }
         self.unitCurrent = unitCurrent
         self.characterization = characterization
+        if let characterization { cellSize = characterization.cellSize }
     }
 
     /// Where the deck's input currents come from.
@@ -188,6 +197,10 @@ public struct Compiler: Sendable {
                         + "\(Self.maximumMagnitude) units")
                 }
             }
+        }
+        if let table = characterization, table.cellSize != cellSize {
+            throw .characterization(.invalid("its cells were measured at \(describe(table.cellSize)), the deck's are "
+                + "\(describe(cellSize)): characterize at that cell size (bmru characterize --cell-area)"))
         }
         do {
             // With variation on, the PDK's statistical devices (if it names some) are instantiated.
@@ -393,7 +406,7 @@ private struct Builder {
     var d: Int { model.config.hidden }
     var blocks: Int { model.config.blocks }
     var cell: MemoryCell {
-        MemoryCell(outputs: [1], sampled: clock != nil,
+        MemoryCell(size: compiler.cellSize, outputs: [1], sampled: clock != nil,
                    comparatorCapacitance: compiler.cellTiming == .filtered ? MemoryCell.filterCapacitance : nil)
     }
     /// The cells' clocks; nil for continuous cells.

@@ -42,10 +42,16 @@ struct CharacterizationTests {
 
     @Test("The committed tables carry format and version, and re-encode to the committed bytes")
     func committedFormat() throws {
-        for name in ["generic180", "gf180mcu"] {
+        // Revision 1 (unit cells, no cellSize written) and revision 2 (cells of 4, 16, 64 unit areas).
+        let cells = ["generic180": (1, DeviceSize.unit), "gf180mcu": (1, .unit),
+                     "gf180mcu-cell4": (2, DeviceSize(width: 2e-6, length: 4e-6)),
+                     "gf180mcu-cell16": (2, DeviceSize(width: 4e-6, length: 8e-6)),
+                     "gf180mcu-cell64": (2, DeviceSize(width: 8e-6, length: 16e-6))]
+        for (name, (version, size)) in cells {
             let folder = TestSupport.repository.appendingPathComponent("results/characterization/\(name)")
             let table = try Characterization.load(from: folder)
-            #expect(table.format == "bmru-characterization" && table.formatVersion == Characterization.currentVersion)
+            #expect(table.format == "bmru-characterization" && table.formatVersion == version, "\(name)")
+            #expect(table.cellSize == size, "\(name)")
             let committed = try Data(contentsOf: folder.appendingPathComponent(Characterization.fileName))
             #expect(try table.encoded() == committed, "\(name)")
         }
@@ -68,7 +74,7 @@ struct CharacterizationTests {
         let folder = TestSupport.repository.appendingPathComponent("results/characterization/generic180")
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(Characterization.fileName)))
             as! [String: Any]
-        for (key, value) in [("format", "bmru-sweep" as Any), ("format_version", 2 as Any)] {
+        for (key, value) in [("format", "bmru-sweep" as Any), ("format_version", Characterization.currentVersion + 1 as Any)] {
             var changed = json
             changed[key] = value
             let data = try JSONSerialization.data(withJSONObject: changed)

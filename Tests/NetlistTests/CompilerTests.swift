@@ -243,6 +243,30 @@ struct CompilerTests {
         #expect(!legacy.isEmpty && legacy.allSatisfy { $0.width == wmin })
     }
 
+    @Test("Cells of a larger area: every cell device, bias diode and candidate diode takes the characterization's size, at the same transistor count; another size than the table's is refused")
+    func cellArea() throws {
+        let repository = TestSupport.repository
+        let model = try Model.load(from: repository.appendingPathComponent("results/models/kws-yes-d4"))
+        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
+        #expect(DeviceSize.unit.scaled(area: 16) == DeviceSize(width: 4e-6, length: 8e-6))
+        #expect(DeviceSize.unit.scaled(area: 2) == DeviceSize(width: 1.41e-6, length: 2.83e-6))
+        let unit = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu"))
+        let sized = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu-cell16"))
+        let small = try Compiler(pdk: pdk, characterization: unit).compile(model)
+        let large = try Compiler(pdk: pdk, characterization: sized).compile(model)
+        #expect(large.manifest.totals.transistors == small.manifest.totals.transistors)
+        // 8 cells x (9 devices, 1 state output, 3 bias diodes, 1 candidate diode) grow 16-fold; the rest is unchanged.
+        let cellDevices = 8 * 14, unitArea = 2e-12
+        let grown = large.manifest.totals.gateArea - small.manifest.totals.gateArea
+        #expect(abs(grown - Double(cellDevices) * 15 * unitArea) < 1e-6 * grown, "gate area grew \(grown) m^2")
+        let deck = try large.deck()
+        #expect(deck.contains("xm1 v0 in vdd vdd pfet_03v3 w=4e-06 l=8e-06"), "cell device size")
+        #expect(deck.contains("xd_thresh0_0 thresh0_0 thresh0_0 0 0 nfet_03v3 w=4e-06 l=8e-06"), "bias diode size")
+        var mismatched = try Compiler(pdk: pdk, characterization: sized)
+        mismatched.cellSize = .unit
+        #expect(throws: CompileError.self) { try mismatched.compile(model) }
+    }
+
     /// Runs the deck `file` in `ngspice -b` from a scratch folder (so relative model paths must resolve
     /// against the deck's own folder) and fails on a non-zero exit or an error line.
     func runBatch(_ file: URL) throws {

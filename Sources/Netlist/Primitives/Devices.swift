@@ -36,6 +36,15 @@ public struct DeviceSize: Sendable, Equatable, Codable {
     /// W = 1 um, L = 2 um (see the type's documentation).
     public static let unit = DeviceSize(width: 1e-6, length: 2e-6)
 
+    /// This size with its gate area multiplied by `area`: width and length each times sqrt(area),
+    /// so W / L and with it a device's current are kept, rounded to 10 nm (a multiple of the
+    /// manufacturing grids of 180 nm processes). Pelgrom mismatch then falls by sqrt(area).
+    public func scaled(area: Double) -> DeviceSize {
+        let factor = area.squareRoot()
+        func snapped(_ metres: Double) -> Double { (metres * factor / 1e-8).rounded() * 1e-8 }
+        return DeviceSize(width: snapped(width), length: snapped(length))
+    }
+
     /// Throws when the width or length is below `pdk`'s minimum (or not a positive number).
     public func check(against pdk: PDK, what: String) throws(NetlistError) {
         guard width.isFinite, width >= pdk.descriptor.wmin else {

@@ -21,23 +21,26 @@ struct CircuitSamples: Sendable, Equatable, Codable {
     var classCurrents: [Double]
     /// Readout output voltage, volts, [T].
     var decisionVolts: [Double]
-    /// Mean power drawn from each of `Compiler.supplies`, watts, over the whole transient.
+    /// Mean power drawn from each of `NetworkSignal.supplies`, watts, over the whole transient.
     var supplyPower: [Double]
 
-    /// The vectors a job must return for `read(_:)`, as ngspice names them.
-    static func vectors(blocks: Int, hidden: Int) throws(VerifyError) -> [String] {
-        do {
-            return try probes(blocks: blocks, hidden: hidden).map { probe throws(NetlistError) in try SpiceWriter.expression(probe) }
-        } catch { throw .compile(clip: "probes", error.description) }
+    /// The signals a job must return for `read(_:)`: states, candidates, block outputs, readout
+    /// inputs, decision, supplies, the order `init` reads them in.
+    static func signals(blocks: Int, hidden: Int) -> [NetworkSignal] {
+        let cells = (0..<blocks).flatMap { k in (0..<hidden).map { (k, $0) } }
+        return cells.map { NetworkSignal.state(block: $0.0, unit: $0.1) }
+            + cells.map { NetworkSignal.candidate(block: $0.0, unit: $0.1) }
+            + cells.map { NetworkSignal.blockOutput(block: $0.0, unit: $0.1) }
+            + [.readoutInput(0), .readoutInput(1), .decision] + NetworkSignal.supplies.map(NetworkSignal.supply)
     }
 
-    /// States, candidates, block outputs, classes, decision, supplies: the order `init` reads them in.
-    private static func probes(blocks: Int, hidden: Int) -> [Probe] {
-        let cells = (0..<blocks).flatMap { k in (0..<hidden).map { (k, $0) } }
-        return cells.map { Compiler.stateProbe(block: $0.0, unit: $0.1) }
-            + cells.map { DiodeProbes.probe(.candidate, block: $0.0, unit: $0.1) }
-            + cells.map { DiodeProbes.probe(.blockOutput, block: $0.0, unit: $0.1) }
-            + Compiler.classProbes + [.voltage(Compiler.decisionNode)] + Compiler.supplies.map { .current(source: $0) }
+    /// The vectors of `signals`, as ngspice names them.
+    static func vectors(blocks: Int, hidden: Int) throws(VerifyError) -> [String] {
+        do {
+            return try signals(blocks: blocks, hidden: hidden).map { signal throws(NetlistError) in
+                try SpiceWriter.expression(signal.probe)
+            }
+        } catch { throw .compile(clip: "probes", error.description) }
     }
 
     /// What reading a clip's transient needs: the clip's length, the model's shape, the frame period

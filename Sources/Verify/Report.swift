@@ -203,7 +203,7 @@ public struct Power: Sendable, Equatable, Codable {
         case energyNJ = "energy_nJ"
     }
 
-    /// Power from the per-supply means (watts, in `Compiler.supplies` order) over `duration` seconds.
+    /// Power from the per-supply means (watts, in `NetworkSignal.supplies` order) over `duration` seconds.
     init(supplies watts: [Double], duration: Double) {
         (cellsNW, feedforwardNW, biasNW) = (watts[0] * 1e9, watts[1] * 1e9, watts[2] * 1e9)
         totalNW = cellsNW + feedforwardNW + biasNW

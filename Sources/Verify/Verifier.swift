@@ -7,7 +7,7 @@ import Ngspice
 /// (`bmru verify`).
 ///
 /// Per clip: the model is compiled with the clip's frames as PWL inputs (`Compiler.frameDuration` per
-/// frame), candidate and block-output probes are added (`DiodeProbes`), and the transient runs as one job of a
+/// frame) with probes of its candidate and block-output currents (`Compiler.probeDiodeCurrents`), and the transient runs as one job of a
 /// `SimulationRunner` (the worker pool); every state, candidate and class current is sampled at the end
 /// of every frame (`CircuitSamples`) and compared with `Network.run` on the same frames (`Comparison`).
 /// A clip whose job fails is kept in the report as failed and counts as disagreeing. Saved samples
@@ -168,19 +168,24 @@ public struct Verifier: Sendable {
     /// probes the comparison reads, the verifier's commands and `seed` for the simulator's random
     /// numbers (Monte Carlo draws, noise sources).
     public func job(for clip: Clip, seed: Int? = nil) throws(VerifyError) -> SimulationJob {
-        let (blocks, hidden) = (model.config.blocks, model.config.hidden)
+        let signals = CircuitSamples.signals(blocks: model.config.blocks, hidden: model.config.hidden)
+        var compiler = compiler
+        compiler.probeDiodeCurrents = true
         let lines: [String]
         do {
-            var circuit = try compiler.compile(model, inputs: .frames(clip.frames)).circuit
-            try DiodeProbes.insert(into: &circuit, blocks: blocks, hidden: hidden)
-            lines = try SpiceWriter().lines(circuit)
+            let compilation = try compiler.compile(model, inputs: .frames(clip.frames))
+            if let missing = signals.first(where: { !compilation.probes.contains($0) }) {
+                throw VerifyError.compile(clip: clip.name, "the compiled deck has no probe of \(missing)")
+            }
+            lines = try SpiceWriter().lines(compilation.circuit)
         } catch let error as VerifyError {
             throw error
         } catch {
             throw .compile(clip: clip.name, "\(error)")
         }
         return SimulationJob(deck: lines, commands: commands, seed: seed,
-                             vectors: try CircuitSamples.vectors(blocks: blocks, hidden: hidden), timeout: jobTimeout)
+                             vectors: try CircuitSamples.vectors(blocks: model.config.blocks, hidden: model.config.hidden),
+                             timeout: jobTimeout)
     }
 
     /// `clip`'s report from the outcome of its job (`job(for:seed:)`) against its `reference` trace:

@@ -32,7 +32,7 @@ struct CompilerTests {
             let index = try #require(time.lastIndex { $0 <= end })
             for (k, block) in model.blocks.enumerated() {
                 for i in 0..<model.config.hidden {
-                    let current = try session.vector(try SpiceWriter.expression(Compiler.stateProbe(block: k, unit: i)))[index]
+                    let current = try session.vector(try SpiceWriter.expression(NetworkSignal.state(block: k, unit: i).probe))[index]
                     states.append(block.cell.state(current: current, unit: i, unitCurrent: model.config.unitCurrent))
                 }
             }
@@ -173,7 +173,7 @@ struct CompilerTests {
             let session = try simulate(compilation.circuit)
             let time = try session.vector("time")
             #expect(abs(time.last! - Double(frames) * compiler.frameDuration) < 1e-9)
-            let supplies = try Compiler.supplies.map { try -session.vector("i(\($0))").reduce(0, +) / Double(time.count) }
+            let supplies = try NetworkSignal.supplies.map { try -session.vector("i(\($0))").reduce(0, +) / Double(time.count) }
             let reference = try Network(model).run(inputs).states
             let states = try Self.circuitStates(compilation, model: model, frames: frames, frameDuration: compiler.frameDuration)
             let agree = zip(states, reference).filter { $0 == $1 }.count
@@ -241,6 +241,32 @@ struct CompilerTests {
         table.narrowestOutput = 0  // revision 0: no floor
         let legacy = try narrow(table).filter { $0.length > unitLength }
         #expect(!legacy.isEmpty && legacy.allSatisfy { $0.width == wmin })
+    }
+
+    @Test("The compilation lists its probes: states, readout inputs, decision and supplies always; candidate and block-output diode currents on request, on ports added after each layer's own, with the same devices")
+    func probes() throws {
+        let model = try Model.load(from: TestSupport.repository.appendingPathComponent("results/models/kws-yes-d4"))
+        var compiler = try Compiler(pdk: testPDK("gf180mcu"))
+        let plain = try compiler.compile(model)
+        compiler.probeDiodeCurrents = true
+        let probed = try compiler.compile(model)
+        let (blocks, d) = (model.config.blocks, model.config.hidden)
+        let cells = (0..<blocks).flatMap { k in (0..<d).map { (k, $0) } }
+        let always = cells.map { NetworkSignal.state(block: $0.0, unit: $0.1) }
+            + [.readoutInput(0), .readoutInput(1), .decision] + NetworkSignal.supplies.map(NetworkSignal.supply)
+        #expect(plain.probes == always)
+        #expect(probed.probes == always + cells.map { NetworkSignal.candidate(block: $0.0, unit: $0.1) }
+            + cells.map { NetworkSignal.blockOutput(block: $0.0, unit: $0.1) })
+        #expect(probed.circuit.saves == probed.probes.map(\.probe) && plain.circuit.saves == plain.probes.map(\.probe))
+        #expect(probed.manifest.totals == plain.manifest.totals)
+        let deck = try probed.deck()
+        #expect(deck.contains("vsense_c1_3 vdd_ff cs1_3 dc 0") && deck.contains("vsense_p0_0 ps0_0 0 dc 0"))
+        let plainDeck = try plain.deck()
+        #expect(!plainDeck.contains("vsense_c0_") && !plainDeck.contains("vsense_p0_"))
+        // The layer's own ports come first, then the probe ports.
+        let candidates = try #require(probed.circuit.subcircuits.first { $0.name == "b0_cand" })
+        let own = try #require(plain.circuit.subcircuits.first { $0.name == "b0_cand" }).ports
+        #expect(candidates.ports == own + (0..<d).map { "cs0_\($0)" })
     }
 
     @Test("Cells of a larger area: every cell device, bias diode and candidate diode takes the characterization's size, at the same transistor count; another size than the table's is refused")

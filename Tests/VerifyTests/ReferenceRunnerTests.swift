@@ -75,7 +75,7 @@ struct ReferenceRunnerTests {
             let last = (t * (blocks + 1) + blocks) * hidden
             row += Compiler.readoutCurrents(model: model, features: trace.residuals[last..<(last + hidden)]).map { $0 * iu }
             row.append(ClipDecision.argmax(trace.logits(frame: t)) == 0 ? supply : 0)
-            row += Compiler.supplies.map { _ in 0 }
+            row += NetworkSignal.supplies.map { _ in 0 }
             for (column, value) in row.enumerated() { columns[column].append(value) }
         }
         var vectors = Dictionary(uniqueKeysWithValues: zip(names, columns))

@@ -1,0 +1,333 @@
+import BMRU
+import Foundation
+import PDK
+import SpiceValues
+
+extension Builder {
+    func rail(_ polarity: Polarity, supply: String = "vdd_ff") -> String { polarity == .nmos ? "0" : supply }
+
+    /// The nominal width ratio realising current ratio `ratio` on a `polarity` output that drives a
+    /// node with a `node` diode (its drain voltage: `Characterization.DrainFactor`).
+    func widthRatio(_ ratio: Double, _ polarity: Polarity, node: Polarity) throws -> Double {
+        try compiler.characterization?.width(for: ratio, at: unitCurrent, polarity: polarity, node: node,
+                                             range: compiler.calibrationRange) ?? ratio
+    }
+
+    mutating func record(_ parameter: String, _ value: Double, _ info: Manifest.ElementInfo?) {
+        if let index = entries.firstIndex(where: { $0.parameter == parameter }) {
+            if let info { entries[index].elements.append(info) }
+        } else {
+            entries.append(Manifest.Entry(parameter: parameter, value: value, elements: info.map { [$0] } ?? []))
+        }
+    }
+
+    /// The shot noise source of a current of `amperes` between `positive` and `negative`, when the
+    /// compiler adds noise.
+    func noise(_ name: String, _ positive: String, _ negative: String, amperes: Double) -> [Element] {
+        compiler.noise?.source(for: name, between: positive, negative, current: amperes).map { [$0] } ?? []
+    }
+
+    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain` (a node whose
+    /// diode is of type `node`; a PMOS output from `supply`) and its noise source; no element when
+    /// the ratio is below `Compiler.minimumRatio`.
+    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, node: Polarity, ratio: Double,
+                layer: String, supply: String = "vdd_ff", kind: String = "mirror output")
+        throws -> ([Element], Manifest.ElementInfo)
+    {
+        let chosen = try widthRatio(ratio, polarity, node: node)
+        guard chosen >= Compiler.minimumRatio(pdk: pdk) else {
+            return ([], Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
+                                              widthRatio: chosen, current: ratio * unitCurrent))
+        }
+        let (size, fingers) = try CurrentMirror.outputSize(ratio: chosen, unit: CurrentMirror.mirrorUnit,
+                                                           narrowest: compiler.narrowestOutput, pdk: pdk)
+        let element = transistor(name, polarity, drain: drain, gate: gate, source: rail(polarity, supply: supply),
+                                 bulk: rail(polarity, supply: supply), size: size, multiplier: fingers, pdk: pdk)
+        let info = Manifest.ElementInfo(name: "x\(layer).\(try SpiceWriter.elementName(name, letter: polarity.device(in: pdk).subcircuit ? "x" : "m"))",
+                                        kind: kind, polarity: polarity, width: size.width,
+                                        length: size.length, multiplier: fingers, widthRatio: chosen,
+                                        current: ratio * unitCurrent)
+        return ([element] + noise(name, drain, rail(polarity, supply: supply), amperes: ratio * unitCurrent), info)
+    }
+
+    /// The gate lines of the mirrored bias reference: PMOS outputs source from `vdd_bias` on the
+    /// first, NMOS outputs sink on the second.
+    static let biasReference = (pmos: "bias_refp", nmos: "bias_refn")
+
+    /// A bias of `amperes` in the positive direction of `node` (negative: the other way): an ideal
+    /// source, or a mirror output of the reference (`Compiler.mirroredBiases`; none when omitted), and
+    /// its noise source.
+    mutating func biasSource(_ name: String, node: String, amperes: Double, direction: Polarity, layer: String,
+                             kind: String = "bias source") throws -> ([Element], Manifest.ElementInfo) {
+        // Into an NMOS-diode node (or out of a PMOS-diode node) is the positive direction.
+        let into = (amperes > 0) == (direction == .nmos)
+        biasCurrent += abs(amperes)
+        if into { biasSupplyCurrent += abs(amperes) }
+        if compiler.mirroredBiases {
+            let polarity: Polarity = into ? .pmos : .nmos
+            return try output(name, polarity, gate: polarity == .pmos ? Self.biasReference.pmos : Self.biasReference.nmos,
+                              drain: node, node: direction, ratio: abs(amperes) / unitCurrent, layer: layer,
+                              supply: "vdd_bias", kind: kind + " (mirrored)")
+        }
+        let element = Element.currentSource(name: name, positive: into ? "vdd_bias" : node, negative: into ? node : "0",
+                                            value: .dc(.number(abs(amperes))))
+        return ([element] + noise(name, node, "0", amperes: amperes),
+                Manifest.ElementInfo(name: "x\(layer).i\(name)", kind: kind, current: amperes))
+    }
+
+    mutating func build(inputs: Compiler.Inputs) throws -> Compilation {
+        plan()
+        // Which converted lines are needed.
+        var converted = Set<String>()
+        for term in terms {
+            if let source = term.source, term.weight != 0, line(source, polarity(term)) != source { converted.insert(source) }
+        }
+        var circuit = Circuit(title: "BMRUKit: \(model.config.name) on \(pdk.name) (\(compiler.corner)), "
+                                  + "I_u = \(spiceNumber(unitCurrent)) A" + (compiler.characterization == nil ? ", nominal sizing" : ", characterized"),
+                              models: try pdk.modelStatements(corner: compiler.corner, statistics: compiler.statistics,
+                                                              relativeTo: compiler.modelsRelativeTo))
+        try circuit.define(cell.subcircuit(pdk: pdk))
+        let readout = DifferentialPair()
+        try circuit.define(readout.subcircuit(pdk: pdk))
+        var layers = ["inputs", "pre"]
+        for k in 0..<blocks { layers += ["b\(k)_cand", "b\(k)_cells", "b\(k)_post"] }
+        layers.append("cls")
+        var top: [Element] = []
+        // Each probed diode current: its signal and the 0 V source from its rail to its port.
+        var probed: [(signal: NetworkSignal, sense: Element)] = []
+        for layer in layers {
+            var elements: [Element] = []
+            var counts: [String: Int] = [:]
+            var probePorts: [String] = []
+            for node in nodes where node.layer == layer {
+                if let size = node.diode {
+                    var source = rail(node.direction)
+                    if let signal = node.probe, let port = signal.diodePort {
+                        // Positive node first in the current's direction: i(sense) is the diode's current.
+                        let (positive, negative) = node.direction == .pmos ? (source, port) : (port, source)
+                        probed.append((signal, signal.sense(from: positive, to: negative)))
+                        probePorts.append(port)
+                        source = port
+                    }
+                    elements.append(transistor("d_\(node.name)", node.direction, drain: node.name, gate: node.name,
+                                               source: source, bulk: rail(node.direction), size: size, pdk: pdk))
+                }
+                if converted.contains(node.name) {
+                    let other = node.direction.opposite
+                    let (copy, _) = try output("conv_\(node.name)", node.direction, gate: node.name, drain: node.name + "_c",
+                                               node: other, ratio: 1, layer: layer)
+                    // A 1:1 copy is always realisable.
+                    elements += copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
+                                                  source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
+                }
+            }
+            if layer.hasSuffix("_cells") { elements += try cellElements(layer: layer, &circuit) }
+            if layer == "cls" {
+                let tail = Characterization.readoutTail(unitCurrent)
+                elements.append(transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
+                                           size: readout.size, pdk: pdk))
+                elements += try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0
+            }
+            for term in terms where term.layer == layer {
+                guard term.weight != 0 else {
+                    record(term.parameter, term.value, nil)
+                    continue
+                }
+                let base = term.source.map { "w_\($0)_\(term.target)" } ?? "b_\(term.target)"
+                let count = counts[base, default: 0]
+                counts[base] = count + 1
+                let name = count == 0 ? base : "\(base)_\(count)"
+                if let source = term.source {
+                    let q = polarity(term)
+                    let (added, info) = try output(name, q, gate: line(source, q), drain: term.target,
+                                                   node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
+                    elements += added
+                    record(term.parameter, term.value, info)
+                } else {
+                    let (added, info) = try biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
+                                                       direction: direction(of: term.target), layer: layer)
+                    elements += added
+                    record(term.parameter, term.value, info)
+                }
+            }
+            // Probe ports after the layer's own, so that a probed deck differs only by them.
+            let ports = ports(of: elements, in: circuit).filter { !probePorts.contains($0) } + probePorts
+            let subcircuit = Subcircuit(name: layer, ports: ports, elements: elements,
+                                        doc: ["layer \(layer) of \(model.config.name)"])
+            try circuit.define(subcircuit)
+            top.append(.instance(Instance(name: layer, of: subcircuit, connections: [:])))
+        }
+        circuit.elements = try topLevel(inputs: inputs, readout: readout, circuit: circuit) + top
+        if compiler.mirroredBiases {
+            // The reference: I_u into an NMOS diode, copied 1:1 into a PMOS diode, both from vdd_bias.
+            let (p, n) = Self.biasReference, unit = CurrentMirror.mirrorUnit
+            circuit.elements += [
+                .currentSource(name: "bias_ref", positive: "vdd_bias", negative: n, value: .dc(.number(unitCurrent))),
+                transistor("d_\(n)", .nmos, drain: n, gate: n, source: "0", bulk: "0", size: unit, pdk: pdk),
+                transistor("copy_\(n)", .nmos, drain: p, gate: n, source: "0", bulk: "0", size: unit, pdk: pdk),
+                transistor("d_\(p)", .pmos, drain: p, gate: p, source: "vdd_bias", bulk: "vdd_bias", size: unit, pdk: pdk),
+            ]
+            biasSupplyCurrent += 2 * unitCurrent
+        }
+        circuit.initialConditions = model.blocks.enumerated().flatMap { k, block in
+            (0..<d).map { i in
+                InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["b\(k)_cells", "u\(i)"]),
+                                 volts: block.cell.s0[i] ? compiler.supply : 0)
+            }
+        }
+        for (k, block) in model.blocks.enumerated() {
+            for i in 0..<d {
+                record("blocks.\(k).cell.s0[\(i)]", block.cell.s0[i] ? 1 : 0, Manifest.ElementInfo(
+                    name: "v(xb\(k)_cells.xu\(i).\(MemoryCell.comparatorNode))", kind: "initial condition",
+                    current: block.cell.s0[i] ? compiler.supply : 0))
+            }
+        }
+        // Candidates first, then block outputs, each block by block.
+        probed = probed.filter(\.signal.isCandidate) + probed.filter { !$0.signal.isCandidate }
+        circuit.elements += probed.map(\.sense)
+        let probes = (0..<blocks).flatMap { k in (0..<d).map { NetworkSignal.state(block: k, unit: $0) } }
+            + [.readoutInput(0), .readoutInput(1), .decision] + NetworkSignal.supplies.map(NetworkSignal.supply)
+            + probed.map(\.signal)
+        circuit.saves = probes.map(\.probe)
+        if case let .frames(frames) = inputs {
+            circuit.options = compiler.mode.options
+            circuit.analyses = [compiler.mode.analysis(frames: frames.count, period: compiler.frameDuration,
+                                                                cells: compiler.cellTiming)]
+        }
+        circuit.options?.temperature = compiler.temperature
+        let (count, area) = try devices(in: circuit)
+        let manifest = Manifest(model: model.config.name, pdk: pdk.name, corner: compiler.corner, unitCurrent: unitCurrent,
+                                supply: compiler.supply, characterized: compiler.characterization != nil,
+                                cells: compiler.cellTiming,
+                                sampleWindows: clock.map { clock in (0..<blocks).map {
+                                    let window = clock.window(block: $0)
+                                    return .init(block: $0, open: window.open, close: window.close)
+                                } },
+                                parameters: entries,
+                                totals: .init(transistors: count, gateArea: area, biasCurrent: biasCurrent,
+                                              biasPower: biasSupplyCurrent * compiler.supply))
+        return Compilation(circuit: circuit, manifest: manifest, probes: probes)
+    }
+
+    /// The memory cells of a block with their bias diodes and sources.
+    mutating func cellElements(layer: String, _ circuit: inout Circuit) throws -> [Element] {
+        let k = Int(layer.dropFirst().prefix { $0.isNumber })!
+        let block = model.blocks[k].cell
+        var elements: [Element] = []
+        for i in 0..<d {
+            let iu = unitCurrent
+            let (on, width, high) = (block.betaHi[i] * iu, block.delta[i] * iu, block.alpha[i] * iu)
+            // The cell's high level is measured with its PMOS output at half the supply; in the network
+            // it drives the state node's diode, where it carries the drain factor more (GF180: 1 %).
+            var biases = (threshold: on, width: width, gain: high)
+            if let table = compiler.characterization {
+                let factor = table.drainFactor(.pmos, into: direction(of: "h\(k)_\(i)"))
+                biases = try table.cellBiases(on: on, width: width, high: high / factor)
+            }
+            if block.betaLo[i] == 0 { biases.width = biases.threshold + iu / 4 }
+            let named = [("thresh", biases.threshold, "blocks.\(k).cell.beta_lo[\(i)]", block.betaLo[i]),
+                         ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),
+                         ("gain", biases.gain, "blocks.\(k).cell.alpha[\(i)]", block.alpha[i])]
+            var connections = ["in": NetworkSignal.candidate(block: k, unit: i).node,
+                               "out1": NetworkSignal.state(block: k, unit: i).node, "vdd": "vdd_cell", "vss": "0"]
+            if clock != nil { (connections["phi"], connections["phib"], connections["hold"]) = SampleClock.lines(block: k) }
+            for (port, amperes, parameter, value) in named {
+                guard amperes.isFinite, amperes > 0 else {
+                    throw CompileError.unrealizable(parameter: parameter, reason: "I_\(port) = \(amperes) A after correction")
+                }
+                let node = "\(port)\(k)_\(i)"
+                connections[port] = node
+                elements.append(transistor("d_\(node)", .nmos, drain: node, gate: node, source: "0", bulk: "0",
+                                           size: cell.size, pdk: pdk))
+                let (sources, info) = try biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
+                                                     kind: "cell bias")
+                elements += sources
+                record(parameter, value, info)
+            }
+            elements.append(.instance(Instance(name: "u\(i)", of: try cell.subcircuit(pdk: pdk), connections: connections)))
+        }
+        return elements
+    }
+
+    /// Supplies, inputs, sense sources and the readout.
+    func topLevel(inputs: Compiler.Inputs, readout: DifferentialPair, circuit: Circuit) throws -> [Element] {
+        var elements: [Element] = NetworkSignal.supplies.map {
+            .voltageSource(name: $0, positive: $0, negative: "0", value: .dc(.number(compiler.supply)))
+        }
+        if let clock { elements += (0..<blocks).flatMap(clock.sources) }
+        for j in 0..<model.config.inputs {
+            for (sign, part) in [("p", 1.0), ("n", -1.0)] {
+                let name = "x\(j)\(sign)"
+                switch inputs {
+                case .external:
+                    elements.append(InputSource.external(name: name, from: "0", into: name))
+                case let .frames(frames):
+                    let values = frames.map { max(part * $0[j], 0) * unitCurrent }
+                    elements.append(try InputSource.frames(name: name, from: "0", into: name, values: values,
+                                                           frameDuration: compiler.frameDuration,
+                                                           edge: compiler.mode.inputEdge))
+                    elements += noise(name, "0", name, amperes: values.reduce(0, +) / Double(values.count))
+                }
+            }
+        }
+        for k in 0..<blocks {
+            for i in 0..<d {
+                let state = NetworkSignal.state(block: k, unit: i)
+                elements.append(state.sense(from: state.node, to: "h\(k)_\(i)"))
+            }
+        }
+        elements += [
+            NetworkSignal.readoutInput(0).sense(from: NetworkSignal.readoutInput(0).node, to: "ro_a"),
+            NetworkSignal.readoutInput(1).sense(from: NetworkSignal.readoutInput(1).node, to: "ro_b"),
+            .instance(Instance(name: "readout", of: try readout.subcircuit(pdk: pdk), connections: [
+                "a": "ro_a", "b": "ro_b", "tail": "ro_tail", "out": NetworkSignal.decisionNode, "vdd": "vdd_ff", "vss": "0",
+            ])),
+        ]
+        return elements
+    }
+
+    /// Every node the elements touch except ground, in order of first use: a layer's ports.
+    func ports(of elements: [Element], in circuit: Circuit) -> [String] {
+        var seen = Set<String>(), ports: [String] = []
+        func add(_ node: String) {
+            if node != "0", seen.insert(node).inserted { ports.append(node) }
+        }
+        for element in elements {
+            switch element {
+            case let .mosfet(m): [m.drain, m.gate, m.source, m.bulk].forEach(add)
+            case let .currentSource(_, positive, negative, _), let .voltageSource(_, positive, negative, _),
+                 let .resistor(_, positive, negative, _), let .capacitor(_, positive, negative, _):
+                add(positive)
+                add(negative)
+            case let .instance(instance): instance.nodes.forEach(add)
+            case .comment: break
+            }
+        }
+        return ports
+    }
+
+    /// Transistor count (fingers counted) and total gate area of the top level, through every instance.
+    func devices(in circuit: Circuit) throws -> (Int, Double) {
+        func walk(_ elements: [Element]) -> (Int, Double) {
+            var total = (0, 0.0)
+            for element in elements {
+                switch element {
+                case let .mosfet(m):
+                    if case let .number(w) = m.width, case let .number(l) = m.length {
+                        total.0 += m.multiplier
+                        total.1 += Double(m.multiplier) * w * l
+                    }
+                case let .instance(instance):
+                    if let sub = circuit.subcircuits.first(where: { $0.name == instance.subcircuit }) {
+                        let inner = walk(sub.elements)
+                        total.0 += inner.0
+                        total.1 += inner.1
+                    }
+                default: break
+                }
+            }
+            return total
+        }
+        return walk(circuit.elements)
+    }
+}

@@ -1,0 +1,141 @@
+import BMRU
+import Foundation
+import PDK
+import SpiceValues
+
+/// A summing node: the diode at it (if this deck owns one) fixes which way is positive.
+struct SumNode {
+    var name: String
+    var direction: Polarity
+    var diode: DeviceSize?
+    var layer: String
+    /// The signal its diode's current is, when the compiler probes it.
+    var probe: NetworkSignal?
+}
+
+/// A contribution to a node: a mirror output from a signal's line, or (no source) an ideal bias.
+struct Term {
+    var source: String?
+    var target: String
+    var weight: Double
+    var layer: String
+    var parameter: String
+    var value: Double
+}
+
+extension Polarity {
+    /// The other transistor type: the polarity of a node's opposite-direction terms and converters.
+    var opposite: Polarity { self == .nmos ? .pmos : .nmos }
+}
+
+/// Builds one compilation: `plan()` lays out the summing nodes and the terms feeding them from the
+/// model (this file); `build(inputs:)` emits the layers, cells and top level as elements and
+/// records the manifest (Compiler+Emit.swift).
+struct Builder {
+    let compiler: Compiler
+    let model: Model
+    let unitCurrent: Double
+    var nodes: [SumNode] = []
+    var terms: [Term] = []
+    var entries: [Manifest.Entry] = []
+    var biasCurrent = 0.0, biasSupplyCurrent = 0.0
+
+    init(compiler: Compiler, model: Model, unitCurrent: Double) {
+        self.compiler = compiler
+        self.model = model
+        self.unitCurrent = unitCurrent
+    }
+
+    var pdk: PDK { compiler.pdk }
+    var d: Int { model.config.hidden }
+    var blocks: Int { model.config.blocks }
+    var cell: MemoryCell {
+        MemoryCell(size: compiler.cellSize, outputs: [1], sampled: clock != nil,
+                   comparatorCapacitance: compiler.cellTiming == .filtered ? MemoryCell.filterCapacitance : nil)
+    }
+    /// The cells' clocks; nil for continuous cells.
+    var clock: SampleClock? {
+        guard compiler.cellTiming == .sampled else { return nil }
+        return SampleClock(blocks: blocks, frameDuration: compiler.frameDuration, supply: compiler.supply, edge: compiler.clockEdge)
+    }
+
+    mutating func node(_ name: String, _ direction: Polarity, layer: String, diode: DeviceSize? = CurrentMirror.mirrorUnit,
+                       probe: NetworkSignal? = nil) {
+        nodes.append(SumNode(name: name, direction: direction, diode: diode, layer: layer,
+                             probe: compiler.probeDiodeCurrents ? probe : nil))
+    }
+
+    mutating func term(_ source: String?, _ target: String, _ weight: Double, layer: String, _ parameter: String,
+                       value: Double? = nil) {
+        terms.append(Term(source: source, target: target, weight: weight, layer: layer, parameter: parameter,
+                          value: value ?? weight))
+    }
+
+    /// Fills `nodes` and `terms` from the model (the plan), layer by layer.
+    mutating func plan() {
+        let n = model.config.inputs
+        for j in 0..<n { for sign in ["p", "n"] { node("x\(j)\(sign)", .nmos, layer: "inputs") } }
+        for k in 0...blocks { for i in 0..<d { node("u\(k)_\(i)", .nmos, layer: "pre") } }
+        for k in 0...blocks {
+            for i in 0..<d {
+                term(nil, "u\(k)_\(i)", model.pre.bias[i], layer: "pre", "pre.bias[\(i)]")
+                for j in 0..<n {
+                    let w = model.pre.weight[i * n + j], parameter = "pre.weight[\(i)][\(j)]"
+                    term("x\(j)p", "u\(k)_\(i)", w, layer: "pre", parameter)
+                    term("x\(j)n", "u\(k)_\(i)", -w, layer: "pre", parameter, value: w)
+                }
+            }
+        }
+        for (k, block) in model.blocks.enumerated() {
+            let (cand, cells, post) = ("b\(k)_cand", "b\(k)_cells", "b\(k)_post")
+            for i in 0..<d {
+                let candidate = NetworkSignal.candidate(block: k, unit: i)
+                node(candidate.node, .pmos, layer: cand, diode: cell.size, probe: candidate)
+                term(nil, "c\(k)_\(i)", block.cell.candidate.bias[i], layer: cand, "blocks.\(k).cell.bias[\(i)]")
+                for j in 0..<d {
+                    term("u\(k)_\(j)", "c\(k)_\(i)", block.cell.candidate.weight[i * d + j], layer: cand,
+                         "blocks.\(k).cell.weight[\(i)][\(j)]")
+                }
+            }
+            for i in 0..<d { node("h\(k)_\(i)", .nmos, layer: cells) }
+            for i in 0..<d {
+                let output = NetworkSignal.blockOutput(block: k, unit: i)
+                node(output.node, .nmos, layer: post, probe: output)
+                term(nil, "p\(k)_\(i)", block.post.bias[i], layer: post, "blocks.\(k).post.bias[\(i)]")
+                for j in 0..<d {
+                    term("h\(k)_\(j)", "p\(k)_\(i)", block.post.weight[i * d + j], layer: post,
+                         "blocks.\(k).post.weight[\(i)][\(j)]")
+                }
+                for m in (k + 1)...blocks {
+                    term("p\(k)_\(i)", "u\(m)_\(i)", 1, layer: post, "residual.\(k)[\(i)]")
+                }
+            }
+        }
+        // A and B of the readout: the readout's own input diodes are the NMOS diodes here.
+        let targets = [NetworkSignal.readoutInput(0).node, NetworkSignal.readoutInput(1).node]
+        for target in targets { node(target, .nmos, layer: "cls", diode: nil) }
+        for c in 0..<2 {
+            let bias = model.classifier.bias[c]
+            term(nil, targets[Compiler.readoutInput(logit: c, value: bias)], abs(bias), layer: "cls",
+                 "classifier.bias[\(c)]", value: bias)
+            for j in 0..<d {
+                let w = model.classifier.weight[c * d + j]
+                term("u\(blocks)_\(j)", targets[Compiler.readoutInput(logit: c, value: w)], abs(w), layer: "cls",
+                     "classifier.weight[\(c)][\(j)]", value: w)
+            }
+        }
+    }
+
+    func direction(of node: String) -> Polarity { nodes.first { $0.name == node }!.direction }
+    func native(_ signal: String) -> Polarity { direction(of: signal) }
+
+    /// The transistor type realising a term: against the node's diode when positive, with it when negative.
+    func polarity(_ term: Term) -> Polarity {
+        term.weight > 0 ? direction(of: term.target).opposite : direction(of: term.target)
+    }
+
+    /// The gate line of `signal` for a device of `polarity`.
+    func line(_ signal: String, _ polarity: Polarity) -> String {
+        polarity == native(signal) ? signal : signal + "_c"
+    }
+}

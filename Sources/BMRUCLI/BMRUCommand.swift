@@ -11,11 +11,7 @@ struct BMRUCommand: AsyncParsableCommand {
     /// stderr), 2 a negative verdict (thrown by the commands as `ExitCode(2)`).
     static func main() async {
         let level = ProcessInfo.processInfo.environment["BMRUKIT_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { ConsoleLogHandler(label: $0, logLevel: level) }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -24,9 +20,12 @@ struct BMRUCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            exit(withError: ExitCode.failure)
+            let code = exitCode(for: error)
+            // Help, version and a bare exit status go through the parser; a message through the console,
+            // so that it does not land on a run's progress line.
+            if code == .success || error is ExitCode { exit(withError: error) }
+            Console.shared.error(fullMessage(for: error))
+            exit(withError: code == .validationFailure ? ExitCode.failure : code)
         }
     }
 

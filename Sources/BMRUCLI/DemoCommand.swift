@@ -15,8 +15,8 @@ struct DemoCommand: AsyncParsableCommand {
             used for training with --data. \
             The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
             results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
-            circuit decision, agreement, energy) and writes the verification report to --report; like \
-            'bmru verify', a second run into the same --report re-uses the clips already simulated, and a \
+            circuit decision, agreement, energy) and writes the verification report to --out; like \
+            'bmru verify', a second run into the same --out re-uses the clips already simulated, and a \
             demo of other clips or options replaces the report there.
 
             Example: bash scripts/demo-audio.sh && bmru demo
@@ -42,8 +42,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Worker processes (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Report folder.", completion: .directory)
-    var report = "results/demo/report"
+    @Option(name: [.customLong("out"), .customLong("report")],
+            help: "Report folder (--report: the deprecated spelling of --out).", completion: .directory)
+    var out = "results/demo/report"
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
@@ -79,12 +80,12 @@ struct DemoCommand: AsyncParsableCommand {
         verifier.workers = jobs
         // The report is the demo's by-product: a demo of other clips or options replaces it.
         verifier.force = true
-        FileHandle.standardError.write(Data(
-            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells\n".utf8))
+        Console.shared.error(
+            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells")
         let progress = ProgressLine("demo", unit: "clips")
         progress.update(done: 0, total: clips.count)
         let result = try await verifier.run(
-            clips, writingTo: URL(fileURLWithPath: report),
+            clips, writingTo: URL(fileURLWithPath: out),
             context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
             clipFinished: { _, clip in progress.advance(total: clips.count, failed: clip.failure != nil) })
         let classes = loaded.config.classes
@@ -101,7 +102,7 @@ struct DemoCommand: AsyncParsableCommand {
             agreement \(agreeing)/\(result.clips) clips, state bits \(formatPercent(result.frameStateAgreement)); \
             accuracy reference \(formatPercent(result.accuracy.reference)), circuit \(formatPercent(result.accuracy.circuit)); \
             power \(result.power.map { String(format: "%.1f nW", $0.totalNW) } ?? "n/a"); \
-            \(String(format: "%.0f s", Date().timeIntervalSince(started))) -> \(report)/report.md
+            \(String(format: "%.0f s", Date().timeIntervalSince(started))) -> \(out)/report.md
             """)
     }
 }

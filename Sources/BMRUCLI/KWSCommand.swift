@@ -45,11 +45,12 @@ struct KWSCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "With --spice: worker processes (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "With --spice: keep the verification report (report.json, report.md, traces) in this folder.",
+    @Option(name: [.customLong("out"), .customLong("report")],
+            help: "With --spice: keep the verification report (report.json, report.md, traces) in this folder (--report: the deprecated spelling).",
             completion: .directory)
-    var report: String?
+    var out: String?
 
-    @Flag(help: "With --report: replace a report made with other files or options there.")
+    @Flag(help: "With --out: replace a report made with other files or options there.")
     var force = false
 
     @Argument(help: "Audio files.", completion: .file())
@@ -58,8 +59,8 @@ struct KWSCommand: AsyncParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one audio file") }
         if spice, circuit.pdk == nil { throw ValidationError("--spice needs --pdk") }
-        if !spice, circuit.pdk != nil || report != nil { throw ValidationError("--pdk and --report only apply with --spice") }
-        if force, report == nil { throw ValidationError("--force needs --report") }
+        if !spice, circuit.pdk != nil || out != nil { throw ValidationError("--pdk and --out only apply with --spice") }
+        if force, out == nil { throw ValidationError("--force needs --out") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
     }
 
@@ -108,9 +109,9 @@ struct KWSCommand: AsyncParsableCommand {
             var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
             verifier.workers = jobs
             verifier.force = force
-            let folder = report.map { URL(fileURLWithPath: $0) }
+            let folder = out.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bmru-kws-\(UUID().uuidString)")
-            defer { if report == nil { try? FileManager.default.removeItem(at: folder) } }
+            defer { if out == nil { try? FileManager.default.removeItem(at: folder) } }
             let classes = loaded.config.classes, known = detections, total = clips.count
             let progress = ProgressLine("kws", unit: "clips")
             progress.update(done: 0, total: total)
@@ -141,7 +142,6 @@ struct KWSCommand: AsyncParsableCommand {
     final class LinePrinter: Sendable {
         let json: Bool, spice: Bool, classes: [String]
         private let failed = Mutex<[String]>([])
-        private let output = Mutex(())
 
         init(json: Bool, spice: Bool, classes: [String]) {
             (self.json, self.spice, self.classes) = (json, spice, classes)
@@ -184,9 +184,9 @@ struct KWSCommand: AsyncParsableCommand {
             return encoder
         }
 
-        /// One line under a lock, so lines from several threads never interleave.
+        /// One whole line, never on the progress line.
         private func write(_ text: String) {
-            output.withLock { _ in FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+            Console.shared.output(text)
         }
     }
 }

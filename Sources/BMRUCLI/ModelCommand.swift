@@ -113,7 +113,7 @@ struct ModelCommand: ParsableCommand {
             discussion: """
                 A cell-step is one unit of one cell layer updated for one frame: \
                 clips x frames x blocks x hidden per batch. Prints JSON. \
-                Example: bmru model bench --hidden 4 --hidden 64 --export /tmp/bench
+                Example: bmru model bench --hidden 4 --hidden 64 --out /tmp/bench
                 """
         )
 
@@ -129,10 +129,11 @@ struct ModelCommand: ParsableCommand {
         var blocks = 2
         @Option(parsing: .unconditional, help: "Timed repetitions; the fastest counts.")
         var repetitions = 3
-        @Option(help: "Seed of the random parameters and inputs.")
+        @Option(parsing: .unconditional, help: "Seed of the random parameters and inputs.")
         var seed: UInt64 = 1
-        @Option(help: "Also write each model (DIR/dD/) with its inputs and decisions (bench.safetensors) for other implementations.")
-        var export: String?
+        @Option(name: [.customLong("out"), .customLong("export")],
+                help: "Also write each model (DIR/dD/) with its inputs and decisions (bench.safetensors) for other implementations (--export: the deprecated spelling of --out).")
+        var out: String?
 
         func validate() throws {
             guard hidden.allSatisfy({ $0 >= 1 }), clips >= 1, frames >= 1, inputs >= 1, blocks >= 1, repetitions >= 1 else {
@@ -161,8 +162,8 @@ struct ModelCommand: ParsableCommand {
                     hidden: d, blocks: blocks, inputs: inputs, clips: clips, frames: frames, cellSteps: cellSteps,
                     seconds: best.seconds, cellStepsPerSecond: cellSteps / best.seconds,
                     tracedSeconds: bestTraced.seconds, tracedCellStepsPerSecond: cellSteps / bestTraced.seconds))
-                if let export {
-                    let directory = URL(fileURLWithPath: export, isDirectory: true).appendingPathComponent("d\(d)")
+                if let out {
+                    let directory = URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("d\(d)")
                     try model.write(to: directory)
                     let tensors = [
                         "inputs": Tensor(shape: [clips, frames, inputs], values: batch.values),

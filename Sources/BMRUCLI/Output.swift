@@ -23,7 +23,7 @@ extension String {
 /// Writes `line` to stderr as `warning: LINE`: something was done to an input that the user
 /// should know about (a recording cropped to the model's clip, a truncated file).
 func printWarning(_ line: String) {
-    FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
+    Console.shared.error("warning: \(line)")
 }
 
 /// Refuses a flag's duration unless it is a number of seconds in (0, `maximum`] (NaN and

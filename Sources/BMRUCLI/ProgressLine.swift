@@ -1,12 +1,13 @@
 import Foundation
 
 /// Progress of a long run on stderr: on a terminal one live line redrawn in place (cleared before
-/// each redraw); in a pipe or a CI log a plain line about every 5 %, never a carriage return.
+/// each redraw, and around every other line the `Console` prints meanwhile); in a pipe or a CI log a
+/// plain line about every 5 %, never a carriage return.
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private let label: String, unit: String
     private let start = Date()
-    private let terminal = isatty(STDERR_FILENO) == 1
+    private let terminal = Console.shared.terminal
     private var lastPrinted = -1
     private var counted = (done: 0, failed: 0)
 
@@ -28,8 +29,7 @@ final class ProgressLine: @unchecked Sendable {
             let text = "\(label): \(done)/\(total) \(unit)" + (failed > 0 ? ", \(failed) failed" : "")
                 + String(format: ", %.2f ", rate * 60) + "\(unit)/min, elapsed \(Self.duration(elapsed))"
                 + (done < total ? ", ETA " + (eta.map(Self.duration) ?? "?") : "")
-            let line = terminal ? "\r\u{1B}[K" + text + (done == total ? "\n" : "") : text + "\n"
-            FileHandle.standardError.write(Data(line.utf8))
+            if terminal { Console.shared.progress(text, final: done == total) } else { Console.shared.error(text) }
         }
     }
 

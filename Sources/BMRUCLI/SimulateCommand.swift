@@ -131,7 +131,7 @@ private final class FailedDecks: Sendable {
     func add(_ index: Int, deck: String, reason: String) {
         failed.withLock { failed in
             failed[index] = deck
-            FileHandle.standardError.write(Data("simulate: \(deck): \(reason)\n".utf8))
+            Console.shared.error("simulate: \(deck): \(reason)")
         }
     }
 

@@ -13,7 +13,7 @@ struct SweepCommand: AsyncParsableCommand {
         abstract: "Robustness sweeps: Monte Carlo mismatch, PVT corners and noise, with a yield report; locally or on Slurm.",
         discussion: """
             A sweep file (docs/robustness.md) names a model, PDK, characterization, clips and axes; jobs are \
-            variants x clips. 'bmru sweep SWEEP.json --report DIR' plans, runs every job on the local worker pool \
+            variants x clips. 'bmru sweep SWEEP.json --out DIR' plans, runs every job on the local worker pool \
             and merges; the same command into the same DIR resumes. On a cluster: plan, submit, status, merge \
             (docs/cluster.md).
             """,
@@ -36,10 +36,10 @@ struct SweepBuilderOptions: ParsableArguments {
 
     @OptionGroup(title: "Clips (without a sweep file)") var clipOptions: ClipOptions
 
-    @Option(help: "Without a sweep file: N Monte Carlo mismatch samples (dies).")
+    @Option(parsing: .unconditional, help: "Without a sweep file: N Monte Carlo mismatch samples (dies).")
     var monteCarlo: Int?
 
-    @Option(help: "Base seed of the Monte Carlo samples.")
+    @Option(parsing: .unconditional, help: "Base seed of the Monte Carlo samples.")
     var seed: Int = 1
 
     @Flag(help: "Without a sweep file: the 45 PVT variants (corners typical/ff/ss/fs/sf x supply 0.9/1/1.1 x -40/27/85 C).")
@@ -77,7 +77,7 @@ struct SweepBuilderOptions: ParsableArguments {
 /// Runs a sweep's error as the CLI reports it: a merge refusal exits 2, anything else 1.
 func sweepFailure(_ error: SweepError) -> Error {
     if case .merge = error {
-        FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+        Console.shared.error("Error: \(error.description)")
         return ExitCode(2)
     }
     return ValidationFailure(error.description)
@@ -92,16 +92,16 @@ func printSummary(_ report: SweepReport, folder: String) {
         + (s.worstCondition.map { ", worst: \($0)" } ?? "") + " -> \(folder)/report.md")
 }
 
-/// `bmru sweep [SWEEP.json] --report DIR`: plan, run every job locally, merge.
+/// `bmru sweep [SWEEP.json] --out DIR`: plan, run every job locally, merge.
 struct SweepLocalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local",
         abstract: "Plan, run every job on the local worker pool and merge (the default subcommand); resumable.",
         discussion: """
-            Example: bmru sweep results/sweeps/kws-yes-d4-gf180-mc/sweep.json --report results/sweeps/kws-yes-d4-gf180-mc
+            Example: bmru sweep results/sweeps/kws-yes-d4-gf180-mc/sweep.json --out results/sweeps/kws-yes-d4-gf180-mc
             Example: bmru sweep --model results/models/kws-yes-d4 --pdk gf180mcu --characterization \
             results/characterization/gf180mcu --data ../shared/data/speech_commands_v0.02_test --clips 11 \
-            --monte-carlo 200 --report out/mc
+            --monte-carlo 200 --out out/mc
             """
     )
 
@@ -110,13 +110,15 @@ struct SweepLocalCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "A sweep from flags") var builder: SweepBuilderOptions
 
-    @Option(help: "The sweep folder: plan, job results, report.", completion: .directory)
-    var report: String
+    @Option(name: [.customLong("out"), .customLong("report")],
+            help: "The sweep folder: plan, job results, report (--report: the deprecated spelling of --out).",
+            completion: .directory)
+    var out: String
 
-    @Option(help: "Worker processes (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Worker processes (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Stop a clip's simulation after this many seconds (default: the sweep's timeout_s, else 1800).")
+    @Option(parsing: .unconditional, help: "Stop a clip's simulation after this many seconds (default: the sweep's timeout_s, else 1800).")
     var timeout: Double?
 
     @Flag(help: "Replace a different sweep already planned in the folder (its results are deleted).")
@@ -130,7 +132,7 @@ struct SweepLocalCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let folder = URL(fileURLWithPath: report)
+        let folder = URL(fileURLWithPath: out)
         let (definition, base) = try loadDefinition(file: sweep, builder: builder)
         do {
             let plan = try await planFolder(definition, base: base, folder: folder, shards: 1, force: force)
@@ -139,10 +141,10 @@ struct SweepLocalCommand: AsyncParsableCommand {
             runner.jobTimeout = timeout
             let progress = ProgressLine("sweep", unit: "jobs")
             let summary = try await runner.run { done, total, failed in progress.update(done: done, total: total, failed: failed) }
-            if summary.skipped > 0 { FileHandle.standardError.write(Data("sweep: \(summary.skipped) of \(plan.jobs.count) jobs already done\n".utf8)) }
+            if summary.skipped > 0 { Console.shared.error("sweep: \(summary.skipped) of \(plan.jobs.count) jobs already done") }
             let merged = try SweepResults(folder: folder).report()
             try merged.write(to: folder)
-            printSummary(merged, folder: report)
+            printSummary(merged, folder: out)
         } catch {
             throw sweepFailure(error)
         }
@@ -202,16 +204,16 @@ struct SweepPlanCommand: AsyncParsableCommand {
     @Option(help: "The sweep folder (on a file system every node shares).", completion: .directory)
     var out: String
 
-    @Option(help: "Number of shards (Slurm array tasks).")
+    @Option(parsing: .unconditional, help: "Number of shards (Slurm array tasks).")
     var shards: Int = 1
 
-    @Option(help: "CPUs (worker processes) per array task.")
+    @Option(parsing: .unconditional, help: "CPUs (worker processes) per array task.")
     var cpusPerTask: Int = 1
 
-    @Option(help: "Memory per array task, megabytes.")
+    @Option(parsing: .unconditional, help: "Memory per array task, megabytes.")
     var memory: Int = 2048
 
-    @Option(help: "Estimated simulation seconds per job, for the tasks' time limit (kws-yes-d4, fast mode: about 8).")
+    @Option(parsing: .unconditional, help: "Estimated simulation seconds per job, for the tasks' time limit (kws-yes-d4, fast mode: about 8).")
     var secondsPerJob: Double = 10
 
     @Flag(help: "Replace a different sweep already planned in the folder (its results are deleted).")
@@ -251,13 +253,13 @@ struct SweepRunCommand: AsyncParsableCommand {
     @Argument(help: "The sweep folder.", completion: .directory)
     var folder: String
 
-    @Option(help: "The shard to run (default: every job).")
+    @Option(parsing: .unconditional, help: "The shard to run (default: every job).")
     var shard: Int?
 
-    @Option(help: "Worker processes (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Worker processes (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Stop a clip's simulation after this many seconds (default: the sweep's timeout_s, else 1800).")
+    @Option(parsing: .unconditional, help: "Stop a clip's simulation after this many seconds (default: the sweep's timeout_s, else 1800).")
     var timeout: Double?
 
     @Flag(help: "Run jobs whose simulation failed again.")
@@ -446,10 +448,10 @@ struct SweepSoftwareCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Relative parameter noise levels, each in (0, 1].")
     var sigma: [Double] = ParameterNoiseStudy.paperSigmas
 
-    @Option(help: "Perturbed models per sigma.")
+    @Option(parsing: .unconditional, help: "Perturbed models per sigma.")
     var draws = 5
 
-    @Option(help: "Base seed of the draws.")
+    @Option(parsing: .unconditional, help: "Base seed of the draws.")
     var seed: UInt64 = 1
 
     @Option(help: "Output folder for report.json and report.md.", completion: .directory)

@@ -30,9 +30,9 @@ struct VerifyCommand: AsyncParsableCommand {
             failing --spice-command, no usable worker) the run is an error. Exit status: 0 when the prediction \
             agreement reaches --min-agreement, 2 when it does not, 1 on an error.
 
-            Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu --jobs 2 --report out/verify
+            Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu --jobs 2 --out out/verify
             Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu \
-            --data ../shared/data/speech_commands_v0.02_test --split test --clips 10 --report out/verify
+            --data ../shared/data/speech_commands_v0.02_test --split test --clips 10 --out out/verify
             """
     )
 
@@ -56,8 +56,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Prediction agreement needed for exit status 0.")
     var minAgreement: Double = 0.98
 
-    @Option(help: "Report folder.", completion: .directory)
-    var report: String
+    @Option(name: [.customLong("out"), .customLong("report")],
+            help: "Report folder (--report: the deprecated spelling of --out).", completion: .directory)
+    var out: String
 
     @Flag(help: "Replace a report made with other options or clips in the report folder (its traces are deleted).")
     var force = false
@@ -83,7 +84,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let progress = ProgressLine("verify", unit: "clips")
         progress.update(done: 0, total: selected.count)
         let result = try await verifier.run(
-            selected, writingTo: URL(fileURLWithPath: report),
+            selected, writingTo: URL(fileURLWithPath: out),
             context: .init(inputs: provenance, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
             clipFinished: { _, clip in progress.advance(total: selected.count, failed: clip.failure != nil) })
         print("\(result.clips) clips (\(result.failed) failed to simulate, \(result.disagreed ?? 0) disagree): "
@@ -91,7 +92,7 @@ struct VerifyCommand: AsyncParsableCommand {
             + "state bits \(formatPercent(result.frameStateAgreement)), suppression median "
             + (result.suppressionFactor.median.map { String(format: "%.1f", $0) } ?? "n/a")
             + (result.power.map { String(format: ", %.1f nW, %.1f nJ per clip", $0.totalNW, $0.energyNJ) } ?? "")
-            + " -> \(report)/report.md")
+            + " -> \(out)/report.md")
         if !result.passed { throw ExitCode(2) }
     }
 }

@@ -48,6 +48,20 @@ public enum NgspiceError: Error, Equatable, Sendable, Codable, CustomStringConve
         }
     }
 
+    /// The error with `location` (where in which file) before its message.
+    func located(at location: String?) -> NgspiceError {
+        guard let location else { return self }
+        switch self {
+        case let .parse(message): return .parse("\(location): \(message)")
+        case let .unknownModel(message): return .unknownModel("\(location): \(message)")
+        case let .undefinedParameter(message): return .undefinedParameter("\(location): \(message)")
+        case let .convergence(message): return .convergence("\(location): \(message)")
+        case let .simulatorExit(status, message): return .simulatorExit(status: status, message: "\(location): \(message)")
+        case let .commandFailed(command, message): return .commandFailed(command: command, message: "\(location): \(message)")
+        default: return self
+        }
+    }
+
     /// The most specific error that a list of ngspice stderr lines describes, or nil when none of
     /// them reports an error (ngspice also writes warnings, notes and progress to stderr).
     static func classify(_ lines: [String], command: String) -> NgspiceError? {
@@ -57,6 +71,9 @@ public enum NgspiceError: Error, Equatable, Sendable, Codable, CustomStringConve
         // Warnings such as "singular matrix: check node 3" tell which kind of failure it was.
         let text = lines.joined(separator: "\n").lowercased()
         func has(_ needle: String) -> Bool { text.contains(needle) }
+        // A value that does not parse ("Expression err") is followed by undefined-parameter errors of
+        // everything computed from it; the value is the cause.
+        if has("expression err") { return .parse(message) }
         if has("undefined parameter") { return .undefinedParameter(message) }
         if has("unknown subckt") || has("could not find a valid modelname")
             || has("unable to find definition of model") {
@@ -78,6 +95,7 @@ public enum NgspiceError: Error, Equatable, Sendable, Codable, CustomStringConve
         let text = line.trimmingCharacters(in: .whitespaces).lowercased()
         return text.hasPrefix("error") || text.contains("fatal") || text.contains("timestep too small")
             || text.contains("undefined parameter") || text.contains("cannot compute substitute")
+            || text.contains("expression err")
             || text.contains("unknown subckt") || text.contains("unknown parameter")
             || text.contains("simulation(s) aborted") || text.contains("iteration limit reached")
             || text.contains("simulation interrupted due to error") || text.contains("cannot recover")

@@ -72,16 +72,38 @@ final class NgspiceLibrary {
             path: path, reason: "not found in \(folders.joined(separator: ", ")); install libngspice0-dev or set NGSPICE_LIBRARY")
     }
 
-    /// A copy of the library file under a unique name (removed again once it is loaded).
+    /// A copy of the library file under a unique name in the temporary folder (`TMPDIR`), removed
+    /// again once it is loaded. Copied with POSIX calls so that a full or unusable folder is named
+    /// with the system's reason (`No space left on device`, `Not a directory`).
     private static func privateCopy(of source: String) throws(NgspiceError) -> String {
         let folder = FileManager.default.temporaryDirectory.path
         let name = "\(folder)/bmrukit-ngspice-\(getpid())-\(UUID().uuidString).so"
-        // copyItem copies a symbolic link as a link, so copy the file it points to.
+        // Read through a symbolic link: the copy must hold the library's bytes, not a link.
         let target = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
-        do {
-            try FileManager.default.copyItem(atPath: target, toPath: name)
-        } catch {
-            throw .libraryNotLoaded(path: source, reason: "cannot make a private copy in \(folder): \(error)")
+        let input = open(target, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw .libraryNotLoaded(path: source, reason: String(cString: strerror(errno))) }
+        defer { close(input) }
+        let output = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var copied = output >= 0
+        if copied {
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            copying: while true {
+                let count = read(input, &buffer, buffer.count)
+                if count <= 0 { copied = count == 0; break }
+                var written = 0
+                while written < count {
+                    let step = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
+                    if step < 0 { copied = false; break copying }
+                    written += step
+                }
+            }
+            copied = close(output) == 0 && copied
+        }
+        guard copied else {
+            let reason = String(cString: strerror(errno))
+            unlink(name)
+            throw .libraryNotLoaded(
+                path: source, reason: "cannot make a private copy in the temporary folder \(folder) (TMPDIR): \(reason)")
         }
         return name
     }

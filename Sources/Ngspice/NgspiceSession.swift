@@ -98,29 +98,40 @@ public final class NgspiceSession: @unchecked Sendable {
     /// reloading the library) when the command made ngspice exit.
     @discardableResult
     public func command(_ text: String) throws(NgspiceError) -> [String] {
+        try command(text, source: nil)
+    }
+
+    /// Runs one ngspice command; errors of a deck it loads are located in `source`.
+    @discardableResult
+    private func command(_ text: String, source: ParameterSource?) throws(NgspiceError) -> [String] {
         try checkUsable()
         sink.beginCommand()
         let status = text.withCString { pointer in library.command(UnsafeMutablePointer(mutating: pointer)) }
-        try finish(command: text)
+        try finish(command: text, source: source)
         if status != 0 && sink.stderrLines.isEmpty {
             throw .commandFailed(command: text, message: "ngspice returned \(status)")
         }
         return sink.stdoutLines
     }
 
-    /// Turns the captured stderr text and exit state of the last command into a result.
-    private func finish(command: String) throws(NgspiceError) {
+    /// Turns the captured stderr text and exit state of the last command into a result; an error
+    /// of a deck being loaded from `source` names the file and line of the parameter it is about.
+    private func finish(command: String, source: ParameterSource? = nil) throws(NgspiceError) {
         let lines = sink.stderrLines
         warnings = lines.filter(NgspiceError.isWarning)
         if let status = sink.exitStatus {
             hasCircuit = false
             let message = lines.filter(NgspiceError.isError).joined(separator: " | ")
             let classified = NgspiceError.classify(lines, command: command)
+            let location = source?.locate(lines)
             try reload()
-            if case .undefinedParameter = classified { throw classified! }
-            throw .simulatorExit(status: status, message: message.isEmpty ? "controlled exit" : message)
+            switch classified {
+            case .undefinedParameter, .parse: throw classified!.located(at: location)
+            default: throw NgspiceError.simulatorExit(status: status, message: message.isEmpty ? "controlled exit" : message)
+                .located(at: location)
+            }
         }
-        if let error = NgspiceError.classify(lines, command: command) { throw error }
+        if let error = NgspiceError.classify(lines, command: command) { throw error.located(at: source?.locate(lines)) }
     }
 
     private func checkUsable() throws(NgspiceError) {
@@ -160,7 +171,8 @@ public final class NgspiceSession: @unchecked Sendable {
         sink.beginCommand()
         var array = pointers
         _ = array.withUnsafeMutableBufferPointer { library.circuit($0.baseAddress) }
-        try finish(command: "circuit")
+        try finish(command: "circuit",
+                   source: ParameterSource(lines: lines, file: nil, folder: FileManager.default.currentDirectoryPath))
         hasCircuit = true
     }
 
@@ -170,7 +182,9 @@ public final class NgspiceSession: @unchecked Sendable {
             throw .parse("\(file.path): no such file or not readable")
         }
         try removeCircuit()
-        try command("source \(file.standardizedFileURL.path)")
+        let path = file.standardizedFileURL.path
+        try command("source \(path)", source: ParameterSource(
+            file: path, folder: file.standardizedFileURL.deletingLastPathComponent().path))
         hasCircuit = true
     }
 

@@ -30,6 +30,16 @@ public struct ModeAgreement: Sendable, Equatable, Codable {
     /// Whether every limit is met.
     public var passed: Bool
 
+    enum CodingKeys: String, CodingKey {
+        case referenceMode = "reference_mode", candidateMode = "candidate_mode", clips
+        case identicalDecisions = "identical_decisions", stateBitAgreement = "state_bit_agreement"
+        case candidateAgreement = "candidate_agreement", candidateMaxDifference = "candidate_max_difference"
+        case frameDecisionAgreement = "frame_decision_agreement"
+        case powerMaxRelativeDifference = "power_max_relative_difference"
+        case referenceSecondsPerClip = "reference_seconds_per_clip", candidateSecondsPerClip = "candidate_seconds_per_clip"
+        case speedup, limits, passed
+    }
+
     /// What a candidate mode must reproduce (issue "Simulation speed", section 3).
     public struct Limits: Sendable, Equatable, Codable {
         /// Smallest state-bit agreement.
@@ -45,6 +55,11 @@ public struct ModeAgreement: Sendable, Equatable, Codable {
 
         /// The issue's limits.
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case stateBits = "state_bits", candidateRelative = "candidate_relative"
+            case candidateAbsolute = "candidate_absolute", candidateFraction = "candidate_fraction", power
+        }
     }
 
     /// Compares the runs written to `reference` and `candidate` (folders holding report.json and traces).

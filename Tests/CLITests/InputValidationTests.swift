@@ -177,6 +177,45 @@ struct InputValidationTests {
         }
     }
 
+    @Test("A temporary folder (TMPDIR) that is a file or does not exist is one line naming it and the reason")
+    func unusableTemporaryFolder() throws {
+        let file = try CLI.file("not a folder", suffix: ".txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let missing = "/tmp/bmru-no-such-folder-\(UUID().uuidString)"
+        for (folder, reason) in [(file.path, "Not a directory"), (missing, "No such file or directory")] {
+            let run = try CLI.run(["simulate", "spice/examples/rc.cir"], environment: ["TMPDIR": folder])
+            let lines = run.stderr.split(separator: "\n")
+            #expect(run.status == 1 && run.stdout.isEmpty && lines.count == 1, "\(run.stderr)")
+            #expect(lines.first?.hasPrefix("Error: cannot load libngspice") == true
+                    && lines.first?.hasSuffix(": cannot make a private copy in the temporary folder \(folder) (TMPDIR): \(reason)") == true,
+                    "\(run.stderr)")
+        }
+    }
+
+    @Test("Numeric options of sweep take negative values, to name the bound they break",
+          arguments: [["sweep", "run", "/tmp/x", "--jobs", "-1"], ["sweep", "plan", "--out", "/tmp/x", "--shards", "-1"]])
+    func sweepNegativeNumbers(arguments: [String]) throws {
+        let run = try CLI.run(arguments)
+        #expect(run.status == 1 && run.stderr.contains("must be >= 1") && !run.stderr.contains("Missing value"), "\(run.stderr)")
+    }
+
+    @Test("Every subcommand writes files with --out (old spellings only as deprecated aliases) and has --json only as a switch")
+    func outputFlags() throws {
+        let commands = [["simulate"], ["pdk", "list"], ["pdk", "check"], ["model", "info"], ["model", "check"], ["model", "bench"],
+                        ["kws"], ["netlist"], ["characterize"], ["verify"], ["sweep"], ["sweep", "plan"], ["sweep", "run"],
+                        ["sweep", "status"], ["sweep", "merge"], ["sweep", "submit"], ["sweep", "software"], ["compare"], ["demo"]]
+        for command in commands {
+            let help = try CLI.run(command + ["--help"])
+            #expect(help.status == 0, "\(command): \(help.stderr)")
+            #expect(!help.stdout.contains("--json <"), "\(command): --json takes a value")
+            for old in ["--report", "--export"] {
+                let uses = help.stdout.components(separatedBy: old + " ").count - 1
+                let aliases = help.stdout.components(separatedBy: "--out, \(old) ").count - 1
+                #expect(uses == aliases, "\(command): \(old) is not only an alias of --out")
+            }
+        }
+    }
+
     @Test("netlist: a weight of 3e38 is refused with the parameter named, not a crash")
     func hugeWeight() throws {
         let folder = try Self.model(features: "{}")

@@ -39,6 +39,24 @@ struct KWSCommandTests {
         #expect(missing.status == 1 && missing.stderr.contains("--spice needs --pdk"), "\(missing.stderr)")
     }
 
+    @Test("On a terminal, result lines printed during a run never land on the live progress line")
+    func progressOnTerminal() throws {
+        // script(1) gives the run a terminal (stdout and stderr both on it), as an interactive user has.
+        let command = ([CLI.executable.path, "kws", "--model", "results/models/kws-yes-d4", "--spice", "--pdk", "generic180",
+                        "--characterization", "results/characterization/generic180", "--jobs", "2"] + Self.files)
+            .map { "'\($0)'" }.joined(separator: " ")
+        let run = try CLI.shell("cd '\(TestSupport.repository.path)' && script -qec \"\(command)\" /dev/null")
+        #expect([0, 2].contains(run.status), "\(run.stdout)")
+        // What the terminal shows of each line: the text after its last carriage return and erase.
+        let shown = run.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map {
+            String($0.split(separator: "\r", omittingEmptySubsequences: false).last ?? "").replacingOccurrences(of: "\u{1B}[K", with: "")
+        }
+        for file in Self.files {
+            #expect(shown.contains { $0.hasPrefix(file + "\t") }, "\(file) not on a line of its own: \(shown)")
+        }
+        #expect(shown.contains { $0.hasPrefix("kws: 2/2 clips") }, "\(shown)")
+    }
+
     /// A `.wav` that holds text, a missing file, and the two real clips around them: the files of a
     /// run in which some files fail. The caller removes the text file.
     static func mixedFiles() throws -> (files: [String], garbage: URL, missing: String) {

@@ -9,13 +9,19 @@ struct VerifyCommandTests {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-verify-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let arguments = ["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--clips", "1",
-                         "--frames", "6", "--jobs", "1", "--report", out.path]
+                         "--frames", "6", "--jobs", "1", "--out", out.path]
         let passed = try CLI.run(arguments)
         #expect(passed.status == 0, "\(passed.stderr)")
         #expect(passed.stdout.contains("prediction agreement 100.0 %"))
         for file in ["report.json", "report.md", "traces/clip-0.csv"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
         }
+        // compare: --json prints the figures (snake_case keys), --out writes them to a file.
+        let figures = out.appendingPathComponent("figures.json")
+        let compared = try CLI.run(["compare", out.path, out.path, "--json", "--out", figures.path])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        #expect(compared.stdout.contains("\"state_bit_agreement\" : 1") && !compared.stdout.contains("stateBit"), "\(compared.stdout)")
+        #expect(try String(contentsOf: figures, encoding: .utf8) == compared.stdout)
         // A circuit that does not simulate (every clip times out) is a negative verdict with a report.
         let slow = out.appendingPathComponent("slow")
         let failing = try CLI.run(Array(arguments.dropLast()) + [slow.path, "--timeout", "0.001"])
@@ -33,7 +39,9 @@ struct VerifyCommandTests {
         // So does a temporary folder the workers cannot use.
         let noTemporary = try CLI.run(Array(arguments.dropLast()) + [setup.path], environment: ["TMPDIR": "/nonexistent"])
         #expect(noTemporary.status == 1 && noTemporary.stdout.isEmpty, "\(noTemporary.stdout)")
-        #expect(noTemporary.stderr.contains("no clip could be simulated: cannot load libngspice"), "\(noTemporary.stderr)")
+        #expect(noTemporary.stderr.contains("no clip could be simulated: cannot load libngspice")
+                && noTemporary.stderr.contains("cannot make a private copy in the temporary folder /nonexistent (TMPDIR): No such file or directory\n"),
+                "\(noTemporary.stderr)")
     }
 
     @Test("One run per report folder: a second run is refused while the first runs, other options need --force, resume works")
@@ -86,8 +94,19 @@ struct VerifyCommandTests {
         let run = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", folder.appendingPathComponent("pdk.json").path,
                                "--clips", "2", "--frames", "4", "--jobs", "1", "--report", out.path])
         #expect(run.status == 1 && run.stdout.isEmpty, "\(run.stdout)")
-        #expect(run.stderr.contains("Error: no clip could be simulated: ngspice exited"), "\(run.stderr)")
+        #expect(run.stderr.contains("Error: no clip could be simulated: netlist error: Expression err: @@garbage@@"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+        // A corner .param that ngspice cannot evaluate is named by file and line, not as "Cannot compute substitute".
+        let corner = try #require(text.range(of: ".param g180_dvtn=0     "))
+        try (text[..<corner.lowerBound] + ".param g180_dvtn='0.04*' " + text[corner.upperBound...])
+            .write(to: library, atomically: true, encoding: .utf8)
+        let line = text[..<corner.lowerBound].filter { $0 == "\n" }.count + 1
+        let param = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", folder.appendingPathComponent("pdk.json").path,
+                                 "--clips", "1", "--frames", "4", "--jobs", "1", "--out", out.path])
+        #expect(param.status == 1 && param.stderr.split(separator: "\n").filter { !$0.hasPrefix("verify: ") }.count == 1,
+                "\(param.stderr)")
+        #expect(param.stderr.contains("no clip could be simulated: netlist error: \(library.path) line \(line): g180_dvtn = 0.04*: Expression err"),
+                "\(param.stderr)")
     }
 
     @Test("An unwritable report folder fails before anything is simulated, naming the folder and the reason")

@@ -94,6 +94,34 @@ struct SessionTests {
         #expect(abs(interpolate(try session.vector("time"), try session.vector("v(out)"), at: 1e-3) - (1 - exp(-1))) < 0.005)
     }
 
+    @Test("A .param ngspice cannot evaluate in an included model file names that file and line, as given or nested",
+          arguments: ["'0.5*'", "garbage"])
+    func parameterInIncludedFile(value: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmrukit-param-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
+        // A model file with CRLF line ends, included from a corner section of another, as PDKs are laid out.
+        let cards = ["* cards", ".param k_scale=1", ".subckt load a b r=1k", ".param", "+ k=1",
+                     "+ g=\(value)", "r1 a b {r*g*k_scale}", ".ends load"]
+        try Data(cards.joined(separator: "\r\n").utf8).write(to: folder.appendingPathComponent("models/cards.lib"))
+        try Data(".lib tt\n.include 'cards.lib'\n.endl tt\n".utf8).write(to: folder.appendingPathComponent("models/corners.lib"))
+        let deck = ["bad card", ".lib models/corners.lib tt", "v1 1 0 dc 1", "x1 1 0 load r=2k", ".op"]
+        let file = folder.appendingPathComponent("deck.cir")
+        try Data(deck.joined(separator: "\n").utf8).write(to: file)
+        let session = try NgspiceSession()
+        let expected = "\(folder.path)/models/cards.lib line 6: g = \(value.replacingOccurrences(of: "'", with: ""))"
+        for load in [{ try session.load(file: file) },
+                     { try session.load(lines: deck.map { $0.replacingOccurrences(of: "models/", with: folder.path + "/models/") }) }] {
+            #expect { try load() } throws: { error in
+                "\(error)".contains(expected) && !"\(error)".contains("\n")
+            }
+        }
+        // Without the file, the message is ngspice's own.
+        #expect(ParameterSource(lines: ["x"], folder: folder.path).locate(["Formula() error.", "|g=0.5*| : |g|=|0.5*|"]) == nil)
+        try session.load(lines: rcDeck)
+        try session.run()
+    }
+
     @Test("A circuit that cannot converge is a convergence error")
     func convergence() throws {
         let session = try NgspiceSession()

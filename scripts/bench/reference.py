@@ -73,7 +73,7 @@ def main() -> None:
     binary = os.path.join(args.scratch_path, "release", "bmru")  # relative to ROOT, the working directory
     with tempfile.TemporaryDirectory() as export_dir:
         bench = [binary, "model", "bench", "--clips", str(CLIPS), "--frames", str(FRAMES),
-                 "--repetitions", str(REPEATS), "--export", export_dir]
+                 "--repetitions", str(REPEATS), "--out", export_dir]
         for d in HIDDEN:
             bench += ["--hidden", str(d)]
         swift = json.loads(run(one_core(bench)))

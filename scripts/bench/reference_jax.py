@@ -1,4 +1,4 @@
-"""Time the JAX model of scripts/train on the inputs that `bmru model bench --export DIR` wrote.
+"""Time the JAX model of scripts/train on the inputs that `bmru model bench --out DIR` wrote.
 
     .venv/bin/python -m scripts.bench.reference_jax [--repeats N] DIR/d4 DIR/d64
 

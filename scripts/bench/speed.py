@@ -91,7 +91,7 @@ def anatomy(bmru, model, pdk, characterization, mode, work, cells):
 
 def verify(bmru, model, pdk, characterization, mode, data, clips, out, cells, split="test"):
     cmd = [bmru, "verify", "--model", model, "--pdk", pdk, "--data", data, "--split", split, "--clips", str(clips),
-           "--mode", mode, "--cells", cells, "--jobs", "2", "--min-agreement", "0", "--report", out]
+           "--mode", mode, "--cells", cells, "--jobs", "2", "--min-agreement", "0", "--out", out]
     if characterization:
         cmd += ["--characterization", characterization]
     start = time.monotonic()
@@ -135,7 +135,7 @@ def main():
         walls[mode] = verify(args.bmru, args.model, args.pdk, args.characterization, mode, args.data, args.clips,
                              reports[mode], args.cells)
     agreement_path = os.path.join(work, "agreement.json")
-    status = subprocess.run([args.bmru, "compare", reports["transient"], reports["fast"], "--json", agreement_path]).returncode
+    status = subprocess.run([args.bmru, "compare", reports["transient"], reports["fast"], "--out", agreement_path]).returncode
     agreement = json.load(open(agreement_path))
     result["guard"] = {
         "clips": agreement["clips"], "inputs": f"{args.data} test split, balanced, first {args.clips}",
@@ -143,7 +143,7 @@ def main():
         "wall_s_two_workers": {mode: round(wall, 1) for mode, wall in walls.items()},
     }
     result["core_seconds_per_clip"] = {
-        "transient": round(agreement["referenceSecondsPerClip"], 2), "fast": round(agreement["candidateSecondsPerClip"], 2),
+        "transient": round(agreement["reference_seconds_per_clip"], 2), "fast": round(agreement["candidate_seconds_per_clip"], 2),
     }
     result["speedup_fast_over_transient"] = round(agreement["speedup"], 2)
     result["target_core_seconds_per_clip"] = 8

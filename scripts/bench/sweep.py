@@ -56,7 +56,7 @@ def main():
 
     local = os.path.join(work, "local")
     start = time.monotonic()
-    run([args.bmru, "sweep", sweep, "--report", local, "--jobs", "2"])
+    run([args.bmru, "sweep", sweep, "--out", local, "--jobs", "2"])
     local_wall = time.monotonic() - start
     local_sim, _ = jobs_seconds(local)
 

@@ -393,7 +393,7 @@ def render(out: str, model_dir: str | None = None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", help="report folder written by bmru verify --report")
+    parser.add_argument("out", help="report folder written by bmru verify --out")
     parser.add_argument("--model", help="model folder for the thresholds (default: the one in the command line)")
     args = parser.parse_args()
     print(render(args.out, args.model))

@@ -51,10 +51,10 @@ struct ConsoleLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let merged = metadata.merging(explicit ?? [:]) { $1 }
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let details = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
-        Console.shared.error("\(level) \(label): \(message)\(details)")
+        let error = event.error.map { " (\($0))" } ?? ""
+        Console.shared.error("\(event.level) \(label): \(event.message)\(error)\(details)")
     }
 }

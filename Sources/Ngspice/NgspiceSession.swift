@@ -181,6 +181,10 @@ public final class NgspiceSession: @unchecked Sendable {
         guard FileManager.default.isReadableFile(atPath: file.path) else {
             throw .parse("\(file.path): no such file or not readable")
         }
+        // ngspice echoes a binary file's bytes in its error and then refuses every later command.
+        guard let data = FileManager.default.contents(atPath: file.path), !data.contains(0),
+              String(data: data, encoding: .utf8) != nil
+        else { throw .parse("\(file.path): not a SPICE deck (a binary file, or text that is not UTF-8)") }
         try removeCircuit()
         let path = file.standardizedFileURL.path
         try command("source \(path)", source: ParameterSource(

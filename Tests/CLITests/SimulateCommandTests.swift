@@ -56,6 +56,28 @@ struct SimulateCommandTests {
         #expect(output.stderr.contains(expected))
     }
 
+    @Test("A binary or non-UTF-8 file given as a deck is a one-line error naming it, alone or among good decks")
+    func binaryDeck() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-binary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let binary = folder.appendingPathComponent("noise.wav"), latin1 = folder.appendingPathComponent("latin1.cir")
+        try Data((0..<2000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }).write(to: binary)
+        try Data("rc \u{B5}F\nr1 1 0 1k\n.op\n.end\n".data(using: .isoLatin1)!).write(to: latin1)
+        for deck in [binary, latin1] {
+            let output = try CLI.run(["simulate", deck.path])
+            #expect(output.status == 1)
+            #expect(output.stderr == "Error: netlist error: \(deck.path): not a SPICE deck (a binary file, or text that is not UTF-8)\n",
+                    "\(output.stderr)")
+        }
+        let good = folder.appendingPathComponent("rc.cir")
+        try Data(rc.utf8).write(to: good)
+        let several = try CLI.run(["simulate", binary.path, good.path, "--out", folder.appendingPathComponent("out").path])
+        #expect(several.status == 1 && several.stderr.contains("noise.wav") && several.stderr.contains("not a SPICE deck"),
+                "\(several.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/rc.csv").path))
+    }
+
     @Test("A missing deck file is a one-line error")
     func missingFile() throws {
         let output = try CLI.run(["simulate", "/nonexistent/deck.cir"])

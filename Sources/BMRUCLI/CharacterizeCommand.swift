@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRU
 import Characterize
 import Foundation
 import Netlist
@@ -15,7 +16,8 @@ struct CharacterizeCommand: AsyncParsableCommand {
             switch-off currents, hysteresis and high level against its three biases (slow triangles); \
             the readout's offset. The sweeps run in parallel worker processes.
 
-            Example: bmru characterize --pdk gf180mcu --corner typical --out results/characterization/gf180mcu
+            Example: bmru characterize --pdk gf180mcu --corner typical --model results/models/kws-yes-d4 \
+            --out results/characterization/gf180mcu
             """
     )
 
@@ -25,8 +27,11 @@ struct CharacterizeCommand: AsyncParsableCommand {
     @Option(help: "Process corner (default: the PDK's).")
     var corner: String?
 
-    @Option(parsing: .unconditional, help: "Unit current I_u in amperes.")
-    var unitCurrent = 1e-9
+    @Option(parsing: .unconditional, help: "Unit current I_u in amperes (or --model).")
+    var unitCurrent: Double?
+
+    @Option(help: "Model folder whose unit_current to measure at (instead of --unit-current).", completion: .directory)
+    var model: String?
 
     @Option(parsing: .unconditional, help: "Gate area of every memory-cell device, in multiples of the 1 um x 2 um unit (width and length each times its square root): less mismatch, the same power (docs/robustness.md).")
     var cellArea = 1.0
@@ -38,13 +43,20 @@ struct CharacterizeCommand: AsyncParsableCommand {
     var jobs: Int?
 
     func validate() throws {
-        try validateUnitCurrent(unitCurrent)
+        switch (unitCurrent, model) {
+        case let (amperes?, nil): try validateUnitCurrent(amperes)
+        case (nil, nil): throw ValidationError("give the unit current to measure at: --unit-current A, or --model DIR (its unit_current)")
+        case (_?, _?): throw ValidationError("--unit-current and --model do not go together")
+        case (nil, _?): break
+        }
         try validateCellArea(cellArea)
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1") }
     }
 
     func run() async throws {
         let pdk = try PDKCatalog.locate().pdk(pdk)
+        var unitCurrent = self.unitCurrent ?? 0
+        if let model { unitCurrent = try Model.load(from: URL(fileURLWithPath: model)).config.unitCurrent }
         let pool = WorkerPool(.init(workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount))
         let table = try await Characterization.measure(pdk: pdk, corner: corner, unitCurrent: unitCurrent,
                                                            cellSize: DeviceSize.unit.scaled(area: cellArea), pool: pool)

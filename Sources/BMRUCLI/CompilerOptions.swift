@@ -1,7 +1,9 @@
 import ArgumentParser
 import BMRU
+import Characterize
 import Foundation
 import Netlist
+import Ngspice
 import PDK
 
 /// How a model becomes a circuit and how it is simulated: PDK, corner, sizing, mode. Shared by
@@ -16,8 +18,11 @@ struct CircuitOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Amperes per model unit (default: the model's unit_current).")
     var unitCurrent: Double?
 
-    @Option(help: "Folder holding characterization.json (default: nominal sizing).", completion: .directory)
+    @Option(help: "Folder holding characterization.json (default: the committed or cached tables of this PDK, corner, unit current and cell size, measured and cached when there are none).", completion: .directory)
     var characterization: String?
+
+    @Flag(help: "Build the nominal, uncalibrated circuit (no characterization).")
+    var nominal = false
 
     @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference) or 'transient' (the reference settings; docs/design/simulation-modes.md).")
     var mode: SimulationMode = .fast
@@ -34,19 +39,44 @@ struct CircuitOptions: ParsableArguments {
     func validate() throws {
         if let unitCurrent { try validateUnitCurrent(unitCurrent) }
         if let cellArea { try validateCellArea(cellArea) }
+        if nominal, characterization != nil { throw ValidationError("--nominal and --characterization do not go together") }
     }
 
-    /// A compiler for these options; `--pdk` must have been given.
-    func compiler() throws -> Compiler {
+    /// A compiler of `model` for these options (`--pdk` must have been given), calibrated unless
+    /// `--nominal`: from `--characterization`, which must match the deck's PDK, corner, unit current
+    /// and cell size, else from the matching stored tables, measured on `jobs` workers and cached
+    /// when there are none (`CharacterizationStore`). Also the folder of the tables used.
+    func compiler(for model: Model, jobs: Int? = nil) async throws -> (compiler: Compiler, characterization: URL?) {
         guard let pdk else { throw ValidationError("--pdk is required") }
-        let table = try characterization.map { try Characterization.load(from: URL(fileURLWithPath: $0)) }
-        var compiler = try Compiler(pdk: try PDKCatalog.locate().pdk(pdk), corner: corner, unitCurrent: unitCurrent,
-                                    characterization: table)
+        let catalog = try PDKCatalog.locate()
+        var compiler = try Compiler(pdk: try catalog.pdk(pdk), corner: corner, unitCurrent: unitCurrent)
         compiler.mode = mode
         compiler.cellTiming = cells
         compiler.mirroredBiases = mirroredBiases
         if let cellArea { compiler.cellSize = DeviceSize.unit.scaled(area: cellArea) }
-        return compiler
+        if nominal { return (compiler, nil) }
+        let (iu, size) = (compiler.unitCurrent(for: model), compiler.cellSize)
+        if let characterization {
+            let folder = URL(fileURLWithPath: characterization)
+            let table = try Characterization.load(from: folder)
+            // Without --cell-area the tables choose the cell size.
+            let wanted = cellArea == nil ? table.cellSize : size
+            if let reason = table.disagreement(pdk: compiler.pdk.name, corner: compiler.corner, unitCurrent: iu, cellSize: wanted) {
+                throw ValidationFailure("\(folder.appendingPathComponent(Characterization.fileName).path): \(reason)")
+            }
+            compiler.characterization = table
+            compiler.cellSize = table.cellSize
+            return (compiler, folder)
+        }
+        let store = CharacterizationStore.standard(catalog: catalog)
+        let pool = WorkerPool(.init(workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount))
+        let (table, folder) = try await store.tables(for: compiler.pdk, corner: compiler.corner, unitCurrent: iu, cellSize: size,
+                                                     pool: pool) { folder in
+            Console.shared.error("no characterization of \(compiler.pdk.name) \(compiler.corner) at \(iu) A is stored: "
+                + "measuring it (about 20 s) into \(folder.path)")
+        }
+        compiler.characterization = table
+        return (compiler, folder)
     }
 }
 
@@ -64,9 +94,12 @@ struct CompilerOptions: ParsableArguments {
     /// The model folder as a URL.
     var directory: URL { URL(fileURLWithPath: model) }
 
-    /// The loaded model and a compiler for it.
-    func load() throws -> (model: Model, compiler: Compiler) {
-        (try Model.load(from: directory), try circuit.compiler())
+    /// The loaded model and a compiler for it (`CircuitOptions.compiler(for:jobs:)`), with the folder
+    /// of its characterization.
+    func load(jobs: Int? = nil) async throws -> (model: Model, compiler: Compiler, characterization: URL?) {
+        let model = try Model.load(from: directory)
+        let (compiler, folder) = try await circuit.compiler(for: model, jobs: jobs)
+        return (model, compiler, folder)
     }
 }
 

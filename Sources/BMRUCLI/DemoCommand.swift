@@ -13,8 +13,8 @@ struct DemoCommand: AsyncParsableCommand {
             Runs the committed kws-yes-d4 model on clips synthesized with espeak-ng by scripts/demo-audio.sh \
             (folders yes/ and other/ under --audio), or on --clips real Speech Commands clips of speakers never \
             used for training with --data. \
-            The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the characterization is \
-            results/characterization/<pdk> when it exists. Prints one row per clip (reference decision, \
+            The PDK is gf180mcu when PDK_ROOT is set, else the embedded generic180; the circuit is \
+            calibrated from the stored characterization of that PDK (measured and cached if there is none). Prints one row per clip (reference decision, \
             circuit decision, agreement, energy) and writes the verification report to --out; like \
             'bmru verify', a second run into the same --out re-uses the clips already simulated, and a \
             demo of other clips or options replaces the report there.
@@ -58,10 +58,6 @@ struct DemoCommand: AsyncParsableCommand {
         let hasPDKRoot = !(ProcessInfo.processInfo.environment["PDK_ROOT"] ?? "").isEmpty
         let pdk = circuit.pdk ?? (hasPDKRoot ? "gf180mcu" : "generic180")
         circuit.pdk = pdk
-        let table = "results/characterization/\(pdk)"
-        if circuit.characterization == nil, FileManager.default.fileExists(atPath: table + "/characterization.json") {
-            circuit.characterization = table
-        }
         let directory = URL(fileURLWithPath: model)
         let loaded = try Model.load(from: directory)
         let clips: [Clip], inputs: String
@@ -76,12 +72,13 @@ struct DemoCommand: AsyncParsableCommand {
             clips = try Clip.audio(URL(fileURLWithPath: audio), model: loaded, warn: printWarning)
             inputs = audio
         }
-        var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
+        let (compiler, characterization) = try await circuit.compiler(for: loaded, jobs: jobs)
+        var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
         // The report is the demo's by-product: a demo of other clips or options replaces it.
         verifier.force = true
         Console.shared.error(
-            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(circuit.characterization == nil ? "nominal" : "characterized")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells")
+            "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(characterization.map { "calibrated from \($0.lastPathComponent)" } ?? "nominal")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells")
         let progress = ProgressLine("demo", unit: "clips")
         progress.update(done: 0, total: clips.count)
         let result = try await verifier.run(

@@ -106,7 +106,8 @@ struct KWSCommand: AsyncParsableCommand {
         }
         var circuitFailed = false
         if spice, !clips.isEmpty {
-            var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: try circuit.compiler())
+            var verifier = Verifier(model: loaded, modelDirectory: directory,
+                                    compiler: try await circuit.compiler(for: loaded, jobs: jobs).compiler)
             verifier.workers = jobs
             verifier.force = force
             let folder = out.map { URL(fileURLWithPath: $0) }

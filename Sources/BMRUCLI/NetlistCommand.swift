@@ -5,7 +5,7 @@ import Netlist
 import PDK
 
 /// `bmru netlist`: compiles a trained model into a transistor-level deck and its manifest.
-struct NetlistCommand: ParsableCommand {
+struct NetlistCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netlist",
         abstract: "Compile a trained FQ-BMRU model into a hierarchical ngspice deck (deck.cir) and manifest.json.",
@@ -41,9 +41,9 @@ struct NetlistCommand: ParsableCommand {
         if frames != nil, golden == nil { throw ValidationError("--frames needs --golden") }
     }
 
-    func run() throws {
+    func run() async throws {
         let directory = options.directory
-        var (network, compiler) = try options.load()
+        var (network, compiler, characterization) = try await options.load()
         if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
         var inputs = Compiler.Inputs.external
         if let golden {
@@ -58,7 +58,8 @@ struct NetlistCommand: ParsableCommand {
         try compilation.write(to: URL(fileURLWithPath: out))
         let totals = compilation.manifest.totals
         print("\(network.config.name) -> \(out)/\(Compilation.deckFileName): \(totals.transistors) transistors, "
-            + String(format: "gate area %.0f um^2, bias %.1f nA (%.1f nW from vdd_bias)", totals.gateArea * 1e12,
-                     totals.biasCurrent * 1e9, totals.biasPower * 1e9))
+            + String(format: "gate area %.0f um^2, bias %.1f nA (%.1f nW from vdd_bias), ", totals.gateArea * 1e12,
+                     totals.biasCurrent * 1e9, totals.biasPower * 1e9)
+            + (characterization.map { "calibrated from \($0.path)" } ?? "nominal (uncalibrated)"))
     }
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import BMRU
+import Characterize
 import Foundation
 import Netlist
+import Ngspice
+import PDK
 import Sweep
 import Verify
 
@@ -31,8 +34,11 @@ struct SweepBuilderOptions: ParsableArguments {
     @Option(help: "Without a sweep file: PDK name or pdk.json.")
     var pdk: String?
 
-    @Option(help: "Without a sweep file: characterization folder (calibrated decks).", completion: .directory)
+    @Option(help: "Without a sweep file: characterization folder (default: the stored tables matching the PDK's default corner and the model's unit current, measured and cached when there are none).", completion: .directory)
     var characterization: String?
+
+    @Flag(help: "Without a sweep file: nominal, uncalibrated decks (no characterization).")
+    var nominal = false
 
     @OptionGroup(title: "Clips (without a sweep file)") var clipOptions: ClipOptions
 
@@ -48,9 +54,14 @@ struct SweepBuilderOptions: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "Without a sweep file: shot-noise scales, e.g. --noise 0 1 3 10.")
     var noise: [Double] = []
 
-    /// The sweep these flags describe, or nil when none of the axis flags is given.
-    func definition() throws -> SweepDefinition? {
-        guard monteCarlo != nil || pvt || !noise.isEmpty else {
+    /// Whether an axis flag is given (the flags then describe a sweep).
+    var hasAxes: Bool { monteCarlo != nil || pvt || !noise.isEmpty }
+
+    /// The sweep these flags describe, or nil when none of the axis flags is given. Its decks are
+    /// calibrated unless `--nominal`: without `--characterization`, from the stored tables of the
+    /// calibration point (`CharacterizationStore`), which the sweep file then names.
+    func definition() async throws -> SweepDefinition? {
+        guard hasAxes else {
             if model != nil || pdk != nil { throw ValidationError("give an axis: --monte-carlo N, --pvt or --noise") }
             return nil
         }
@@ -67,8 +78,19 @@ struct SweepBuilderOptions: ParsableArguments {
         if !noise.isEmpty { axes.noise = noise }
         var clips = clipOptions.selection
         (clips.data, clips.inputs) = (clips.data.map(absolute), clips.inputs.map(absolute))
-        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: characterization.map(absolute),
-                                         clips: clips, axes: axes)
+        if nominal, characterization != nil { throw ValidationError("--nominal and --characterization do not go together") }
+        var tables = characterization.map(absolute)
+        if tables == nil, !nominal {
+            let catalog = try PDKCatalog.locate(), device = try catalog.pdk(pdk)
+            let iu = try Model.load(from: URL(fileURLWithPath: absolute(model))).config.unitCurrent
+            let (_, folder) = try await CharacterizationStore.standard(catalog: catalog).tables(
+                for: device, corner: device.descriptor.defaultCorner, unitCurrent: iu, cellSize: .unit,
+                pool: WorkerPool(.init(workers: ProcessInfo.processInfo.activeProcessorCount))) { folder in
+                Console.shared.error("no characterization of \(device.name) at \(iu) A is stored: measuring it (about 20 s) into \(folder.path)")
+            }
+            tables = folder.path
+        }
+        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: tables, clips: clips, axes: axes)
         if definition.pdkIsPath { definition.pdk = absolute(pdk) }
         return definition
     }
@@ -133,7 +155,7 @@ struct SweepLocalCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = URL(fileURLWithPath: out)
-        let (definition, base) = try loadDefinition(file: sweep, builder: builder)
+        let (definition, base) = try await loadDefinition(file: sweep, builder: builder)
         do {
             let plan = try await planFolder(definition, base: base, folder: folder, shards: 1, force: force)
             var runner = SweepRunner(folder: folder, version: BMRUKitVersion.string)
@@ -153,15 +175,15 @@ struct SweepLocalCommand: AsyncParsableCommand {
 
 /// The definition from a file (paths relative to it) or from flags (absolute paths), with the
 /// folder its paths are relative to.
-func loadDefinition(file: String?, builder: SweepBuilderOptions) throws -> (SweepDefinition, URL) {
+func loadDefinition(file: String?, builder: SweepBuilderOptions) async throws -> (SweepDefinition, URL) {
     if let file {
-        guard try builder.definition() == nil else { throw ValidationError("give a sweep file or axis flags, not both") }
+        guard !builder.hasAxes, builder.model == nil, builder.pdk == nil else { throw ValidationError("give a sweep file or axis flags, not both") }
         let url = URL(fileURLWithPath: file)
         do { return (try SweepDefinition.load(from: url), url.deletingLastPathComponent()) } catch {
             throw ValidationFailure(error.description)
         }
     }
-    guard let definition = try builder.definition() else {
+    guard let definition = try await builder.definition() else {
         throw ValidationError("give a sweep file, or --model, --pdk and an axis (--monte-carlo N, --pvt, --noise)")
     }
     do { try definition.validate() } catch { throw ValidationError(error.description) }
@@ -227,7 +249,7 @@ struct SweepPlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (definition, base) = try loadDefinition(file: sweep, builder: builder)
+        let (definition, base) = try await loadDefinition(file: sweep, builder: builder)
         let folder = URL(fileURLWithPath: out)
         do {
             let plan = try await planFolder(definition, base: base, folder: folder, shards: shards, force: force)

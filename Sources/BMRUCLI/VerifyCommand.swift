@@ -72,7 +72,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = options.directory
-        var (loaded, compiler) = try options.load()
+        var (loaded, compiler, characterization) = try await options.load(jobs: jobs)
         if let framePeriod { compiler.frameDuration = framePeriod }
         let (selected, provenance) = try clipOptions.selection.load(model: loaded, modelDirectory: directory, warn: printWarning)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
@@ -92,6 +92,7 @@ struct VerifyCommand: AsyncParsableCommand {
             + "state bits \(formatPercent(result.frameStateAgreement)), suppression median "
             + (result.suppressionFactor.median.map { String(format: "%.1f", $0) } ?? "n/a")
             + (result.power.map { String(format: ", %.1f nW, %.1f nJ per clip", $0.totalNW, $0.energyNJ) } ?? "")
+            + (characterization.map { ", calibrated from \($0.path)" } ?? ", nominal (uncalibrated)")
             + " -> \(out)/report.md")
         if !result.passed { throw ExitCode(2) }
     }

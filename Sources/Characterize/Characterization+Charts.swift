@@ -21,7 +21,7 @@ extension Characterization {
             let url = directory.appendingPathComponent(name)
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                try data.write(to: url)
+                try data.write(to: url, options: .atomic)
             } catch {
                 throw .file(url.path, fileErrorReason(error))
             }

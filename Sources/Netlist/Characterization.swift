@@ -59,6 +59,21 @@ public struct Characterization: Sendable, Equatable {
         (self.drainFactors, self.narrowestOutput, self.recordedCellSize) = (drainFactors, narrowestOutput, cellSize)
     }
 
+    /// Why these tables do not describe a deck of `pdk` in `corner` at `unitCurrent` amperes per unit
+    /// with cells of `cellSize`, in one phrase; nil when they do. Sizes and biases computed from
+    /// tables of another PDK, corner, unit current or cell are silently wrong by the difference.
+    public func disagreement(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize) -> String? {
+        if self.pdk != pdk { return "measured on PDK \(self.pdk), the deck is for \(pdk)" }
+        if self.corner != corner { return "measured at corner \(self.corner), the deck is for \(corner)" }
+        if abs(self.unitCurrent - unitCurrent) > 1e-9 * unitCurrent {
+            return "measured at unit current \(self.unitCurrent) A, the deck's is \(unitCurrent) A"
+        }
+        if self.cellSize != cellSize {
+            return "its cells were measured at \(describe(self.cellSize)), the deck's are \(describe(cellSize))"
+        }
+        return nil
+    }
+
     /// A weight mirror output's current at a summing node over its current at half the supply.
     ///
     /// In the network an output's drain sits at a diode's gate voltage, not at half the supply: a

@@ -195,6 +195,8 @@ public struct Compiler: Sendable {
                 }
             }
         }
+        // Corner and unit current may differ on purpose (a chip trimmed once, swept over PVT); a cell
+        // of another size has other thresholds than the tables' fits.
         if let table = characterization, table.cellSize != cellSize {
             throw .characterization(.invalid("its cells were measured at \(describe(table.cellSize)), the deck's are "
                 + "\(describe(cellSize)): characterize at that cell size (bmru characterize --cell-area)"))

@@ -30,7 +30,14 @@ struct SweepSetup {
             throw .setup(error.description)
         }
         if let folder = definition.characterization.map(resolve) {
-            do { characterization = try Characterization.load(from: folder) } catch { throw .setup(error.description) }
+            let table: Characterization
+            do { table = try Characterization.load(from: folder) } catch { throw .setup(error.description) }
+            // The calibration point of every variant: the PDK's default corner at the model's unit current.
+            if let reason = table.disagreement(pdk: pdk.name, corner: pdk.descriptor.defaultCorner,
+                                               unitCurrent: model.config.unitCurrent, cellSize: table.cellSize) {
+                throw .setup("\(folder.appendingPathComponent(Characterization.fileName).path): \(reason)")
+            }
+            characterization = table
             characterizationHash = Self.hash(files: [folder.appendingPathComponent(Characterization.fileName)])
         } else {
             (characterization, characterizationHash) = (nil, nil)

@@ -13,12 +13,14 @@ struct CharacterizeCommandTests {
     func generic180() throws {
         let folder = scratch("char")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let output = try CLI.run(["characterize", "--pdk", "generic180", "--jobs", "2", "--out", folder.path])
+        let output = try CLI.run(["characterize", "--pdk", "generic180", "--model", "results/models/kws-yes-d4", "--jobs", "2",
+                                  "--out", folder.path])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("cell on =") && output.stdout.contains("readout offsets"))
         let data = try Data(contentsOf: folder.appendingPathComponent("characterization.json"))
         let table = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(table["pdk"] as? String == "generic180" && table["corner"] as? String == "typical")
+        #expect(table["unitCurrent"] as? Double == 5e-10)
         #expect((table["mirrors"] as? [Any])?.count == 2)
         for chart in ["mirror-nmos.svg", "mirror-pmos.svg", "cell.svg", "readout.svg"] {
             let svg = try String(contentsOf: folder.appendingPathComponent(chart), encoding: .utf8)
@@ -29,10 +31,14 @@ struct CharacterizeCommandTests {
     @Test("An unknown corner is a one-line error")
     func unknownCorner() throws {
         let folder = scratch("char")
-        let output = try CLI.run(["characterize", "--pdk", "generic180", "--corner", "nope", "--out", folder.path])
+        let output = try CLI.run(["characterize", "--pdk", "generic180", "--corner", "nope", "--unit-current", "5e-10",
+                                  "--out", folder.path])
         #expect(output.status == 1)
         #expect(output.stderr.split(separator: "\n").count == 1 && output.stderr.contains("nope"))
         #expect(!FileManager.default.fileExists(atPath: folder.path))
+        // The unit current is never assumed: the models' is not the same as a round number.
+        let unitless = try CLI.run(["characterize", "--pdk", "generic180", "--out", folder.path])
+        #expect(unitless.status == 1 && unitless.stderr.contains("--unit-current A, or --model DIR"), "\(unitless.stderr)")
     }
 }
 
@@ -57,6 +63,42 @@ struct NetlistCommandTests {
         // snake_case keys, like every JSON file BMRUKit writes.
         #expect(Set(totals.keys) == ["transistors", "gate_area", "bias_current", "bias_power"])
         #expect((manifest as? [String: Any])?["unit_current"] is Double)
+    }
+
+    @Test("Decks are calibrated unless --nominal: from the committed tables that match, else measured once into the cache; a characterization of another PDK, corner, unit current or cell size is a one-line error")
+    func calibratedByDefault() throws {
+        let folder = scratch("netlist")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func manifest() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+                as? [String: Any])
+        }
+        let model = ["netlist", "--model", "results/models/kws-yes-d4", "--out", folder.path]
+        let committed = try CLI.run(model + ["--pdk", "gf180mcu"])
+        #expect(committed.status == 0 && committed.stdout.contains("calibrated from") && committed.stdout.hasSuffix("results/characterization/gf180mcu\n"),
+                "\(committed.stdout) \(committed.stderr)")
+        #expect(try manifest()["characterized"] as? Bool == true)
+        let nominal = try CLI.run(model + ["--pdk", "gf180mcu", "--nominal"])
+        #expect(nominal.status == 0 && nominal.stdout.contains("nominal (uncalibrated)"))
+        #expect(try manifest()["characterized"] as? Bool == false)
+        // Larger cells take the committed tables measured at their size.
+        let large = try CLI.run(model + ["--pdk", "gf180mcu", "--cell-area", "16"])
+        #expect(large.status == 0 && large.stdout.hasSuffix("results/characterization/gf180mcu-cell16\n"), "\(large.stdout)")
+        for (options, reason) in [(["--unit-current", "1e-9"], "measured at unit current 5e-10 A, the deck's is 1e-09 A"),
+                                  (["--corner", "ff"], "measured at corner typical, the deck is for ff"),
+                                  (["--cell-area", "4"], "its cells were measured at W=1.0u L=2.0u, the deck's are W=2.0u L=4.0u")] {
+            let run = try CLI.run(model + ["--pdk", "gf180mcu", "--characterization", "results/characterization/gf180mcu"] + options)
+            #expect(run.status == 1 && run.stderr.split(separator: "\n").count == 1 && run.stderr.contains(reason),
+                    "\(options): \(run.stderr)")
+        }
+        // No stored table at 1 nA on generic180: measured into the test run's cache once, then found there.
+        let cache = TestSupport.cache.appendingPathComponent("characterization/generic180-typical-1e-09A-w1e-06-l2e-06")
+        let first = try CLI.run(model + ["--pdk", "generic180", "--unit-current", "1e-9"])
+        #expect(first.status == 0 && first.stdout.hasSuffix(cache.path + "\n"), "\(first.stdout) \(first.stderr)")
+        let again = try CLI.run(model + ["--pdk", "generic180", "--unit-current", "1e-9"])
+        #expect(again.status == 0 && !again.stderr.contains("measuring") && again.stdout.hasSuffix(cache.path + "\n"))
+        let table = try JSONSerialization.jsonObject(with: Data(contentsOf: cache.appendingPathComponent("characterization.json")))
+        #expect((table as? [String: Any])?["unitCurrent"] as? Double == 1e-9)
     }
 
     @Test("An invalid model folder is a one-line error and writes nothing")

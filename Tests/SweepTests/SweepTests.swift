@@ -159,5 +159,12 @@ struct SweepTests {
         }
         try Data(#"{"format": "bmru-sweep", "format_version": 1, "model": "m", "pdk": "p", "clips": {}}"#.utf8).write(to: file)
         #expect(throws: SweepError.definition(file.path, "field axes: missing")) { try SweepDefinition.load(from: file) }
+        // A characterization of another PDK than the sweep's calibration point cannot size its decks.
+        definition = Self.definition
+        definition.pdk = "generic180"
+        let tables = URL(fileURLWithPath: try #require(definition.characterization)).appendingPathComponent("characterization.json")
+        #expect(throws: SweepError.setup("\(tables.path): measured on PDK gf180mcu, the deck is for generic180")) {
+            try SweepPlan.make(definition, relativeTo: out, shards: 1, folder: out, version: Self.version)
+        }
     }
 }

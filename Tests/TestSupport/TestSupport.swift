@@ -14,8 +14,14 @@ public enum TestSupport {
         if environment["PDK_ROOT"]?.isEmpty ?? true {
             environment["PDK_ROOT"] = repository.deletingLastPathComponent().appendingPathComponent("shared/pdk").path
         }
+        // Characterizations the commands measure go to one folder per test run, not the user's cache.
+        environment["BMRUKIT_CACHE_DIR"] = cache.path
         return environment
     }
+
+    /// The characterization cache of this test run's commands (`BMRUKIT_CACHE_DIR`).
+    public static let cache = FileManager.default.temporaryDirectory
+        .appendingPathComponent("bmrukit-test-cache-\(ProcessInfo.processInfo.processIdentifier)")
 
     /// The Speech Commands test clips: `$BMRUKIT_DATA`, else `../shared/data/speech_commands_v0.02_test`.
     public static var speechCommands: URL {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BMRU
 import Foundation
+import Verify
+import Netlist
 import Ngspice
 
 /// `bmru model`: inspect a trained model directory, check it against its golden traces, and
@@ -9,7 +11,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect, check and benchmark trained FQ-BMRU models.",
-        subcommands: [Info.self, Check.self, Bench.self]
+        subcommands: [Info.self, Check.self, Lint.self, Bench.self]
     )
 
     /// `bmru model info DIR [--json]`.
@@ -49,6 +51,67 @@ struct ModelCommand: ParsableCommand {
                     "\(String(format: "%.5g", $0)) (\(formatCurrent($0 * c.unitCurrent)))"
                 })
             }
+        }
+    }
+
+    /// `bmru model lint DIR --pdk P`.
+    struct Lint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List what of a model its circuit cannot resolve: thresholds its candidates approach, hysteresis widths, omitted weights.",
+            discussion: """
+                Runs the reference on the model's inputs (golden.safetensors, or --data/--inputs) and compares, for \
+                every cell threshold, how close the candidates of the frames it decides come to it with the \
+                circuit's resolution: the calibrated cell's threshold error (from the characterization) and, with \
+                --mismatch-sigma, device mismatch (the sigma of a 1:1 mirror of the cells' devices: 0.13 on \
+                GF180 at the unit size). One line per finding, naming the parameter and the margin in pA; exit 2 \
+                when there is one (docs/robustness.md).
+
+                Example: bmru model lint results/models/kws-yes-d4 --pdk gf180mcu --mismatch-sigma 0.13 \
+                --data ../shared/data/speech_commands_v0.02_test --clips 100
+                """
+        )
+
+        @Argument(help: "Model directory (config.json + model.safetensors).", completion: .directory)
+        var directory: String
+
+        @OptionGroup var circuit: CircuitOptions
+
+        @OptionGroup(title: "Inputs") var clipOptions: ClipOptions
+
+        @Option(parsing: .unconditional, help: "Relative sigma of a 1:1 mirror of the cells' devices under mismatch (default 0: none).")
+        var mismatchSigma = 0.0
+
+        @Flag(help: "Print the findings as JSON.")
+        var json = false
+
+        func validate() throws {
+            guard circuit.pdk != nil else { throw ValidationError("Missing expected argument '--pdk <pdk>'") }
+            guard (0...1).contains(mismatchSigma) else { throw ValidationError("--mismatch-sigma is \(mismatchSigma), must be in 0...1") }
+        }
+
+        func run() async throws {
+            let folder = URL(fileURLWithPath: directory, isDirectory: true)
+            let model = try Model.load(from: folder)
+            let (compiler, _) = try await circuit.compiler(for: model)
+            let (clips, _) = try clipOptions.selection.load(model: model, modelDirectory: folder, warn: printWarning)
+            let network = Network(model)
+            let traces = try clips.map { try network.run($0.frames) }
+            let lint = ModelLint(model: model, unitCurrent: compiler.unitCurrent(for: model),
+                                 thresholdError: compiler.characterization?.cellThresholdError ?? 0,
+                                 mismatchSigma: mismatchSigma / compiler.cellSize.scaleOfMismatch,
+                                 minimumRatio: Compiler.minimumRatio(pdk: compiler.pdk))
+            let findings = lint.findings(traces: traces)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(findings), as: UTF8.self))
+            } else {
+                findings.forEach { print($0) }
+                print("\(findings.count) findings over \(clips.count) clips (\(traces.reduce(0) { $0 + $1.frames }) frames); "
+                    + "cell threshold error \(formatCurrent(lint.thresholdError)), mismatch sigma "
+                    + String(format: "%.3g", lint.mismatchSigma))
+            }
+            if !findings.isEmpty { throw ExitCode(2) }
         }
     }
 

@@ -115,3 +115,21 @@ struct NetlistCommandTests {
         }
     }
 }
+
+@Suite("bmru model lint")
+struct ModelLintCommandTests {
+    @Test("lint names every finding on one line with its margin in pA and exits 2; mismatch adds the thresholds the Monte Carlo sweep found failing first")
+    func lint() throws {
+        let arguments = ["model", "lint", "results/models/kws-yes-d4", "--pdk", "gf180mcu"]
+        let plain = try CLI.run(arguments)
+        #expect(plain.status == 2, "\(plain.stderr)")
+        let lines = plain.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("pre.weight[2][12] = 0.003211: 1.6 pA per unit of input"), "\(plain.stdout)")
+        let mismatch = try CLI.run(arguments + ["--mismatch-sigma", "0.13", "--json"])
+        #expect(mismatch.status == 2)
+        let findings = try #require(try JSONSerialization.jsonObject(with: Data(mismatch.stdout.utf8)) as? [[String: Any]])
+        let reset = try #require(findings.first { $0["parameter"] as? String == "blocks.1.cell.beta_lo[1]" })
+        #expect(reset["kind"] as? String == "threshold" && (reset["resolution_A"] as? Double ?? 0) > 2.5e-10)
+        #expect(try CLI.run(arguments + ["--mismatch-sigma", "2"]).status == 1)
+    }
+}

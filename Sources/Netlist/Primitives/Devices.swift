@@ -36,6 +36,9 @@ public struct DeviceSize: Sendable, Equatable, Codable {
     /// W = 1 um, L = 2 um (see the type's documentation).
     public static let unit = DeviceSize(width: 1e-6, length: 2e-6)
 
+    /// How much smaller this size's Pelgrom mismatch is than the unit size's: sqrt(W L / W_u L_u).
+    public var scaleOfMismatch: Double { (width * length / (Self.unit.width * Self.unit.length)).squareRoot() }
+
     /// This size with its gate area multiplied by `area`: width and length each times sqrt(area),
     /// so W / L and with it a device's current are kept, rounded to 10 nm (a multiple of the
     /// manufacturing grids of 180 nm processes). Pelgrom mismatch then falls by sqrt(area).

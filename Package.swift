@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Netlist", targets: ["Netlist"]),
         .library(name: "Characterize", targets: ["Characterize"]),
         .library(name: "Verify", targets: ["Verify"]),
+        .library(name: "ClipSources", targets: ["ClipSources"]),
         .library(name: "Sweep", targets: ["Sweep"]),
     ],
     dependencies: [
@@ -57,20 +58,24 @@ let package = Package(
         // to tables, the mirror smoke test, the tables' SVG charts.
         .target(name: "Characterize", dependencies: ["Netlist", "Ngspice", "PDK", "SpiceValues", "BMRU"]),
         // Circuit-versus-reference verification: compiles, simulates over the worker pool, compares.
+        // No audio: clips come in as frames.
         .target(name: "Verify", dependencies: [
-            "Ngspice", "Netlist", "BMRU", "KWS", "PDK", .product(name: "Crypto", package: "swift-crypto"),
+            "Ngspice", "Netlist", "BMRU", "PDK", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Where clips come from: the selectors of verify and sweep files (`ClipSelection`), WAV folders
+        // and Speech Commands through KWS's front end, features files through Verify.
+        .target(name: "ClipSources", dependencies: ["Verify", "KWS", "BMRU"]),
         // Robustness sweeps (Monte Carlo, PVT, noise): plans, shard runs on the pool, merged yield
         // reports, Slurm job arrays.
         .target(name: "Sweep", dependencies: [
-            "Verify", "Netlist", "Ngspice", "PDK", "BMRU", .product(name: "Subprocess", package: "swift-subprocess"),
+            "Verify", "ClipSources", "Netlist", "Ngspice", "PDK", "BMRU", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
             name: "BMRUCLI",
             dependencies: [
-                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Characterize", "Verify", "Sweep",
+                "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Characterize", "Verify", "ClipSources", "Sweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,9 +97,13 @@ let package = Package(
             "Netlist", "Characterize", "PDK", "Ngspice", "SpiceValues", "BMRU", "TestSupport",
         ]),
         .testTarget(name: "CharacterizeTests", dependencies: ["Characterize", "Netlist", "PDK", "Ngspice", "TestSupport"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Verify", "Netlist", "BMRU", "Ngspice", "TestSupport"],
+        // VerifyTests also imports ClipSources: the mode guard runs a real WAV clip.
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "ClipSources", "Netlist", "BMRU", "Ngspice", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Verify", "Netlist", "Ngspice", "PDK", "BMRU", "TestSupport"]),
+        .testTarget(name: "ClipSourcesTests", dependencies: ["ClipSources", "Verify", "BMRU", "TestSupport"]),
+        .testTarget(name: "SweepTests", dependencies: [
+            "Sweep", "ClipSources", "Verify", "Netlist", "Ngspice", "PDK", "BMRU", "TestSupport",
+        ]),
         .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
     ]
 )

@@ -1,6 +1,6 @@
 import ArgumentParser
+import ClipSources
 import KWS
-import Verify
 
 /// The clip selectors of `bmru verify` and of a sweep built from flags (`ClipSelection`).
 struct ClipOptions: ParsableArguments {

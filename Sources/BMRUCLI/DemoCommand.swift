@@ -1,5 +1,6 @@
 import ArgumentParser
 import BMRU
+import ClipSources
 import Foundation
 import Verify
 

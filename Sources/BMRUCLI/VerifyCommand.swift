@@ -1,5 +1,6 @@
 import ArgumentParser
 import BMRU
+import ClipSources
 import Foundation
 import KWS
 import Netlist

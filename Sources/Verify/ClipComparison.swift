@@ -31,6 +31,8 @@ struct Comparison {
     var agreeingStateDifferences: [[Double]] = [], agreeingCandidateDifferences: [[Double]] = []
     /// Frames whose circuit decision (A - B, and the readout node) equals the reference's argmax.
     var frameDecisionHits = 0, readoutHits = 0
+    /// Each cell's first wrong state bit, classified; nil for a cell whose every bit agrees.
+    var firstWrongBits: [FirstWrongBit?] = []
 
     /// A clip that was not compared: kept in the report as failed, for `failure`'s reason.
     init(clip: Clip, reference: Trace, failure: ClipFailure) {
@@ -62,6 +64,7 @@ struct Comparison {
         stateDifferences = Array(repeating: [], count: cells)
         candidateDifferences = stateDifferences
         cellAgreements = Array(repeating: 0, count: cells)
+        firstWrongBits = Array(repeating: nil, count: cells)
         (agreeingStateDifferences, agreeingCandidateDifferences) = (stateDifferences, stateDifferences)
         var votes = [0, 0]
         var firstWrong: ClipReport.StateBit?
@@ -80,8 +83,13 @@ struct Comparison {
                     cellAgreements[cell] += 1
                     agreeingStateDifferences[cell].append(state)
                     agreeingCandidateDifferences[cell].append(candidate)
-                } else if firstWrong == nil {
-                    firstWrong = .init(block: block, unit: unit, frame: t)
+                } else {
+                    if firstWrong == nil { firstWrong = .init(block: block, unit: unit, frame: t) }
+                    if firstWrongBits[cell] == nil {
+                        firstWrongBits[cell] = t == 0 ? .inFrame0 : FirstWrongBit(
+                            cell: model.blocks[block].cell, unit: unit, wasOn: reference.states[j - cells],
+                            reference: reference.candidates[j], circuit: samples.candidates[j] / iu)
+                    }
                 }
             }
             let wanted = ClipDecision.argmax(reference.logits(frame: t)), decided = samples.frameDecision(t)
@@ -102,5 +110,28 @@ struct Comparison {
         report.stateDiscrepancy = Discrepancy(stateDifferences.flatMap { $0 }, unitCurrent: iu)
         report.candidateDiscrepancy = Discrepancy(candidateDifferences.flatMap { $0 }, unitCurrent: iu)
         report.power = Power(supplies: samples.supplyPower, duration: duration)
+    }
+}
+
+/// How a cell's first wrong state bit in a clip came about.
+///
+/// Before that frame both sides held the reference's previous state (every earlier bit agrees), so the
+/// side that switched crossed beta_hi (from off) or beta_lo (from on): the threshold that decided the
+/// frame. A circuit frame-end candidate on the reference's side of it means the cell switched on a
+/// transient inside the frame and latched it (a timing error, docs/design/cell-variants.md); across it,
+/// the candidate itself was wrong (an analog error).
+enum FirstWrongBit: Equatable {
+    /// In frame 0: not classified, since no frame-end sample shows the circuit in the reference's state before it.
+    case inFrame0
+    /// After frame 0: whether the circuit's candidate was on the reference's side of the deciding
+    /// threshold, and the reference candidate's distance from that threshold, model units.
+    case classified(onReferenceSide: Bool, marginUnits: Double)
+
+    /// The first wrong bit of `cell`'s `unit` in a frame after 0, from the reference's state before it
+    /// (`wasOn`) and both frame-end candidates in model units.
+    init(cell: FQCell, unit: Int, wasOn: Bool, reference: Double, circuit: Double) {
+        let threshold = wasOn ? cell.betaLo[unit] : cell.betaHi[unit]
+        let margin = reference - threshold
+        self = .classified(onReferenceSide: (circuit > threshold) == (margin > 0), marginUnits: abs(margin))
     }
 }

@@ -102,10 +102,16 @@ public struct Report: Sendable, Equatable, Codable {
         public var agreeingFramesFactor: Double?
         /// Fraction of frames whose state bit agrees.
         public var stateAgreement: Double
+        /// The cell's thresholds beta_lo and beta_hi, model units: what its candidate is compared with
+        /// (the HTML report draws them). Absent in older reports.
+        public var betaLo: Double?, betaHi: Double?
+        /// The cell's first wrong state bits over the simulated clips. Absent in older reports.
+        public var firstErrors: FirstErrors?
 
         enum CodingKeys: String, CodingKey {
             case block, unit, candidateRMSUnits = "candidate_rms_units", stateRMSUnits = "state_rms_units", factor
             case agreeingFramesFactor = "factor_agreeing_frames", stateAgreement = "state_agreement"
+            case betaLo = "beta_lo", betaHi = "beta_hi", firstErrors = "first_errors"
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -117,6 +123,37 @@ public struct Report: Sendable, Equatable, Codable {
             try c.encode(factor, forKey: .factor)
             try c.encodeIfPresent(agreeingFramesFactor, forKey: .agreeingFramesFactor)
             try c.encode(stateAgreement, forKey: .stateAgreement)
+            try c.encodeIfPresent(betaLo, forKey: .betaLo)
+            try c.encodeIfPresent(betaHi, forKey: .betaHi)
+            try c.encodeIfPresent(firstErrors, forKey: .firstErrors)
+        }
+    }
+
+    /// One cell's first wrong state bit in each simulated clip that has one, counted by how it came
+    /// about: a latched transient, a wrong candidate, or unclassified in frame 0 (`FirstWrongBit`).
+    public struct FirstErrors: Sendable, Equatable, Codable {
+        /// Simulated clips in which the cell has a wrong state bit.
+        public var clips: Int
+        /// Of those first wrong bits: the circuit's frame-end candidate on the reference's side of the
+        /// threshold that decided the frame (the cell latched a transient inside the frame), across it
+        /// (the candidate was wrong), and in frame 0 (not classified).
+        public var onReferenceSide: Int, across: Int, inFrame0: Int
+        /// Median distance of the reference candidate from that threshold over the classified ones,
+        /// model units; nil when none is classified.
+        public var medianMarginUnits: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case clips, onReferenceSide = "on_reference_side", across, inFrame0 = "in_frame_0"
+            case medianMarginUnits = "median_margin_units"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(clips, forKey: .clips)
+            try c.encode(onReferenceSide, forKey: .onReferenceSide)
+            try c.encode(across, forKey: .across)
+            try c.encode(inFrame0, forKey: .inFrame0)
+            try c.encode(medianMarginUnits, forKey: .medianMarginUnits)
         }
     }
 

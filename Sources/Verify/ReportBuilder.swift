@@ -32,11 +32,14 @@ struct ReportBuilder {
             let agreeingCandidate = Discrepancy.rms(ran.flatMap { $0.agreeingCandidateDifferences[cell] }) / iu
             let agreeingState = Discrepancy.rms(ran.flatMap { $0.agreeingStateDifferences[cell] }) / iu
             let agree = ran.reduce(0) { $0 + $1.cellAgreements[cell] }, frames = ran.reduce(0) { $0 + $1.report.frames }
-            return Report.Boundary(block: cell / model.config.hidden, unit: cell % model.config.hidden,
-                                   candidateRMSUnits: candidate, stateRMSUnits: state,
+            let (block, unit) = cell.quotientAndRemainder(dividingBy: model.config.hidden)
+            let thresholds = model.blocks[block].cell
+            return Report.Boundary(block: block, unit: unit, candidateRMSUnits: candidate, stateRMSUnits: state,
                                    factor: state > 0 ? candidate / state : nil,
                                    agreeingFramesFactor: agreeingState > 0 ? agreeingCandidate / agreeingState : nil,
-                                   stateAgreement: frames == 0 ? 0 : Double(agree) / Double(frames))
+                                   stateAgreement: frames == 0 ? 0 : Double(agree) / Double(frames),
+                                   betaLo: thresholds.betaLo[unit], betaHi: thresholds.betaHi[unit],
+                                   firstErrors: Report.FirstErrors(ran.compactMap { $0.firstWrongBits[cell] }))
         }
         let factors = boundaries.compactMap(\.factor), agreeingFactors = boundaries.compactMap(\.agreeingFramesFactor)
         let labelled = comparisons.filter { $0.report.label != nil }
@@ -71,5 +74,22 @@ struct ReportBuilder {
             secondsPerClip: ran.isEmpty ? nil : ran.map(\.report.seconds).reduce(0, +) / Double(ran.count),
             wallSeconds: wallSeconds, minAgreement: minAgreement, passed: prediction >= minAgreement,
             provenance: provenance, perClip: comparisons.map(\.report))
+    }
+}
+
+extension Report.FirstErrors {
+    /// The counts and median margin of one cell's first wrong bits, one per clip that has one.
+    init(_ bits: [FirstWrongBit]) {
+        var margins: [Double] = []
+        (clips, onReferenceSide, across, inFrame0) = (bits.count, 0, 0, 0)
+        for bit in bits {
+            switch bit {
+            case .inFrame0: inFrame0 += 1
+            case let .classified(onReferenceSide: same, marginUnits: margin):
+                if same { onReferenceSide += 1 } else { across += 1 }
+                margins.append(margin)
+            }
+        }
+        medianMarginUnits = median(margins)
     }
 }

@@ -1,4 +1,5 @@
 import BMRU
+import ClipSources
 import Foundation
 @testable import Sweep
 import Testing

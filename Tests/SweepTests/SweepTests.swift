@@ -1,3 +1,4 @@
+import ClipSources
 import Foundation
 import Netlist
 import Sweep

@@ -1,4 +1,5 @@
 import BMRU
+import ClipSources
 import Foundation
 import Netlist
 import Testing

@@ -172,6 +172,66 @@ struct ReferenceRunnerTests {
         #expect(table.rows.indices.filter { table.rows[$0][circuit] != table.rows[$0][reference] } == [frame])
     }
 
+    @Test("Each cell's first wrong bit per clip is classified by the threshold that decided its frame and pooled per cell")
+    func firstWrongBits() async throws {
+        let cells = model.config.blocks * model.config.hidden, cell = model.blocks[0].cell
+        let names = try CircuitSamples.vectors(blocks: model.config.blocks, hidden: model.config.hidden)
+        let iu = verifier.unitCurrent, high = cell.alpha.map { $0 * iu }
+        // (clip, frame, unit, whether the circuit's candidate is mirrored across the deciding threshold).
+        let flips = [(2, 37, 3, false), (3, 50, 3, true), (0, 0, 1, false)]
+        let traces = traces
+        /// The threshold that decides `frame` of `unit` in `clip` (after frame 0), and the reference candidate.
+        @Sendable func decided(_ clip: Int, _ frame: Int, _ unit: Int) -> (threshold: Double, candidate: Double) {
+            let j = traces[clip].cellIndex(frame: frame, block: 0, unit: unit)
+            return (traces[clip].states[j - cells] ? cell.betaLo[unit] : cell.betaHi[unit], traces[clip].candidates[j])
+        }
+        var verifier = verifier
+        verifier.runner = try runner { index, answer in
+            guard case var .success(result) = answer else { return }
+            for (clip, frame, unit, mirrored) in flips where clip == index {
+                // Frame t is time point t + 1.
+                result.vectors[names[unit]]![frame + 1] = result.vectors[names[unit]]![frame + 1] > 0 ? 0 : high[unit]
+                if mirrored {
+                    let (threshold, candidate) = decided(clip, frame, unit)
+                    result.vectors[names[cells + unit]]![frame + 1] = (2 * threshold - candidate) * iu
+                }
+            }
+            answer = .success(result)
+        }
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await verifier.run(clips, writingTo: out, context: Self.context)
+        let (latched, across) = (decided(2, 37, 3), decided(3, 50, 3))
+        #expect(latched.candidate != latched.threshold && across.candidate != across.threshold)
+        let margins = [abs(latched.candidate - latched.threshold), abs(across.candidate - across.threshold)]
+        let boundaries = report.suppressionFactor.perBoundary
+        #expect(boundaries[3].firstErrors == Report.FirstErrors(clips: 2, onReferenceSide: 1, across: 1, inFrame0: 0,
+                                                                  medianMarginUnits: (margins[0] + margins[1]) / 2))
+        #expect(boundaries[1].firstErrors == Report.FirstErrors(clips: 1, onReferenceSide: 0, across: 0, inFrame0: 1,
+                                                                  medianMarginUnits: nil))
+        for unit in [0, 2] {
+            #expect(boundaries[unit].firstErrors == Report.FirstErrors(clips: 0, onReferenceSide: 0, across: 0, inFrame0: 0,
+                                                                         medianMarginUnits: nil))
+        }
+        #expect(boundaries.map(\.betaLo) == cell.betaLo && boundaries.map(\.betaHi) == cell.betaHi)
+
+        // report.json carries the new keys; a report written before them still reads, without them.
+        let file = out.appendingPathComponent("report.json")
+        #expect(try Report.load(from: file) == report)
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        var suppression = try #require(json["suppression_factor"] as? [String: Any])
+        let written = try #require(suppression["per_boundary"] as? [[String: Any]])
+        let counts = try #require(written[1]["first_errors"] as? [String: Any])
+        #expect(counts["in_frame_0"] as? Int == 1 && counts["median_margin_units"] is NSNull)
+        #expect(written[3]["beta_lo"] as? Double == cell.betaLo[3])
+        suppression["per_boundary"] = written.map { $0.filter { !["beta_lo", "beta_hi", "first_errors"].contains($0.key) } }
+        json["suppression_factor"] = suppression
+        try JSONSerialization.data(withJSONObject: json).write(to: file)
+        let old = try Report.load(from: file)
+        #expect(old.suppressionFactor.perBoundary.allSatisfy { $0.betaLo == nil && $0.betaHi == nil && $0.firstErrors == nil })
+        #expect(old.suppressionFactor.perBoundary.map(\.stateAgreement) == boundaries.map(\.stateAgreement))
+    }
+
     @Test("A failed job and unusable output give failed clips; every job failing outside the circuit is an error")
     func failedJobs() async throws {
         var verifier = verifier

@@ -1,19 +1,17 @@
 """Render a `bmru verify` report folder as OUT/report.html with SVG figures in OUT/figures/.
 
-    .venv/bin/python -m scripts.report.html OUT [--model DIR]     # from the repository root
-    bash scripts/report-html.sh OUT                                # the same, creating the venv if needed
+    .venv/bin/python -m scripts.report.html OUT     # from the repository root
+    bash scripts/report-html.sh OUT                  # the same, creating the venv if needed
 
-Reads OUT/report.json and the trace CSVs it names (docs/reference/report-format.md). Run it as a module: run as
-a file, its folder would come first on sys.path and this module would shadow the standard `html`.
-The candidate plots show the cells' thresholds when the model folder is found (--model, else the
-`--model` of the recorded command line, relative to the repository root) and its SHA-256 equals
-`provenance.model_hash`; otherwise they are left out and the page says why.
+Reads OUT/report.json and the trace CSVs it names (docs/reference/report-format.md) and computes no
+metric: the cells' thresholds and first wrong state bits are report.json's (older reports have neither,
+and the page says so). Run it as a module: run as a file, its folder would come first on sys.path and
+this module would shadow the standard `html`.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import html
 import json
 import os
@@ -27,7 +25,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CIRCUIT, REFERENCE = "#1f77b4", "#ff7f0e"  # blue, orange (check_html.py looks for the orange)
 POWER_PARTS = [("cells_nW", "cells (vdd_cell)", "#4c72b0"), ("feedforward_nW", "feedforward (vdd_ff)", "#55a868"),
                ("bias_nW", "bias (vdd_bias)", "#8172b2")]
@@ -58,75 +55,25 @@ def trace_cells(trace: dict) -> list[tuple[int, int]]:
     return [(int(m[1]), int(m[2])) for name in trace if (m := re.fullmatch(r"c(\d+)_(\d+)_circuit_A", name))]
 
 
-def model_hash(model_dir: str) -> str:
-    """SHA-256 of config.json then model.safetensors, as `bmru verify` records it."""
-    digest = hashlib.sha256()
-    for name in ("config.json", "model.safetensors"):
-        with open(os.path.join(model_dir, name), "rb") as f:
-            digest.update(f.read())
-    return digest.hexdigest()
+def thresholds(report: dict) -> tuple[dict | None, str]:
+    """Per cell (block, unit): (beta_lo, beta_hi) in amperes, or None with the reason (a report written
+    before report.json carried them)."""
+    boundaries, unit = report["suppression_factor"]["per_boundary"], report["provenance"]["unit_current_A"]
+    if not boundaries or any("beta_lo" not in b for b in boundaries):
+        return None, "thresholds not shown: report.json predates them"
+    cells = {(b["block"], b["unit"]): (b["beta_lo"] * unit, b["beta_hi"] * unit) for b in boundaries}
+    return cells, "thresholds beta_lo, beta_hi from report.json"
 
 
-def thresholds(report: dict, model_dir: str | None) -> tuple[dict | None, str]:
-    """Per cell (block, unit): (beta_lo, beta_hi) in amperes, or None with the reason, from the model
-    folder given or recorded in the command line, if its hash matches the report's."""
-    provenance = report["provenance"]
-    if model_dir is None:
-        line = provenance.get("command_line", [])
-        if "--model" not in line[:-1]:
-            return None, "thresholds not shown: the command line names no model folder"
-        model_dir = os.path.join(ROOT, line[line.index("--model") + 1])
-    try:
-        found = model_hash(model_dir)
-    except OSError:
-        return None, f"thresholds not shown: model folder {model_dir} not readable"
-    if found != provenance["model_hash"]:
-        return None, f"thresholds not shown: {model_dir} has another hash than the verified model"
-    from safetensors.numpy import load_file
-    tensors = load_file(os.path.join(model_dir, "model.safetensors"))
-    unit = provenance["unit_current_A"]
-    cells = {}
-    for name, beta_lo in tensors.items():
-        if m := re.fullmatch(r"blocks\.(\d+)\.cell\.beta_lo", name):
-            delta = tensors[f"blocks.{m[1]}.cell.delta"].astype(float)
-            for i, lo in enumerate(beta_lo.astype(float)):
-                cells[(int(m[1]), i)] = (lo * unit, (lo + delta[i]) * unit)
-    return cells, f"thresholds beta_lo, beta_hi from {model_dir} (hash checked)"
-
-
-def first_errors(out: str, ran: list[dict], cells_thresholds: dict, unit: float) -> list[list[str]]:
-    """Per cell, its first wrong state bit in each clip: table rows of how many clips had one, how many
-    of those had the circuit's frame-end candidate on the reference's side of the threshold that
-    decided the frame (so the cell latched a transient inside the frame: a timing error) or across it
-    (an analog candidate error), errors in frame 0 (not classified: the traces hold no initial state),
-    and the median distance of the reference candidate from that threshold, in units."""
-    found: dict[tuple[int, int], list[tuple[bool, float] | None]] = {}
-    for clip in ran:
-        trace = read_trace(os.path.join(out, clip["trace"]))
-        for block, cell in trace_cells(trace):
-            key = f"{block}_{cell}"
-            reference = trace[f"s{key}_reference"]
-            wrong = np.nonzero(trace[f"s{key}_circuit"] != reference)[0]
-            if len(wrong) == 0:
-                continue
-            t = int(wrong[0])
-            if t == 0:
-                found.setdefault((block, cell), []).append(None)
-                continue
-            # Both held reference[t - 1] before; whichever side switched crossed beta_hi (from off) or
-            # beta_lo (from on).
-            lo, hi = cells_thresholds[(block, cell)]
-            threshold = lo if reference[t - 1] else hi
-            margin = trace[f"c{key}_reference_A"][t] - threshold
-            same_side = (trace[f"c{key}_circuit_A"][t] > threshold) == (margin > 0)
-            found.setdefault((block, cell), []).append((bool(same_side), abs(margin) / unit))
-    rows = []
-    for (block, cell), errors in sorted(found.items()):
-        classified = [e for e in errors if e is not None]
-        rows.append([str(block), str(cell), str(len(errors)), str(sum(e[0] for e in classified)),
-                     str(sum(not e[0] for e in classified)), str(len(errors) - len(classified)),
-                     num(float(np.median([e[1] for e in classified]))) if classified else "n/a"])
-    return rows
+def first_errors(boundaries: list[dict]) -> list[list[str]] | None:
+    """Table rows of the cells with a wrong state bit in some clip (report.json's `first_errors`): how
+    many clips, split into on the reference's side, across and in frame 0, and the median margin in
+    units; None for a report written before report.json carried them."""
+    if not boundaries or any("first_errors" not in b for b in boundaries):
+        return None
+    return [[str(b["block"]), str(b["unit"]), str(e["clips"]), str(e["on_reference_side"]), str(e["across"]),
+             str(e["in_frame_0"]), num(e["median_margin_units"])]
+            for b in boundaries if (e := b["first_errors"])["clips"] > 0]
 
 
 def save(fig, out: str, name: str) -> str:
@@ -331,7 +278,7 @@ th{background:#f0f0f0}table.summary td:first-child{white-space:nowrap}td{overflo
 img{width:100%;display:block;margin:6px 0 14px}.note{color:#555;font-size:13px}"""
 
 
-def render(out: str, model_dir: str | None = None) -> str:
+def render(out: str) -> str:
     """Write OUT/figures/*.svg and OUT/report.html from OUT/report.json and its traces; returns the
     HTML path."""
     with open(os.path.join(out, "report.json")) as f:
@@ -344,7 +291,7 @@ def render(out: str, model_dir: str | None = None) -> str:
              f"against a minimum of {pct(r['min_agreement'])}.</p>",
              "<h2>Summary</h2>", table(["metric", "value"], [[m, html.escape(v)] for m, v in summary_rows(r)], kind="summary")]
     figure = lambda path, alt: f"<img src=\"{path}\" alt=\"{html.escape(alt)}\">"  # noqa: E731
-    cells_thresholds, note = thresholds(r, model_dir) if ran else (None, "")
+    cells_thresholds, note = thresholds(r)
     if ran:
         for tag, clip in chosen_clips(ran):
             trace = read_trace(os.path.join(out, clip["trace"]))
@@ -368,8 +315,10 @@ def render(out: str, model_dir: str | None = None) -> str:
                         [[str(b["block"]), str(b["unit"]), pct(b["state_agreement"]), num(b["candidate_rms_units"]),
                           num(b["state_rms_units"]), num(b["factor"]), num(b.get("factor_agreeing_frames"))]
                          for b in boundaries])]
-        if ran and cells_thresholds:
-            rows = first_errors(out, ran, cells_thresholds, p["unit_current_A"])
+        rows = first_errors(boundaries)
+        if ran and rows is None:
+            parts += ["<p class=\"note\">First wrong state bits not shown: report.json predates them.</p>"]
+        elif ran:
             parts += ["<h3>First wrong state bit per clip</h3>",
                       "<p class=\"note\">On the reference's side: the circuit's frame-end candidate was on the same side "
                       "of the deciding threshold as the reference's, so the cell latched a transient inside the frame; "
@@ -394,9 +343,7 @@ def render(out: str, model_dir: str | None = None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="report folder written by bmru verify --out")
-    parser.add_argument("--model", help="model folder for the thresholds (default: the one in the command line)")
-    args = parser.parse_args()
-    print(render(args.out, args.model))
+    print(render(parser.parse_args().out))
 
 
 if __name__ == "__main__":

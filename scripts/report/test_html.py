@@ -8,9 +8,7 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pytest
-from safetensors.numpy import save_file
 
 from scripts.report import check_html, html
 
@@ -49,6 +47,11 @@ def discrepancy(rms: float) -> dict:
             "p95_units": 2 * rms, "max_units": 3 * rms, "count": FRAMES * 2}
 
 
+def first_errors(clips: int, on_reference_side: int, median: float | None) -> dict:
+    return {"clips": clips, "on_reference_side": on_reference_side, "across": clips - on_reference_side,
+            "in_frame_0": 0, "median_margin_units": median}
+
+
 def power(total: float) -> dict:
     return {"total_nW": total, "cells_nW": 0.1 * total, "feedforward_nW": 0.5 * total, "bias_nW": 0.4 * total,
             "energy_nJ": total * 0.05}
@@ -56,13 +59,8 @@ def power(total: float) -> dict:
 
 @pytest.fixture
 def report_dir(tmp_path):
-    """OUT with report.json (format version 1), two traces, and a model folder whose hash matches."""
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text('{"format": "bmru-model"}')
-    # Only the tensors html.py reads (the thresholds); the hash covers whatever the files hold.
-    save_file({"blocks.0.cell.beta_lo": np.array([0.3, 0.5]), "blocks.0.cell.delta": np.array([0.4, 0.2])},
-              str(model / "model.safetensors"))
+    """OUT with report.json (format version 1, with the cells' thresholds and first wrong bits) and two
+    traces."""
     out = tmp_path / "out"
     (out / "traces").mkdir(parents=True)
     write_trace(str(out / "traces" / "a.csv"), flip_frame=None)
@@ -87,17 +85,19 @@ def report_dir(tmp_path):
         "readout_frame_agreement": 1.0,
         "suppression_factor": {"min": 0.0556, "median": 0.0556, "per_boundary": [
             {"block": 0, "unit": 0, "candidate_rms_units": 0.02, "state_rms_units": 0.0, "factor": None,
-             "state_agreement": 1.0},
+             "state_agreement": 1.0, "beta_lo": 0.3, "beta_hi": 0.7, "first_errors": first_errors(0, 0, None)},
+            # Clip b's cell (0, 1) is wrong only at frame 3: on since frame 2 in the reference, so beta_lo
+            # (0.5 units) decided; the reference candidate is 1.1 units, the circuit's 2 % higher: same side.
             {"block": 0, "unit": 1, "candidate_rms_units": 0.02, "state_rms_units": 0.36, "factor": 0.0556,
-             "state_agreement": 0.9}]},
+             "state_agreement": 0.9, "beta_lo": 0.5, "beta_hi": 0.7, "first_errors": first_errors(1, 1, 0.6)}]},
         "state_discrepancy": discrepancy(0.18), "candidate_discrepancy": discrepancy(0.02),
         "accuracy": {"reference": 2 / 3, "circuit": 1 / 3, "labelled": 3},
         "power": power(110.0), "seconds_per_clip": 2.0, "wall_seconds": 4.2, "min_agreement": 0.98, "passed": False,
         "provenance": {
-            "model": "tiny", "model_hash": html.model_hash(str(model)), "pdk": "generic180", "corner": "typical",
+            "model": "tiny", "model_hash": "0" * 64, "pdk": "generic180", "corner": "typical",
             "unit_current_A": IU, "supply_V": 1.8, "characterized": False, "inputs": "golden.safetensors",
             "frame_period_s": 0.01, "mode": "fast", "ngspice": "ngspice-39", "bmrukit": "0.1.0", "commands": [],
-            "command_line": ["bmru", "verify", "--model", str(model), "--pdk", "generic180", "--report", str(out)],
+            "command_line": ["bmru", "verify", "--model", "results/models/tiny", "--pdk", "generic180", "--report", str(out)],
             "created": "2026-01-01T00:00:00Z"},
         "per_clip": per_clip,
     }
@@ -110,7 +110,8 @@ def test_report_html(report_dir):
     for text in ["FAILED: prediction agreement 66.7 %", "95.0 %", "90.0 %", "0.0556 / 0.0556", "66.7 % / 33.3 %",
                  "110.0 / 11.0 / 55.0 / 44.0", "5.5", "generic180, typical", "0.01 s, fast", "ngspice-39",
                  "failed: timestep too small at t = 0.021 s", 'href="traces/b.csv"', "Worst clip: other/b.wav",
-                 "Typical clip: yes/a.wav", "(hash checked)"]:
+                 "Typical clip: yes/a.wav",
+                 "thresholds beta_lo, beta_hi from report.json"]:
         assert text in page, text
     for name in ["worst_candidates", "worst_states", "worst_classes", "typical_candidates", "typical_states",
                  "typical_classes", "agreement_histograms", "cell_agreement", "power"]:
@@ -119,13 +120,25 @@ def test_report_html(report_dir):
 
 
 def test_first_errors(report_dir):
-    # Clip b's cell (0, 1) is wrong only at frame 3: on since frame 2 in the reference, so beta_lo
-    # (0.5 units) decided; the reference candidate is 1.1 units, the circuit's 2 % higher: same side.
-    report = json.load(open(report_dir / "report.json"))
-    ran = [c for c in report["per_clip"] if c["status"] == "ok"]
-    cells, _ = html.thresholds(report, None)
-    assert html.first_errors(str(report_dir), ran, cells, IU) == [["0", "1", "1", "1", "0", "0", "0.6"]]
-    assert "First wrong state bit per clip" in open(html.render(str(report_dir))).read()
+    boundaries = json.load(open(report_dir / "report.json"))["suppression_factor"]["per_boundary"]
+    assert html.first_errors(boundaries) == [["0", "1", "1", "1", "0", "0", "0.6"]]
+    page = open(html.render(str(report_dir))).read()
+    assert "First wrong state bit per clip" in page
+    assert "<td>0</td><td>1</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0.6</td>" in page
+
+
+def test_report_without_thresholds(report_dir):
+    # A report.json written before the cells' thresholds and first wrong bits: the page says so.
+    path = report_dir / "report.json"
+    report = json.load(open(path))
+    for boundary in report["suppression_factor"]["per_boundary"]:
+        for key in ("beta_lo", "beta_hi", "first_errors"):
+            del boundary[key]
+    path.write_text(json.dumps(report))
+    page = open(html.render(str(report_dir))).read()
+    assert "thresholds not shown: report.json predates them" in page
+    assert "First wrong state bits not shown: report.json predates them." in page
+    assert "First wrong state bit per clip" not in page
 
 
 def test_report_html_in_chromium(report_dir, tmp_path):

@@ -1,6 +1,7 @@
 import BMRU
 import Foundation
 import KWS
+import Verify
 
 /// Which clips a run uses: the selectors of `bmru verify`, also written into sweep files
 /// (`docs/robustness.md`), so that a verification and a sweep over the same selection see the same

@@ -12,6 +12,14 @@ public func fileErrorReason(_ error: any Error) -> String {
        case let underlying = underlying as NSError, underlying.domain == NSPOSIXErrorDomain {
         return String(cString: strerror(Int32(underlying.code)))
     }
+    // Foundation's reading errors on Linux carry no POSIX error; name the common ones as the system would.
+    if error.domain == NSCocoaErrorDomain {
+        switch error.code {
+        case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return String(cString: strerror(ENOENT))
+        case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return String(cString: strerror(EACCES))
+        default: break
+        }
+    }
     return error.localizedDescription.replacingOccurrences(of: "\n", with: " ")
 }
 

@@ -31,7 +31,11 @@ public struct PDK: Sendable, Equatable {
         do {
             data = try Data(contentsOf: descriptorFile)
         } catch {
-            throw .invalidDescriptor(file: descriptorFile.path, reason: "cannot read: \(error.localizedDescription)")
+            // Foundation's reading errors carry no POSIX reason on Linux; say the common ones plainly.
+            let path = descriptorFile.path
+            let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
+                : !FileManager.default.isReadableFile(atPath: path) ? "permission denied" : error.localizedDescription
+            throw .invalidDescriptor(file: path, reason: "cannot read: \(reason)")
         }
         let descriptor: PDKDescriptor
         do {

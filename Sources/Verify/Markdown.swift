@@ -41,7 +41,7 @@ extension Report {
                 + "\(num(clip.seconds, "%.1f")) | \(clip.failure.map { "failed (\(clip.failureKind?.rawValue ?? "circuit")): \($0)" } ?? clip.status) |"
         }
         lines += ["", "## Provenance", "",
-                  "model \(p.model) (sha256 \(p.modelHash)), \(p.characterized ? "characterized" : "nominal") sizing, "
+                  "model \(p.model) (sha256 \(p.modelHash)), \(p.characterizationHash.map { "calibrated (characterization sha256 \($0))" } ?? (p.characterized ? "characterized" : "nominal")) sizing, "
                       + "I_u = \(p.unitCurrent) A, supply \(p.supply) V; inputs \(p.inputs); \(p.ngspice); "
                       + "BMRUKit \(p.bmrukit); \(p.created).", "",
                   "`" + p.commandLine.joined(separator: " ") + "`"]

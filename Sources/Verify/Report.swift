@@ -182,6 +182,9 @@ public struct Report: Sendable, Equatable, Codable {
         public var unitCurrent: Double, supply: Double
         /// Whether the deck was sized from a characterization.
         public var characterized: Bool
+        /// SHA-256 of that characterization's `characterization.json` (its tables as written); nil
+        /// for a nominal deck and in older reports.
+        public var characterizationHash: String?
         /// Where the inputs came from.
         public var inputs: String
         /// Duration of one input frame, seconds.
@@ -207,7 +210,8 @@ public struct Report: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey {
             case model, modelHash = "model_hash", pdk, corner, unitCurrent = "unit_current_A", supply = "supply_V"
-            case characterized, inputs, framePeriod = "frame_period_s", mode, cells, ngspice, bmrukit, commands
+            case characterized, characterizationHash = "characterization_hash", inputs, framePeriod = "frame_period_s", mode
+            case cells, ngspice, bmrukit, commands
             case commandLine = "command_line", created, runHash = "run_hash"
         }
     }

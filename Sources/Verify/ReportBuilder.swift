@@ -48,6 +48,7 @@ struct ReportBuilder {
         let provenance = Report.Provenance(
             model: model.config.name, modelHash: modelHash, pdk: compiler.pdk.name, corner: compiler.corner,
             unitCurrent: iu, supply: compiler.supply, characterized: compiler.characterization != nil,
+            characterizationHash: (try? compiler.characterization?.encoded()).map(sha256Hex),
             inputs: context.inputs, framePeriod: compiler.frameDuration, mode: compiler.mode.rawValue,
             cells: compiler.cellTiming.rawValue, ngspice: ngspice,
             bmrukit: context.version, commands: commands, commandLine: context.commandLine,

@@ -130,6 +130,11 @@ struct InputValidationTests {
             (["kws", "--model", Self.model, "--jobs", "-2", Self.clip], "--jobs must be >= 1"),
             (["pdk", "check", "generic180", "--tolerance", "-0.1"], "--tolerance is -0.1"),
             (["characterize", "--pdk", "generic180", "--unit-current", "-1e-9", "--out", "/tmp/x"], "--unit-current is -1e-09"),
+            (["characterize", "--pdk", "generic180", "--cell-area", "0.5", "--unit-current", "5e-10", "--out", "/tmp/x"],
+             "--cell-area is 0.5, must be in 1...1000"),
+            // A missing file is named as the system names it, not by Foundation's wording.
+            (["netlist", "--model", Self.model, "--pdk", "/nonexistent/pdk.json", "--out", "/tmp/x"],
+             "/nonexistent/pdk.json: cannot read: no such file"),
         ]
         for (arguments, message) in cases {
             let run = try CLI.run(arguments)

@@ -13,6 +13,12 @@ struct VerifyCommandTests {
         let passed = try CLI.run(arguments)
         #expect(passed.status == 0, "\(passed.stderr)")
         #expect(passed.stdout.contains("prediction agreement 100.0 %"))
+        // No committed table is at latch-d4's 1 nA: the tables are measured into the cache and named.
+        #expect(passed.stdout.contains("calibrated from " + TestSupport.cache.path + "/characterization/generic180-typical-1e-09A"),
+                "\(passed.stdout)")
+        let provenance = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json")))
+            as? [String: Any])?["provenance"] as? [String: Any])
+        #expect((provenance["characterization_hash"] as? String)?.count == 64 && provenance["characterized"] as? Bool == true)
         for file in ["report.json", "report.md", "traces/clip-0.csv"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
         }
@@ -91,8 +97,9 @@ struct VerifyCommandTests {
         let card = try #require(text.range(of: ".model nmos_g180 nmos level=54 version=4.8\n"))
         try (text[..<card.upperBound] + "+ vth0=@@garbage@@\n" + text[card.upperBound...]).write(to: library, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("report")
+        // Nominal decks: a calibrated run would measure the corrupt PDK first and fail there.
         let run = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", folder.appendingPathComponent("pdk.json").path,
-                               "--clips", "2", "--frames", "4", "--jobs", "1", "--report", out.path])
+                               "--nominal", "--clips", "2", "--frames", "4", "--jobs", "1", "--report", out.path])
         #expect(run.status == 1 && run.stdout.isEmpty, "\(run.stdout)")
         #expect(run.stderr.contains("Error: no clip could be simulated: netlist error: Expression err: @@garbage@@"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
@@ -102,7 +109,7 @@ struct VerifyCommandTests {
             .write(to: library, atomically: true, encoding: .utf8)
         let line = text[..<corner.lowerBound].filter { $0 == "\n" }.count + 1
         let param = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", folder.appendingPathComponent("pdk.json").path,
-                                 "--clips", "1", "--frames", "4", "--jobs", "1", "--out", out.path])
+                                 "--nominal", "--clips", "1", "--frames", "4", "--jobs", "1", "--out", out.path])
         #expect(param.status == 1 && param.stderr.split(separator: "\n").filter { !$0.hasPrefix("verify: ") }.count == 1,
                 "\(param.stderr)")
         #expect(param.stderr.contains("no clip could be simulated: netlist error: \(library.path) line \(line): g180_dvtn = 0.04*: Expression err"),

@@ -36,6 +36,9 @@ struct CharacterizeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Gate area of every memory-cell device, in multiples of the 1 um x 2 um unit (width and length each times its square root): less mismatch, the same power (docs/robustness.md).")
     var cellArea = 1.0
 
+    @Option(help: "Memory-cell thresholds to measure: 'feedback' (the published cell) or 'switched' (docs/robustness.md).")
+    var cellTopology: MemoryCell.Topology = .feedback
+
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
@@ -59,7 +62,8 @@ struct CharacterizeCommand: AsyncParsableCommand {
         if let model { unitCurrent = try Model.load(from: URL(fileURLWithPath: model)).config.unitCurrent }
         let pool = WorkerPool(.init(workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount))
         let table = try await Characterization.measure(pdk: pdk, corner: corner, unitCurrent: unitCurrent,
-                                                           cellSize: DeviceSize.unit.scaled(area: cellArea), pool: pool)
+                                                           cellSize: DeviceSize.unit.scaled(area: cellArea),
+                                                           cellTopology: cellTopology, pool: pool)
         try table.write(to: URL(fileURLWithPath: out))
         let cell = table.cell
         print("mirrors at I_u: " + table.mirrors.map { mirror in

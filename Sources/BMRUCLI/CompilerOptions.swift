@@ -36,6 +36,9 @@ struct CircuitOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Gate area of every memory-cell device, in multiples of the 1 um x 2 um unit (default: the characterization's, else 1). A characterization measured at another area is refused.")
     var cellArea: Double?
 
+    @Option(help: "Memory-cell thresholds: 'feedback' (the published cell: reset at I_thresh - I_width) or 'switched' (each threshold its own bias: less spread under mismatch; docs/robustness.md). Default: the characterization's, else feedback.")
+    var cellTopology: MemoryCell.Topology?
+
     func validate() throws {
         if let unitCurrent { try validateUnitCurrent(unitCurrent) }
         if let cellArea { try validateCellArea(cellArea) }
@@ -54,24 +57,26 @@ struct CircuitOptions: ParsableArguments {
         compiler.cellTiming = cells
         compiler.mirroredBiases = mirroredBiases
         if let cellArea { compiler.cellSize = DeviceSize.unit.scaled(area: cellArea) }
+        if let cellTopology { compiler.cellTopology = cellTopology }
         if nominal { return (compiler, nil) }
         let (iu, size) = (compiler.unitCurrent(for: model), compiler.cellSize)
         if let characterization {
             let folder = URL(fileURLWithPath: characterization)
             let table = try Characterization.load(from: folder)
-            // Without --cell-area the tables choose the cell size.
-            let wanted = cellArea == nil ? table.cellSize : size
-            if let reason = table.disagreement(pdk: compiler.pdk.name, corner: compiler.corner, unitCurrent: iu, cellSize: wanted) {
+            // Without --cell-area and --cell-topology the tables choose the cell.
+            if let reason = table.disagreement(pdk: compiler.pdk.name, corner: compiler.corner, unitCurrent: iu,
+                                               cellSize: cellArea == nil ? table.cellSize : size,
+                                               cellTopology: cellTopology ?? table.cellTopology) {
                 throw ValidationFailure("\(folder.appendingPathComponent(Characterization.fileName).path): \(reason)")
             }
             compiler.characterization = table
-            compiler.cellSize = table.cellSize
+            (compiler.cellSize, compiler.cellTopology) = (table.cellSize, table.cellTopology)
             return (compiler, folder)
         }
         let store = CharacterizationStore.standard(catalog: catalog)
         let pool = WorkerPool(.init(workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount))
         let (table, folder) = try await store.tables(for: compiler.pdk, corner: compiler.corner, unitCurrent: iu, cellSize: size,
-                                                     pool: pool) { folder in
+                                                     cellTopology: compiler.cellTopology, pool: pool) { folder in
             Console.shared.error("no characterization of \(compiler.pdk.name) \(compiler.corner) at \(iu) A is stored: "
                 + "measuring it (about 20 s) into \(folder.path)")
         }
@@ -119,3 +124,4 @@ func validateCellArea(_ area: Double) throws {
 
 extension SimulationMode: ExpressibleByArgument {}
 extension CellTiming: ExpressibleByArgument {}
+extension MemoryCell.Topology: ExpressibleByArgument {}

@@ -96,10 +96,11 @@ struct ModelCommand: ParsableCommand {
             let (clips, _) = try clipOptions.selection.load(model: model, modelDirectory: folder, warn: printWarning)
             let network = Network(model)
             let traces = try clips.map { try network.run($0.frames) }
-            let lint = ModelLint(model: model, unitCurrent: compiler.unitCurrent(for: model),
+            var lint = ModelLint(model: model, unitCurrent: compiler.unitCurrent(for: model),
                                  thresholdError: compiler.characterization?.cellThresholdError ?? 0,
                                  mismatchSigma: mismatchSigma / compiler.cellSize.scaleOfMismatch,
                                  minimumRatio: Compiler.minimumRatio(pdk: compiler.pdk))
+            lint.cellTopology = compiler.cellTopology
             let findings = lint.findings(traces: traces)
             if json {
                 let encoder = JSONEncoder()

@@ -4,9 +4,10 @@ import PDK
 
 extension Characterization {
     /// Runs every `CharacterizationSweep` through `pool` and reduces the results to tables; the
-    /// memory cells are measured with devices of `cellSize`.
+    /// memory cells are measured with devices of `cellSize`, in `cellTopology`.
     public static func measure(pdk: PDK, corner: String?, unitCurrent: Double = 1e-9, supply: Double = 1.8,
-                               cellSize: DeviceSize = .unit, pool: WorkerPool) async throws(CharacterizeError)
+                               cellSize: DeviceSize = .unit, cellTopology: MemoryCell.Topology = .feedback,
+                               pool: WorkerPool) async throws(CharacterizeError)
         -> Characterization
     {
         guard unitCurrent.isFinite, unitCurrent > 0 else { throw .invalid("unit current \(unitCurrent) must be > 0") }
@@ -16,7 +17,7 @@ extension Characterization {
         var jobs: [SimulationJob] = []
         for sweep in sweeps {
             let circuit = try sweep.circuit(pdk: pdk, corner: cornerName, unitCurrent: unitCurrent, supply: supply,
-                                              cellSize: cellSize)
+                                              cellSize: cellSize, cellTopology: cellTopology)
             do {
                 jobs.append(SimulationJob(deck: try SpiceWriter().lines(circuit),
                                           vectors: try circuit.saves.map(SpiceWriter.expression), timeout: 600))
@@ -31,21 +32,23 @@ extension Characterization {
             }
         }
         return try Characterization(pdk: pdk.name, corner: cornerName, unitCurrent: unitCurrent, supply: supply,
-                                    cellSize: cellSize, results: results)
+                                    cellSize: cellSize, cellTopology: cellTopology, results: results)
     }
 
-    /// Reduces the results of the sweeps, keyed by sweep, to tables (cells measured at `cellSize`).
+    /// Reduces the results of the sweeps, keyed by sweep, to tables (cells of `cellTopology` measured
+    /// at `cellSize`).
     public init(pdk: String, corner: String, unitCurrent: Double, supply: Double, cellSize: DeviceSize = .unit,
+                cellTopology: MemoryCell.Topology = .feedback,
                 results: [CharacterizationSweep: SimulationResult]) throws(CharacterizeError)
     {
         let sweeps = SweepResults(results: results)
         var mirrors: [MirrorTable] = []
         for polarity in Polarity.allCases { mirrors.append(try sweeps.mirrorTable(polarity, unitCurrent: unitCurrent)) }
         self.init(pdk: pdk, corner: corner, unitCurrent: unitCurrent, supply: supply, mirrors: mirrors,
-                  cell: try sweeps.cellTable(unitCurrent: unitCurrent),
+                  cell: try sweeps.cellTable(unitCurrent: unitCurrent, topology: cellTopology),
                   readout: try sweeps.readoutTable(unitCurrent: unitCurrent, supply: supply),
                   drainFactors: try sweeps.drainFactors(), narrowestOutput: CurrentMirror.standardNarrowestOutput,
-                  cellSize: cellSize)
+                  cellSize: cellSize, cellTopology: cellTopology)
     }
 }
 
@@ -93,15 +96,16 @@ private struct SweepResults {
     }
 
     /// The switching points of every cell of the cell sweep, and their fits.
-    func cellTable(unitCurrent: Double) throws(CharacterizeError) -> Characterization.CellTable {
+    func cellTable(unitCurrent: Double, topology: MemoryCell.Topology) throws(CharacterizeError) -> Characterization.CellTable {
         typealias Point = Characterization.CellPoint
         let time = try time(.cell), ramp = CharacterizationSweep.cellRamp
-        let input = { (threshold: Double, t: Double) in
-            CharacterizationSweep.cellPeak(threshold: threshold) * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp)
+        let input = { (biases: (Double, Double, Double), t: Double) in
+            CharacterizationSweep.cellPeak(threshold: biases.0, width: biases.1, topology: topology)
+                * (t <= ramp ? t / ramp : (2 * ramp - t) / ramp)
         }
         var grid: [Point] = [], gainSweep: [Point] = []
-        let gridCount = CharacterizationSweep.gridThresholds.count * CharacterizationSweep.gridWidthFractions.count
-        for (index, biases) in CharacterizationSweep.cellBiasSets(unitCurrent: unitCurrent).enumerated() {
+        let gridCount = CharacterizationSweep.gridCount(topology)
+        for (index, biases) in CharacterizationSweep.cellBiasSets(unitCurrent: unitCurrent, topology: topology).enumerated() {
             let output = try vector(.cell, .current(source: "out\(index)"))
             guard let switching = CharacterizationSweep.switching(time: time, output: output) else {
                 // A grid cell whose hysteresis reaches below zero input never switches off: not a
@@ -109,8 +113,8 @@ private struct SweepResults {
                 if index < gridCount { continue }
                 throw .measurement("cell \(index) (I_thresh \(biases.0) A) did not switch on and off")
             }
-            let point = Point(threshold: biases.0, width: biases.1, gain: biases.2, on: input(biases.0, switching.on),
-                              off: input(biases.0, switching.off), high: switching.high)
+            let point = Point(threshold: biases.0, width: biases.1, gain: biases.2, on: input(biases, switching.on),
+                              off: input(biases, switching.off), high: switching.high)
             if index < gridCount { grid.append(point) } else { gainSweep.append(point) }
         }
         guard grid.count >= gridCount / 2 else {
@@ -161,14 +165,18 @@ private struct SweepResults {
 }
 
 extension CharacterizationSweep {
-    /// A cell's output under a rising-then-falling input: the times it crossed half its peak going up
-    /// and coming down, and the high level it held in between (the median). Not the peak: switching
-    /// on overshoots, by a third at I_width = 3 I_u, and a fit to peaks set every cell's I_gain low
-    /// (cell 1/1 of kws-yes-d4 held 0.56 units for alpha 0.90). Nil when the output never switched on
-    /// and off.
+    /// A cell's output under a rising-then-falling input: the times it crossed half its held level
+    /// going up and coming down, and the high level it held in between (the median). Not the peak:
+    /// switching on overshoots, by a third at I_width = 3 I_u in a feedback cell and about 2x in a
+    /// switched one, and a fit to peaks set every cell's I_gain low (cell 1/1 of kws-yes-d4 held 0.56
+    /// units for alpha 0.90). Nil when the output never switched on and off.
     public static func switching(time: [Double], output: [Double]) -> (on: Double, off: Double, high: Double)? {
-        guard let peak = output.max(), peak > 0, let on = crossing(time, output, level: peak / 2, rising: true),
-              let off = crossing(time, output, level: peak / 2, rising: false, from: on.index), off.index > on.index
+        // Half the held level, not half the peak: a switched cell's output overshoots about 2x for
+        // a few microseconds as it switches on, which would put a peak-based level above the held one.
+        guard let peak = output.max(), peak > 0 else { return nil }
+        let above = output.filter { $0 > peak / 10 }.sorted(), level = above[above.count / 2] / 2
+        guard let on = crossing(time, output, level: level, rising: true),
+              let off = crossing(time, output, level: level, rising: false, from: on.index), off.index > on.index
         else { return nil }
         let held = output[on.index..<off.index].sorted()
         return (on.time, off.time, held[held.count / 2])

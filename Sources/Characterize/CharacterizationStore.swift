@@ -8,7 +8,7 @@ import PDK
 /// machine measured, and otherwise a new measurement (about 20 s on two cores) saved to the cache.
 ///
 /// A folder matches when its `characterization.json` was measured on the same PDK, corner, unit
-/// current and cell size (`Characterization.disagreement`).
+/// current, cell size and cell topology (`Characterization.disagreement`).
 public struct CharacterizationStore: Sendable {
     /// Folders whose subfolders hold committed tables (`results/characterization`), searched first.
     public var committed: [URL]
@@ -39,26 +39,31 @@ public struct CharacterizationStore: Sendable {
                                      cache: base.appendingPathComponent("characterization"))
     }
 
-    /// The cache subfolder of one measurement: `<pdk>-<corner>-<unit current>A-w<W>-l<L>`.
-    public func cacheFolder(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize) -> URL {
+    /// The cache subfolder of one measurement: `<pdk>-<corner>-<unit current>A-w<W>-l<L>`, and
+    /// `-switched` for switched cells.
+    public func cacheFolder(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize,
+                            cellTopology: MemoryCell.Topology = .feedback) -> URL {
         let name = "\(pdk)-\(corner)-\(unitCurrent)A-w\(cellSize.width)-l\(cellSize.length)"
+            + (cellTopology == .feedback ? "" : "-\(cellTopology)")
         return cache.appendingPathComponent(name.map { $0.isLetter || $0.isNumber || "-.".contains($0) ? $0 : "_" }
             .reduce(into: "") { $0.append($1) })
     }
 
     /// The first stored tables that match, with their folder; nil when none does. Unreadable folders
     /// are skipped: they cannot be the match.
-    public func find(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize) -> (Characterization, URL)? {
+    public func find(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize,
+                     cellTopology: MemoryCell.Topology = .feedback) -> (Characterization, URL)? {
         var folders: [URL] = []
         for parent in committed {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path))?.sorted() ?? []
             folders += names.map { parent.appendingPathComponent($0) }
         }
-        folders.append(cacheFolder(pdk: pdk, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize))
+        folders.append(cacheFolder(pdk: pdk, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize, cellTopology: cellTopology))
         for folder in folders {
             guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(Characterization.fileName).path),
                   let tables = try? Characterization.load(from: folder),
-                  tables.disagreement(pdk: pdk, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize) == nil
+                  tables.disagreement(pdk: pdk, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize,
+                                      cellTopology: cellTopology) == nil
             else { continue }
             return (tables, folder)
         }
@@ -67,13 +72,17 @@ public struct CharacterizationStore: Sendable {
 
     /// The matching tables, measured through `pool` and saved to the cache when none is stored;
     /// `measuring` is called first in that case (to tell the user why the command waits).
-    public func tables(for pdk: PDK, corner: String, unitCurrent: Double, cellSize: DeviceSize, pool: WorkerPool,
+    public func tables(for pdk: PDK, corner: String, unitCurrent: Double, cellSize: DeviceSize,
+                       cellTopology: MemoryCell.Topology = .feedback, pool: WorkerPool,
                        measuring: (URL) -> Void = { _ in }) async throws(CharacterizeError) -> (Characterization, URL) {
-        if let found = find(pdk: pdk.name, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize) { return found }
-        let folder = cacheFolder(pdk: pdk.name, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize)
+        if let found = find(pdk: pdk.name, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize, cellTopology: cellTopology) {
+            return found
+        }
+        let folder = cacheFolder(pdk: pdk.name, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize,
+                                 cellTopology: cellTopology)
         measuring(folder)
         let tables = try await Characterization.measure(pdk: pdk, corner: corner, unitCurrent: unitCurrent,
-                                                        cellSize: cellSize, pool: pool)
+                                                        cellSize: cellSize, cellTopology: cellTopology, pool: pool)
         try tables.write(to: folder)
         return (tables, folder)
     }

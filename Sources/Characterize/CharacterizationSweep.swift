@@ -56,11 +56,26 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
     static let readoutRamp = 0.05
 
     /// Every cell of the grid and the gain sweep, (threshold, width, gain) in amperes, in deck order.
-    static func cellBiasSets(unitCurrent iu: Double) -> [(Double, Double, Double)] {
-        gridThresholds.flatMap { t in gridWidthFractions.map { (t * iu, $0 * t * iu, iu) } } + gains.map { (iu, 0.4 * iu, $0 * iu) }
+    static func cellBiasSets(unitCurrent iu: Double, topology: MemoryCell.Topology) -> [(Double, Double, Double)] {
+        switch topology {
+        case .feedback:
+            gridThresholds.flatMap { t in gridWidthFractions.map { (t * iu, $0 * t * iu, iu) } } + gains.map { (iu, 0.4 * iu, $0 * iu) }
+        case .switched:
+            switchedThresholds.flatMap { t in switchedWidths.map { (t * iu, $0 * iu, iu) } } + gains.map { (0.3 * iu, iu, $0 * iu) }
+        }
     }
 
-    /// Peak of the input triangle of the cells with I_thresh `threshold` (amperes): 1.3 I_thresh.
+    /// I_thresh (beta_lo) and I_width (delta) of the switched cell's grid, multiples of I_u: they span
+    /// the trained models' beta_lo (0.15..0.5) and hysteresis widths (0.7..2.8).
+    public static let switchedThresholds = [0.05, 0.15, 0.3, 0.6, 1.2], switchedWidths = [0.25, 0.75, 1.5, 2.5, 3.5]
+
+    /// The number of grid cells of `topology` (the rest of `cellBiasSets` is the gain sweep).
+    static func gridCount(_ topology: MemoryCell.Topology) -> Int {
+        topology == .feedback ? gridThresholds.count * gridWidthFractions.count : switchedThresholds.count * switchedWidths.count
+    }
+
+    /// Peak of the input triangle of a cell with biases `threshold` and `width` (amperes): 1.3 times its
+    /// switch-on current, I_thresh (feedback) or I_thresh + I_width (switched).
     ///
     /// Each I_thresh has its own input, so every cell is swept at the same rate relative to its own
     /// currents (2.6 I_thresh per second), as `CalibrationTests` sweeps a calibrated cell (2.6 beta_hi
@@ -68,14 +83,17 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
     /// checked cells' errors grew with the difference of ramp rates): with one triangle to 6.5 I_u
     /// for all, small cells were swept 10 times faster than in that check and their hysteresis read
     /// about 18 pA wider (at I_u = 1 nA: a cell calibrated to 400 / 150 pA switched at 393 / 161 pA).
-    static func cellPeak(threshold: Double) -> Double { 1.3 * threshold }
+    static func cellPeak(threshold: Double, width: Double, topology: MemoryCell.Topology) -> Double {
+        1.3 * (topology == .feedback ? threshold : threshold + width)
+    }
 
     // MARK: Decks
 
     /// The sweep's circuit in `corner` of `pdk`, scaled to `unitCurrent`, with memory cells of
-    /// `cellSize`; it saves what is measured.
+    /// `cellSize` and `cellTopology`; it saves what is measured.
     public func circuit(pdk: PDK, corner: String?, unitCurrent: Double, supply: Double = 1.8,
-                        cellSize: DeviceSize = .unit) throws(CharacterizeError) -> Circuit
+                        cellSize: DeviceSize = .unit, cellTopology: MemoryCell.Topology = .feedback)
+        throws(CharacterizeError) -> Circuit
     {
         do {
             var circuit = Circuit(title: "characterization: " + title, models: try pdk.modelStatements(corner: corner), elements: [
@@ -84,7 +102,8 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             ])
             switch self {
             case let .mirrors(polarity): try Self.addMirrors(polarity, to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
-            case .cell: try Self.addCells(to: &circuit, pdk: pdk, unitCurrent: unitCurrent, cellSize: cellSize)
+            case .cell: try Self.addCells(to: &circuit, pdk: pdk, unitCurrent: unitCurrent,
+                                          cell: MemoryCell(size: cellSize, outputs: [1], topology: cellTopology))
             case .readout: try Self.addReadouts(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             case .drainFactors: try Self.addDrainMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             }
@@ -126,20 +145,19 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
         circuit.analyses = [.op]
     }
 
-    /// Every cell of `cellBiasSets`, its biases fed into NMOS diodes, its input mirrored from the
-    /// PMOS diode of its I_thresh's triangle, its output held at half the supply.
-    private static func addCells(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double, cellSize: DeviceSize) throws {
-        let cell = MemoryCell(size: cellSize, outputs: [1])
+    /// Every cell of `cellBiasSets` of `cell`'s topology, its biases fed into NMOS diodes, its input
+    /// mirrored from the PMOS diode of the triangle of its peak (`cellPeak`), its output held at half
+    /// the supply.
+    private static func addCells(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double, cell: MemoryCell) throws {
         let input = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
         let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
         for subcircuit in [try cell.subcircuit(pdk: pdk), try input.subcircuit(pdk: pdk), try bias.subcircuit(pdk: pdk)] {
             try circuit.define(subcircuit)
         }
-        let biasSets = cellBiasSets(unitCurrent: unitCurrent)
-        // One input diode per I_thresh drives the M1 of every cell with that threshold.
-        let thresholds = Array(Set(biasSets.map(\.0))).sorted()
-        for (k, threshold) in thresholds.enumerated() {
-            let peak = cellPeak(threshold: threshold)
+        let biasSets = cellBiasSets(unitCurrent: unitCurrent, topology: cell.topology)
+        // One input diode per peak drives the M1 of every cell swept to that peak.
+        let peaks = Array(Set(biasSets.map { cellPeak(threshold: $0.0, width: $0.1, topology: cell.topology) })).sorted()
+        for (k, peak) in peaks.enumerated() {
             circuit.elements += [
                 .instance(Instance(name: "input\(k)", subcircuit: input.name, nodes: ["cin\(k)", "vdd"])),
                 .currentSource(name: "input\(k)", positive: "cin\(k)", negative: "0",
@@ -156,7 +174,7 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             }
             circuit.elements += [
                 .instance(Instance(name: "cell\(index)", of: try cell.subcircuit(pdk: pdk), connections: [
-                    "in": "cin\(thresholds.firstIndex(of: biases.0)!)", "thresh": nodes[0], "width": nodes[1], "gain": nodes[2], "out1": "out\(index)", "vss": "0",
+                    "in": "cin\(peaks.firstIndex(of: cellPeak(threshold: biases.0, width: biases.1, topology: cell.topology))!)", "thresh": nodes[0], "width": nodes[1], "gain": nodes[2], "out1": "out\(index)", "vss": "0",
                 ])),
                 .voltageSource(name: "out\(index)", positive: "out\(index)", negative: "half", value: .dc(0)),
             ]

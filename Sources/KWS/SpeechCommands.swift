@@ -111,7 +111,7 @@ public struct SpeechCommands: Sendable {
             else { continue }
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: wordFolder.path) } catch {
-                throw .unreadable(wordFolder.path, error.localizedDescription)
+                throw .unreadable(wordFolder.path, fileErrorReason(error))
             }
             // Python sorts by code point, which is the order of the UTF-8 bytes.
             for name in names.filter({ $0.hasSuffix(".wav") }).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
@@ -251,7 +251,7 @@ public struct SpeechCommands: Sendable {
             guard FileManager.default.fileExists(atPath: file.path) else { return nil }
             let text: String
             do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-                throw .unreadable(file.path, error.localizedDescription)
+                throw .unreadable(file.path, fileErrorReason(error))
             }
             lists.append(Set(text.split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }))

@@ -48,21 +48,29 @@ public struct Characterization: Sendable, Equatable {
     /// `cellSize` as the file records it: nil in revisions 0 and 1, which do not write it, so they
     /// re-encode to their own bytes.
     fileprivate var recordedCellSize: DeviceSize?
+    /// The memory cell's topology the cell table was measured with (`feedback` when the file does
+    /// not say: every table before switched cells existed).
+    public var cellTopology: MemoryCell.Topology { recordedCellTopology ?? .feedback }
+    /// `cellTopology` as the file records it: written only for switched cells, so that tables of
+    /// feedback cells keep their bytes.
+    fileprivate var recordedCellTopology: MemoryCell.Topology?
 
     /// Tables with the given parts, in the current format (by default without drain factors, every
     /// factor 1, without an output floor, the PDK's minimum width, and with unit-size cells).
     public init(pdk: String, corner: String, unitCurrent: Double, supply: Double, mirrors: [MirrorTable],
                 cell: CellTable, readout: ReadoutTable, drainFactors: [DrainFactor] = [], narrowestOutput: Double = 0,
-                cellSize: DeviceSize = .unit) {
+                cellSize: DeviceSize = .unit, cellTopology: MemoryCell.Topology = .feedback) {
         (self.pdk, self.corner, self.unitCurrent, self.supply) = (pdk, corner, unitCurrent, supply)
         (self.mirrors, self.cell, self.readout) = (mirrors, cell, readout)
         (self.drainFactors, self.narrowestOutput, self.recordedCellSize) = (drainFactors, narrowestOutput, cellSize)
+        recordedCellTopology = cellTopology == .feedback ? nil : cellTopology
     }
 
     /// Why these tables do not describe a deck of `pdk` in `corner` at `unitCurrent` amperes per unit
-    /// with cells of `cellSize`, in one phrase; nil when they do. Sizes and biases computed from
+    /// with cells of `cellSize` and `cellTopology`, in one phrase; nil when they do. Sizes and biases computed from
     /// tables of another PDK, corner, unit current or cell are silently wrong by the difference.
-    public func disagreement(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize) -> String? {
+    public func disagreement(pdk: String, corner: String, unitCurrent: Double, cellSize: DeviceSize,
+                             cellTopology: MemoryCell.Topology = .feedback) -> String? {
         if self.pdk != pdk { return "measured on PDK \(self.pdk), the deck is for \(pdk)" }
         if self.corner != corner { return "measured at corner \(self.corner), the deck is for \(corner)" }
         if abs(self.unitCurrent - unitCurrent) > 1e-9 * unitCurrent {
@@ -70,6 +78,9 @@ public struct Characterization: Sendable, Equatable {
         }
         if self.cellSize != cellSize {
             return "its cells were measured at \(describe(self.cellSize)), the deck's are \(describe(cellSize))"
+        }
+        if self.cellTopology != cellTopology {
+            return "its cells have the \(self.cellTopology) topology, the deck's the \(cellTopology)"
         }
         return nil
     }
@@ -325,7 +336,7 @@ public struct Characterization: Sendable, Equatable {
 extension Characterization: Codable {
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", pdk, corner, unitCurrent, supply, mirrors, cell, readout
-        case drainFactors, narrowestOutput, recordedCellSize = "cellSize"
+        case drainFactors, narrowestOutput, recordedCellSize = "cellSize", recordedCellTopology = "cellTopology"
     }
 
     /// Reads the current revision, or an older one with the defaults of the fields it lacks
@@ -348,7 +359,9 @@ extension Characterization: Codable {
                           readout: c.decode(ReadoutTable.self, forKey: .readout),
                           drainFactors: c.decode([DrainFactor].self, forKey: .drainFactors),
                           narrowestOutput: c.decode(Double.self, forKey: .narrowestOutput),
-                          cellSize: version >= 2 ? c.decode(DeviceSize.self, forKey: .recordedCellSize) : .unit)
+                          cellSize: version >= 2 ? c.decode(DeviceSize.self, forKey: .recordedCellSize) : .unit,
+                          cellTopology: version >= 2 ? c.decodeIfPresent(MemoryCell.Topology.self, forKey: .recordedCellTopology)
+                              ?? .feedback : .feedback)
             if version < 2 { recordedCellSize = nil }
             formatVersion = version
         case let version:

@@ -219,17 +219,29 @@ extension Builder {
             let (on, width, high) = (block.betaHi[i] * iu, block.delta[i] * iu, block.alpha[i] * iu)
             // The cell's high level is measured with its PMOS output at half the supply; in the network
             // it drives the state node's diode, where it carries the drain factor more (GF180: 1 %).
-            var biases = (threshold: on, width: width, gain: high)
+            let nominal = cell.nominalBiases(on: on, width: width)
+            var biases = (threshold: nominal.threshold, width: nominal.width, gain: high)
             if let table = compiler.characterization {
                 let factor = table.drainFactor(.pmos, into: direction(of: "h\(k)_\(i)"))
                 biases = try table.cellBiases(on: on, width: width, high: high / factor)
             }
-            if block.betaLo[i] == 0 { biases.width = biases.threshold + iu / 4 }
-            let named = [("thresh", biases.threshold, "blocks.\(k).cell.beta_lo[\(i)]", block.betaLo[i]),
-                         ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),
-                         ("gain", biases.gain, "blocks.\(k).cell.alpha[\(i)]", block.alpha[i])]
             var connections = ["in": NetworkSignal.candidate(block: k, unit: i).node,
                                "out1": NetworkSignal.state(block: k, unit: i).node, "vdd": "vdd_cell", "vss": "0"]
+            // beta_lo = 0 never resets (c >= 0): a feedback cell's I_width exceeds I_thresh, a switched
+            // cell sinks no I_thresh at all (its M2 is off).
+            var named = [("thresh", biases.threshold, "blocks.\(k).cell.beta_lo[\(i)]", block.betaLo[i]),
+                         ("width", biases.width, "blocks.\(k).cell.delta[\(i)]", block.delta[i]),
+                         ("gain", biases.gain, "blocks.\(k).cell.alpha[\(i)]", block.alpha[i])]
+            if block.betaLo[i] == 0 {
+                switch cell.topology {
+                case .feedback: named[1].1 = biases.threshold + iu / 4
+                case .switched:
+                    named[1].1 = on
+                    named.removeFirst()
+                    connections["thresh"] = "0"
+                    record("blocks.\(k).cell.beta_lo[\(i)]", 0, nil)
+                }
+            }
             if clock != nil { (connections["phi"], connections["phib"], connections["hold"]) = SampleClock.lines(block: k) }
             for (port, amperes, parameter, value) in named {
                 guard amperes.isFinite, amperes > 0 else {

@@ -51,7 +51,8 @@ struct Builder {
     var blocks: Int { model.config.blocks }
     var cell: MemoryCell {
         MemoryCell(size: compiler.cellSize, outputs: [1], sampled: clock != nil,
-                   comparatorCapacitance: compiler.cellTiming == .filtered ? MemoryCell.filterCapacitance : nil)
+                   comparatorCapacitance: compiler.cellTiming == .filtered ? MemoryCell.filterCapacitance : nil,
+                   topology: compiler.cellTopology)
     }
     /// The cells' clocks; nil for continuous cells.
     var clock: SampleClock? {

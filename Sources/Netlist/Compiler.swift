@@ -65,6 +65,10 @@ public struct Compiler: Sendable {
     /// cell is the compiler's mismatch-aware design option, paid for in gate area at the same power
     /// (docs/robustness.md). A characterization measures one size; compiling another with it is an error.
     public var cellSize: DeviceSize = .unit
+    /// How the memory cells make their thresholds (`MemoryCell.Topology`): `feedback` (the published
+    /// cell) unless a characterization measured `switched` cells, whose reset threshold is a bias of
+    /// its own rather than a difference of two. A characterization measures one topology.
+    public var cellTopology: MemoryCell.Topology = .feedback
     /// Time-step control and tolerances of the transient over `Inputs.frames` (decks with EXTERNAL
     /// inputs keep the default options and get no analysis).
     public var mode: SimulationMode = .transient
@@ -111,7 +115,7 @@ public struct Compiler: Sendable {
         do { self.corner = try pdk.corner(corner) } catch { throw .pdk(error.description) }
         self.unitCurrent = unitCurrent
         self.characterization = characterization
-        if let characterization { cellSize = characterization.cellSize }
+        if let characterization { (cellSize, cellTopology) = (characterization.cellSize, characterization.cellTopology) }
     }
 
     /// Where the deck's input currents come from.
@@ -200,6 +204,10 @@ public struct Compiler: Sendable {
         if let table = characterization, table.cellSize != cellSize {
             throw .characterization(.invalid("its cells were measured at \(describe(table.cellSize)), the deck's are "
                 + "\(describe(cellSize)): characterize at that cell size (bmru characterize --cell-area)"))
+        }
+        if let table = characterization, table.cellTopology != cellTopology {
+            throw .characterization(.invalid("its cells have the \(table.cellTopology) topology, the deck's the \(cellTopology): "
+                + "characterize that topology (bmru characterize --cell-topology)"))
         }
         do {
             // With variation on, the PDK's statistical devices (if it names some) are instantiated.

@@ -5,10 +5,13 @@ import BMRU
 /// below that resolution, and weights too small to realise.
 ///
 /// A threshold's resolution (one sigma, amperes) combines the cell's deterministic threshold error
-/// (`thresholdError`, from the characterization) with device mismatch: each bias is copied into the
-/// cell by a 1:1 mirror whose ratio spreads by `mismatchSigma`, and the cell switches on at I_thresh
-/// (beta_hi) and off at I_thresh - I_width (beta_hi - delta = beta_lo), so the set threshold spreads by
-/// sigma beta_hi and the reset threshold by sigma sqrt(beta_hi^2 + delta^2) (docs/robustness.md).
+/// (`thresholdError`, from the characterization) with device mismatch: every current reaches the
+/// comparator through 1:1 mirrors whose ratios spread independently by `mismatchSigma`. The input
+/// (M1) at a threshold carries the threshold itself; a feedback cell sinks beta_hi (M2) and feeds
+/// delta back through two mirrors (M8, then M7 to M9), a switched cell sinks beta_lo (M2) and, while
+/// off, delta (M8). So, in units of sigma I_u (`MemoryCell.Topology`, docs/robustness.md):
+/// - feedback: set sqrt(2) beta_hi, reset sqrt(beta_hi^2 + 2 delta^2 + beta_lo^2);
+/// - switched: set sqrt(beta_lo^2 + delta^2 + beta_hi^2), reset sqrt(2) beta_lo.
 public struct ModelLint: Sendable {
     /// The model.
     public var model: Model
@@ -18,6 +21,8 @@ public struct ModelLint: Sendable {
     public var thresholdError: Double
     /// Relative spread (one sigma) of a 1:1 mirror of the cells' devices under mismatch; 0 for none.
     public var mismatchSigma: Double
+    /// How the cells make their thresholds, which sets how mismatch moves them.
+    public var cellTopology: MemoryCell.Topology = .feedback
     /// The smallest weight magnitude the compiler realises (`Compiler.minimumRatio`).
     public var minimumRatio: Double
     /// A margin is a finding below this many sigmas of resolution.
@@ -97,8 +102,11 @@ public struct ModelLint: Sendable {
                         previous = trace.states[index]
                     }
                 }
-                let setSigma = resolution(mismatch: hi)
-                let resetSigma = resolution(mismatch: (hi * hi + delta * delta).squareRoot())
+                let (setUnits, resetUnits) = switch cellTopology {
+                case .feedback: ((2 * hi * hi).squareRoot(), (hi * hi + 2 * delta * delta + lo * lo).squareRoot())
+                case .switched: ((lo * lo + delta * delta + hi * hi).squareRoot(), (2 * lo * lo).squareRoot())
+                }
+                let (setSigma, resetSigma) = (resolution(mismatch: setUnits), resolution(mismatch: resetUnits))
                 // beta_lo = 0 never resets (candidates are ReLU outputs): the compiler makes it unreachable.
                 let checked = [("beta_hi", hi, fromHi, setSigma)] + (lo > 0 ? [("beta_lo", lo, fromLo, resetSigma)] : [])
                 for (name, value, distances, sigma) in checked where !distances.isEmpty {

@@ -1,3 +1,4 @@
+import BMRU
 import Foundation
 import Subprocess
 
@@ -74,7 +75,7 @@ public struct SlurmArray: Sendable {
 
             """
         do { try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true) } catch {
-            throw .file(logs.path, error.localizedDescription)
+            throw .file(logs.path, fileErrorReason(error))
         }
         for (name, text) in [(Self.arrayScript, array), (Self.mergeScript, merge)] {
             let url = slurm.appendingPathComponent(name)

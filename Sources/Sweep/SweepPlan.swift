@@ -132,7 +132,7 @@ public struct SweepPlan: Sendable, Equatable, Codable {
         let url = folder.appendingPathComponent(fileName)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw .plan(folder.path, "no sweep plan here (\(fileName) unreadable: \(error.localizedDescription)); run 'bmru sweep plan' first")
+            throw .plan(folder.path, "no sweep plan here (\(fileName): \(fileErrorReason(error))); run 'bmru sweep plan' first")
         }
         do {
             let plan = try JSONDecoder().decode(SweepPlan.self, from: data)

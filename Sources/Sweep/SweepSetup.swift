@@ -34,7 +34,8 @@ struct SweepSetup {
             do { table = try Characterization.load(from: folder) } catch { throw .setup(error.description) }
             // The calibration point of every variant: the PDK's default corner at the model's unit current.
             if let reason = table.disagreement(pdk: pdk.name, corner: pdk.descriptor.defaultCorner,
-                                               unitCurrent: model.config.unitCurrent, cellSize: table.cellSize) {
+                                               unitCurrent: model.config.unitCurrent, cellSize: table.cellSize,
+                                               cellTopology: table.cellTopology) {
                 throw .setup("\(folder.appendingPathComponent(Characterization.fileName).path): \(reason)")
             }
             characterization = table

@@ -293,6 +293,31 @@ struct CompilerTests {
         #expect(throws: CompileError.self) { try mismatched.compile(model) }
     }
 
+    @Test("Switched cells: the characterization's topology, the same device count, beta_lo on the thresh line; another topology than the table's is refused")
+    func switchedCells() throws {
+        let repository = TestSupport.repository
+        let model = try Model.load(from: repository.appendingPathComponent("results/models/kws-yes-d4"))
+        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
+        let table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu-switched"))
+        let compiler = try Compiler(pdk: pdk, characterization: table)
+        #expect(compiler.cellTopology == .switched)
+        let switched = try compiler.compile(model)
+        let feedback = try Compiler(pdk: pdk, characterization: try Characterization.load(
+            from: repository.appendingPathComponent("results/characterization/gf180mcu"))).compile(model)
+        #expect(switched.manifest.totals.transistors == feedback.manifest.totals.transistors)
+        let deck = try switched.deck()
+        #expect(deck.contains("xs6 v0 v0b width_tail vss nfet_03v3") && !deck.contains("vfb"))
+        // Cell 1/1's thresh line carries about beta_lo (100.9 pA), not beta_hi (1.49 nA).
+        let thresh = try #require(switched.manifest.parameters.first { $0.parameter == "blocks.1.cell.beta_lo[1]" }?.elements.first?.current)
+        #expect(abs(thresh - 100.9e-12) < 15e-12, "\(thresh)")
+        var other = compiler
+        other.cellTopology = .feedback
+        #expect(throws: CompileError.self) { try other.compile(model) }
+        var sampled = compiler
+        sampled.cellTiming = .sampled
+        #expect(throws: CompileError.self) { try sampled.compile(model) }
+    }
+
     /// Runs the deck `file` in `ngspice -b` from a scratch folder (so relative model paths must resolve
     /// against the deck's own folder) and fails on a non-zero exit or an error line.
     func runBatch(_ file: URL) throws {

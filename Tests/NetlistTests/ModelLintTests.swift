@@ -27,16 +27,26 @@ struct ModelLintTests {
         #expect(findings[0].kind == "omitted weight" && abs(findings[0].margin - 1e-12) < 1e-18)
     }
 
-    @Test("Mismatch of 13 % puts both thresholds within 3 sigma of candidates: reset sigma 0.13 sqrt(0.7^2 + 0.4^2) I_u")
+    @Test("Mismatch of 13 % puts both thresholds within 3 sigma of candidates: feedback cells set at sqrt(2) beta_hi sigma, reset at sqrt(beta_hi^2 + 2 delta^2 + beta_lo^2) sigma")
     func mismatch() throws {
         let findings = try lint(thresholdError: 0, mismatchSigma: 0.13).filter { $0.kind == "threshold" }
         #expect(findings.map(\.parameter) == ["blocks.0.cell.beta_hi[0]", "blocks.0.cell.beta_lo[0]"])
         let reset = try #require(findings.last)
-        #expect(abs(reset.resolution - 0.13 * (0.49 + 0.16).squareRoot() * 1e-9) < 1e-15)
-        #expect(abs(findings[0].resolution - 0.13 * 0.7 * 1e-9) < 1e-15)
+        #expect(abs(reset.resolution - 0.13 * (0.49 + 2 * 0.16 + 0.09).squareRoot() * 1e-9) < 1e-15)
+        #expect(abs(findings[0].resolution - 0.13 * 0.98.squareRoot() * 1e-9) < 1e-15)
         // beta_lo decides the frames after an on state: candidates 0.5, 0.1, 0.5, 0 and 0.2, the last 0.1 units away.
         #expect(abs(reset.margin - 0.1e-9) < 1e-15 && reset.frames == 5 && reset.close == 5)
         #expect(reset.description.hasPrefix("blocks.0.cell.beta_lo[0] = 0.3: "))
+    }
+
+    @Test("Switched cells: the reset threshold spreads by sqrt(2) beta_lo sigma only, so a 0.1-unit margin at beta_lo 0.3 clears 13 % mismatch")
+    func switched() throws {
+        var lint = ModelLint(model: Self.model, unitCurrent: 1e-9, thresholdError: 0, mismatchSigma: 0.13, minimumRatio: 0.0167)
+        lint.cellTopology = .switched
+        let findings = lint.findings(traces: [try Network(Self.model).run(CompilerTests.staircase)]).filter { $0.kind == "threshold" }
+        // Reset sigma 0.13 sqrt(2) 0.3 = 0.055 units: 3 sigma (0.165) still covers the 0.1 margin, 0.2 ones not.
+        let reset = try #require(findings.first { $0.parameter == "blocks.0.cell.beta_lo[0]" })
+        #expect(abs(reset.resolution - 0.13 * 0.18.squareRoot() * 1e-9) < 1e-15 && reset.close == 1 && reset.frames == 5)
     }
 
     @Test("A hysteresis narrower than 3 sigma of the cell's threshold error is a finding")

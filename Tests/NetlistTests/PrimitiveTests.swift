@@ -28,6 +28,25 @@ struct PrimitiveTests {
         #expect(output[up] < 0.05 * high && output[down] > 0.9 * high)
     }
 
+    @Test("The switched cell latches: on near I_thresh + I_width, off near I_thresh, high near I_gain, with or without its filter",
+          arguments: ["generic180", "gf180mcu"], [nil, MemoryCell.filterCapacitance])
+    func switchedCell(pdk name: String, filter: Double?) throws {
+        // beta_lo 100 pA, beta_hi 1.5 nA: the reset threshold is the small bias itself.
+        let (threshold, width, gain, peak) = (100e-12, 1.4e-9, 500e-12, 2.2e-9)
+        let session = try simulate(cellBench(pdk: testPDK(name), threshold: threshold, width: width, gain: gain,
+                                             input: triangle(peak: peak, ramp: 0.5), step: 0.5 / 500, filter: filter,
+                                             topology: .switched))
+        let response = try CellResponse(session, peak: peak, ramp: 0.5)
+        print("\(name) switched cell (filter \(filter ?? 0) F): on \(response.on) A, off \(response.off) A, high \(response.high) A")
+        #expect(abs(response.on / (threshold + width) - 1) < 0.1)
+        #expect(abs(response.off - threshold) < 40e-12)
+        #expect(abs(response.high / gain - 1) < 0.15)
+        // Held on from 300 pA up to 1.4 nA on the way down, off there on the way up.
+        let up = try #require(response.time.firstIndex { $0 >= 0.3e-9 / peak * 0.5 })
+        let down = try #require(response.time.firstIndex { $0 >= 1 - 0.3e-9 / peak * 0.5 })
+        #expect(response.output[up] < 0.05 * response.high && response.output[down] > 0.9 * response.high)
+    }
+
     /// The output current over time of a cell with the brief's biases, starting off, driven by `input`
     /// (`cellBench`'s `enable` and `filter`).
     static func output(pdk: PDK, input: [PWLPoint], step: Double,

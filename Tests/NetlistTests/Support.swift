@@ -74,8 +74,9 @@ func triangle(peak: Double, ramp: Double) -> [PWLPoint] { [PWLPoint(0, 0), PWLPo
 /// ideal sources. With `enable` the cell is the sampled one, its `phi`, `phib` and `hold` driven by them;
 /// with `filter` it has that capacitance on its comparator node (`CellTiming.filtered`).
 func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, input: [PWLPoint], step: Double,
-               enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)? = nil, filter: Double? = nil) throws -> Circuit {
-    let cell = MemoryCell(outputs: [1], sampled: enable != nil, comparatorCapacitance: filter)
+               enable: (phi: SourceValue, phib: SourceValue, hold: SourceValue)? = nil, filter: Double? = nil,
+               topology: MemoryCell.Topology = .feedback) throws -> Circuit {
+    let cell = MemoryCell(outputs: [1], sampled: enable != nil, comparatorCapacitance: filter, topology: topology)
     // The input diode and the bias references are the size of the cell devices they drive.
     let diode = ReLU(name: "input_diode", polarity: .pmos, size: cell.size)
     let bias = ReLU(name: "bias_diode", polarity: .nmos, size: cell.size)
@@ -108,7 +109,7 @@ func cellBench(pdk: PDK, threshold: Double, width: Double, gain: Double, input: 
     return circuit
 }
 
-/// What a `cellBench` run shows: the input currents at which the output crossed half its maximum
+/// What a `cellBench` run shows: the input currents at which the output crossed half its held level
 /// going up and coming down, the high level held in between (`CharacterizationSweep.switching`, as the
 /// characterization measures it), and the traces.
 struct CellResponse {

@@ -45,6 +45,34 @@ import PDK
 /// shorted `v0` while both switches conducted during a clock edge. With `phi` high the switches
 /// conduct and it is the 9-transistor cell.
 public struct MemoryCell: Sendable, Equatable {
+    /// How the cell's two thresholds are made from its biases.
+    ///
+    /// `feedback` is the published cell above: it sinks I_thresh = beta_hi and, while on, feeds
+    /// I_width back, so its reset threshold is I_thresh - I_width, the difference of two bias currents
+    /// that reach the comparator through 1:1 mirrors. Under device mismatch of sigma per mirror that
+    /// difference spreads by about sigma sqrt(beta_hi^2 + 2 delta^2) while beta_lo is often a small
+    /// fraction of beta_hi (`ModelLint`, docs/robustness.md). `switched` makes each threshold its own
+    /// bias: the cell always sinks I_thresh = beta_lo (M2) and, only while off, I_width = delta through
+    /// a switch (S6, M8), so it switches on at I_thresh + I_width and off at I_thresh; the reset
+    /// threshold spreads by sigma beta_lo (and the input mirror's share). Its nine devices:
+    /// - comparator `v0`: M1 (PMOS, gate `in`) sources I_in, M2 (NMOS, gate `thresh`) sinks I_thresh,
+    ///   S6 (NMOS, gate `v0b`) in series with M8 (NMOS, gate `width`) sinks I_width while off;
+    /// - inverter: M7 (PMOS, gate `v0`) against M9 (NMOS, gate `width`, half M8's width, sinking
+    ///   I_width / 2): `v0b` is high while `v0` is low; it flips near v0 = vdd - 0.45 V, and only
+    ///   M9's current flows through it, during a transition as while the cell is off;
+    /// - output: M3 (PMOS switch, gate `v0b`) in series with M4 (PMOS diode, `vout`) and M5 (NMOS,
+    ///   gate `gain`): I_gain flows only once `v0b` has fallen. Gating the output with `v0` instead
+    ///   (as the feedback cell does) turned it on about 50 pA below the latch threshold on GF180,
+    ///   where `v0` already rises but the inverter has not flipped: an output without hysteresis.
+    /// Measured on GF180 (typical, unit devices, I_thresh 100 pA, I_width 1.4 nA, I_gain 500 pA,
+    /// 200 fF, a 0 -> 2.2 nA -> 0 triangle of 0.5 s each way): on at 1.568 nA, off at 77 pA, high 530 pA.
+    public enum Topology: String, Sendable, Equatable, Codable, CaseIterable {
+        /// The published cell: reset at I_thresh - I_width.
+        case feedback
+        /// Each threshold its own bias: on at I_thresh + I_width, off at I_thresh.
+        case switched
+    }
+
     /// The subcircuit's name.
     public var name: String
     /// The size of all nine cell devices.
@@ -53,6 +81,8 @@ public struct MemoryCell: Sendable, Equatable {
     public var outputs: [Double]
     /// Whether the comparator has enable switches and a keeper (ports `phi`, `phib`, `hold`).
     public var sampled: Bool
+    /// How the thresholds are made (`feedback` unless told otherwise).
+    public var topology: Topology
     /// A capacitor from `v0` to `vss`, farads (`CellTiming.filtered`); nil for none.
     ///
     /// The comparator node integrates the difference of the input and threshold currents, and the
@@ -71,12 +101,19 @@ public struct MemoryCell: Sendable, Equatable {
 
     /// A cell with the given device size, outputs and timing.
     public init(name: String = "bmru_cell", size: DeviceSize = .unit, outputs: [Double] = [1], sampled: Bool = false,
-                comparatorCapacitance: Double? = nil) {
+                comparatorCapacitance: Double? = nil, topology: Topology = .feedback) {
         self.name = name
         self.size = size
         self.outputs = outputs
         self.sampled = sampled
         self.comparatorCapacitance = comparatorCapacitance
+        self.topology = topology
+    }
+
+    /// The bias currents (I_thresh, I_width) of an ideal cell of this topology that switches on at
+    /// `on` amperes with a hysteresis of `width` amperes.
+    public func nominalBiases(on: Double, width: Double) -> (threshold: Double, width: Double) {
+        topology == .feedback ? (on, width) : (on - width, width)
     }
 
     /// The port names, in order.
@@ -85,16 +122,22 @@ public struct MemoryCell: Sendable, Equatable {
             + ["vdd", "vss"]
     }
 
-    /// The sampled cell's keeper: M8's length, half its width (it sinks I_width / 2).
+    /// The sampled cell's keeper and the switched cell's inverter load: M8's length, half its width
+    /// (each sinks I_width / 2).
     public var keeperSize: DeviceSize { DeviceSize(width: size.width / 2, length: size.length) }
 
-    /// The internal node names: comparator, output diode and feedback diode.
-    public static let comparatorNode = "v0", outputNode = "vout", feedbackNode = "vfb"
+    /// The internal node names: comparator, output diode, feedback diode (feedback cells) and the
+    /// comparator's inverse (switched cells).
+    public static let comparatorNode = "v0", outputNode = "vout", feedbackNode = "vfb", invertedNode = "v0b"
 
     /// The cell as a subcircuit of `pdk`.
     public func subcircuit(pdk: PDK) throws(NetlistError) -> Subcircuit {
         try size.check(against: pdk, what: "memory cell \(name) device")
         if sampled { try keeperSize.check(against: pdk, what: "memory cell \(name) keeper") }
+        if topology == .switched {
+            guard !sampled else { throw .invalidParameter("memory cell \(name): sampled cells have the feedback topology only") }
+            try keeperSize.check(against: pdk, what: "memory cell \(name) inverter load")
+        }
         let (v0, vout, vfb) = (Self.comparatorNode, Self.outputNode, Self.feedbackNode)
         func device(_ name: String, _ polarity: Polarity, _ drain: String, _ gate: String, _ source: String) -> Element {
             transistor(name, polarity, drain: drain, gate: gate, source: source,
@@ -121,6 +164,26 @@ public struct MemoryCell: Sendable, Equatable {
             elements += [.comment("filter: integrates the comparator's current imbalance, so input transients do not latch"),
                          .capacitor(name: "filter", positive: v0, negative: "vss", farads: .number(comparatorCapacitance))]
         }
+        if topology == .switched {
+            let v0b = Self.invertedNode
+            elements += [
+                .comment("width sink: I_width through s6 while the cell is off (v0b high)"),
+                device("s6", .nmos, v0, v0b, "width_tail"),
+                device("m8", .nmos, "width_tail", "width", "vss"),
+                .comment("inverter: v0b high while v0 is low; m9 sinks I_width / 2"),
+                device("m7", .pmos, v0b, v0, "vdd"),
+                transistor("m9", .nmos, drain: v0b, gate: "width", source: "vss", bulk: "vss", size: keeperSize, pdk: pdk),
+                .comment("output branch: I_gain through the diode m4 once v0b is low"),
+                device("m3", .pmos, "gain_tail", v0b, vout),
+                device("m5", .nmos, "gain_tail", "gain", "vss"),
+                device("m4", .pmos, vout, vout, "vdd"),
+            ]
+            return try withOutputs(elements, doc: [
+                "9-transistor current-mode memory cell, switched thresholds, all devices \(describe(size)) (m9: \(describe(keeperSize)))",
+                "on when I(in) > I_thresh + I_width, off when I(in) < I_thresh, high level I_gain",
+            ] + (comparatorCapacitance.map { [String(format: "%.0f fF on v0: ignores input transients of tens of us", $0 * 1e15)] } ?? []),
+                pdk: pdk)
+        }
         elements += [
             device("m9", .pmos, v0, vfb, "vdd"),
             .comment("output branch: I_gain through the diode m4 when v0 is high"),
@@ -132,10 +195,17 @@ public struct MemoryCell: Sendable, Equatable {
             device("m8", .nmos, "width_tail", "width", "vss"),
             device("m7", .pmos, vfb, vfb, "vdd"),
         ]
-        var doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
+        let doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
                    "on when I(in) > I_thresh, off when I(in) < I_thresh - I_width, high level I_gain"]
             + (sampled ? ["compares only while phi is high (s1, s2 enable m1, m2); holds its state otherwise (keeper k1, enabled by hold)"] : [])
             + (comparatorCapacitance.map { [String(format: "%.0f fF on v0: ignores input transients of tens of us", $0 * 1e15)] } ?? [])
+        return try withOutputs(elements, doc: doc, pdk: pdk)
+    }
+
+    /// The subcircuit of `elements` with the PMOS state-current outputs on `vout` added.
+    private func withOutputs(_ cellElements: [Element], doc cellDoc: [String], pdk: PDK) throws(NetlistError) -> Subcircuit {
+        var (elements, doc) = (cellElements, cellDoc)
+        let vout = Self.outputNode
         for (index, ratio) in outputs.enumerated() {
             let (outputSize, fingers) = try CurrentMirror.outputSize(ratio: ratio, unit: size, pdk: pdk)
             let port = "out\(index + 1)"

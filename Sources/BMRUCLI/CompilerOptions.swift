@@ -47,7 +47,7 @@ struct CircuitOptions: ParsableArguments {
 
     /// A compiler of `model` for these options (`--pdk` must have been given), calibrated unless
     /// `--nominal`: from `--characterization`, which must match the deck's PDK, corner, unit current
-    /// and cell size, else from the matching stored tables, measured on `jobs` workers and cached
+    /// and cell (size, topology), else from the matching stored tables, measured on `jobs` workers and cached
     /// when there are none (`CharacterizationStore`). Also the folder of the tables used.
     func compiler(for model: Model, jobs: Int? = nil) async throws -> (compiler: Compiler, characterization: URL?) {
         guard let pdk else { throw ValidationError("--pdk is required") }

@@ -81,12 +81,16 @@ struct ModelCommand: ParsableCommand {
         @Option(parsing: .unconditional, help: "Relative sigma of a 1:1 mirror of the cells' devices under mismatch (default 0: none).")
         var mismatchSigma = 0.0
 
+        @Option(parsing: .unconditional, help: "Relative sigma of a weight mirror's output under mismatch, added to each frame's candidate (default 0: none; 0.07 on GF180).")
+        var weightSigma = 0.0
+
         @Flag(help: "Print the findings as JSON.")
         var json = false
 
         func validate() throws {
             guard circuit.pdk != nil else { throw ValidationError("Missing expected argument '--pdk <pdk>'") }
             guard (0...1).contains(mismatchSigma) else { throw ValidationError("--mismatch-sigma is \(mismatchSigma), must be in 0...1") }
+            guard (0...1).contains(weightSigma) else { throw ValidationError("--weight-sigma is \(weightSigma), must be in 0...1") }
         }
 
         func run() async throws {
@@ -101,6 +105,7 @@ struct ModelCommand: ParsableCommand {
                                  mismatchSigma: mismatchSigma / compiler.cellSize.scaleOfMismatch,
                                  minimumRatio: Compiler.minimumRatio(pdk: compiler.pdk))
             lint.cellTopology = compiler.cellTopology
+            lint.weightSigma = weightSigma
             let findings = lint.findings(traces: traces)
             if json {
                 let encoder = JSONEncoder()

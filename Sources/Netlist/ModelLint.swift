@@ -12,6 +12,11 @@ import BMRU
 /// off, delta (M8). So, in units of sigma I_u (`MemoryCell.Topology`, docs/robustness.md):
 /// - feedback: set sqrt(2) beta_hi, reset sqrt(beta_hi^2 + 2 delta^2 + beta_lo^2);
 /// - switched: set sqrt(beta_lo^2 + delta^2 + beta_hi^2), reset sqrt(2) beta_lo.
+///
+/// The candidate itself carries the mismatch of its weight mirrors: with `weightSigma`, each term
+/// w_ij ReLU(u_j) of a frame spreads by that fraction, which adds weightSigma sqrt(sum_j (w_ij
+/// ReLU(u_j))^2) to that frame's sigma (the candidate's own layer only: upstream layers' errors reach it
+/// through u and are not counted, so this is a lower bound).
 public struct ModelLint: Sendable {
     /// The model.
     public var model: Model
@@ -23,6 +28,8 @@ public struct ModelLint: Sendable {
     public var mismatchSigma: Double
     /// How the cells make their thresholds, which sets how mismatch moves them.
     public var cellTopology: MemoryCell.Topology = .feedback
+    /// Relative spread (one sigma) of a weight mirror's output under mismatch; 0 for none.
+    public var weightSigma = 0.0
     /// The smallest weight magnitude the compiler realises (`Compiler.minimumRatio`).
     public var minimumRatio: Double
     /// A margin is a finding below this many sigmas of resolution.
@@ -51,8 +58,9 @@ public struct ModelLint: Sendable {
         /// The margin, amperes: the 1st percentile of the deciding frames' distance from a threshold,
         /// a hysteresis width, or a weight's current at one unit of input.
         public var margin: Double
-        /// The resolution it is compared with (one sigma), amperes; for an omitted weight the smallest
-        /// realisable current at one unit of input.
+        /// The resolution it is compared with (one sigma), amperes: for a threshold the median over the
+        /// frames it decides (the candidate's share varies by frame); for an omitted weight the
+        /// smallest realisable current at one unit of input.
         public var resolution: Double
         /// For a threshold: the frames it decides and how many of them lie within `sigmas` of resolution.
         public var frames: Int?, close: Int?
@@ -67,7 +75,7 @@ public struct ModelLint: Sendable {
             switch kind {
             case "threshold":
                 return "\(parameter) = \(Self.units(value)): \(close ?? 0) of the \(frames ?? 0) frames it decides lie within "
-                    + "3 sigma (\(pA(3 * resolution))) of it; 1st-percentile margin \(pA(margin)), sigma \(pA(resolution))"
+                    + "3 sigma of it; 1st-percentile margin \(pA(margin)), median sigma \(pA(resolution))"
             case "hysteresis":
                 return "\(parameter) = \(Self.units(value)): hysteresis \(pA(margin)) is below 3 sigma (\(pA(3 * resolution))) "
                     + "of the cell's threshold error"
@@ -90,31 +98,35 @@ public struct ModelLint: Sendable {
             let cell = block.cell
             for i in 0..<d {
                 let (lo, hi, delta) = (cell.betaLo[i], cell.betaHi[i], cell.delta[i])
-                // Distances (amperes) of the candidate from the threshold that decides each frame:
-                // beta_lo while the cell is on, beta_hi while it is off.
-                var fromLo: [Double] = [], fromHi: [Double] = []
-                for trace in traces {
-                    var previous = cell.s0[i]
-                    for t in 0..<trace.frames {
-                        let index = trace.cellIndex(frame: t, block: k, unit: i)
-                        let c = trace.candidates[index]
-                        if previous { fromLo.append(abs(c - lo) * iu) } else { fromHi.append(abs(c - hi) * iu) }
-                        previous = trace.states[index]
-                    }
-                }
                 let (setUnits, resetUnits) = switch cellTopology {
                 case .feedback: ((2 * hi * hi).squareRoot(), (hi * hi + 2 * delta * delta + lo * lo).squareRoot())
                 case .switched: ((lo * lo + delta * delta + hi * hi).squareRoot(), (2 * lo * lo).squareRoot())
                 }
-                let (setSigma, resetSigma) = (resolution(mismatch: setUnits), resolution(mismatch: resetUnits))
+                let (setSpread, resetSpread) = (resolution(mismatch: setUnits), resolution(mismatch: resetUnits))
+                // Per frame, the distance (amperes) of the candidate from the threshold that decides it
+                // (beta_lo while the cell is on, beta_hi while it is off) and that frame's sigma.
+                var fromLo: [(Double, Double)] = [], fromHi: [(Double, Double)] = []
+                for trace in traces {
+                    var previous = cell.s0[i]
+                    for t in 0..<trace.frames {
+                        let index = trace.cellIndex(frame: t, block: k, unit: i)
+                        let (c, terms) = (trace.candidates[index], candidateSpread(trace, frame: t, block: k, unit: i))
+                        if previous {
+                            fromLo.append((abs(c - lo) * iu, (resetSpread * resetSpread + terms * terms).squareRoot()))
+                        } else {
+                            fromHi.append((abs(c - hi) * iu, (setSpread * setSpread + terms * terms).squareRoot()))
+                        }
+                        previous = trace.states[index]
+                    }
+                }
                 // beta_lo = 0 never resets (candidates are ReLU outputs): the compiler makes it unreachable.
-                let checked = [("beta_hi", hi, fromHi, setSigma)] + (lo > 0 ? [("beta_lo", lo, fromLo, resetSigma)] : [])
-                for (name, value, distances, sigma) in checked where !distances.isEmpty {
-                    let close = distances.filter { $0 < Self.sigmas * sigma }.count
-                    guard Double(close) >= likelyFraction * Double(distances.count), close > 0 else { continue }
+                let checked = [("beta_hi", hi, fromHi)] + (lo > 0 ? [("beta_lo", lo, fromLo)] : [])
+                for (name, value, frames) in checked where !frames.isEmpty {
+                    let close = frames.filter { $0.0 < Self.sigmas * $0.1 }.count
+                    guard Double(close) >= likelyFraction * Double(frames.count), close > 0 else { continue }
                     thresholds.append(Finding(parameter: "blocks.\(k).cell.\(name)[\(i)]", value: value, kind: "threshold",
-                                              margin: Self.percentile(distances, 0.01), resolution: sigma,
-                                              frames: distances.count, close: close))
+                                              margin: Self.percentile(frames.map(\.0), 0.01),
+                                              resolution: Self.percentile(frames.map(\.1), 0.5), frames: frames.count, close: close))
                 }
                 if lo > 0, delta * iu < Self.sigmas * thresholdError {
                     hysteresis.append(Finding(parameter: "blocks.\(k).cell.delta[\(i)]", value: delta, kind: "hysteresis",
@@ -141,6 +153,16 @@ public struct ModelLint: Sendable {
             }
         }
         return found
+    }
+
+    /// The spread (amperes) of unit `unit`'s candidate of block `block` in `frame` from its weight
+    /// mirrors: `weightSigma` times the root sum of squares of its terms w_ij ReLU(u_j).
+    func candidateSpread(_ trace: Trace, frame t: Int, block k: Int, unit i: Int) -> Double {
+        guard weightSigma > 0 else { return 0 }
+        let d = model.config.hidden, weights = model.blocks[k].cell.candidate.weight
+        let u = trace.residuals[((t * (model.blocks.count + 1) + k) * d)...].prefix(d)
+        let sum = zip(weights[(i * d)..<((i + 1) * d)], u).reduce(0.0) { sum, term in sum + (term.0 * max(term.1, 0)) * (term.0 * max(term.1, 0)) }
+        return weightSigma * sum.squareRoot() * unitCurrent
     }
 
     /// The resolution of a threshold whose current is the mismatch of `units` model units of bias.

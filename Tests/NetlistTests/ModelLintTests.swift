@@ -49,6 +49,16 @@ struct ModelLintTests {
         #expect(abs(reset.resolution - 0.13 * 0.18.squareRoot() * 1e-9) < 1e-15 && reset.close == 1 && reset.frames == 5)
     }
 
+    @Test("Weight-mirror mismatch adds each frame's candidate terms: sigma 0.5 |w ReLU(u)| puts 3 of the 5 reset frames within 3 sigma")
+    func weightMirrors() throws {
+        var lint = ModelLint(model: Self.model, unitCurrent: 1e-9, thresholdError: 0, mismatchSigma: 0, minimumRatio: 0.0167)
+        lint.weightSigma = 0.5
+        let findings = lint.findings(traces: [try Network(Self.model).run(CompilerTests.staircase)]).filter { $0.kind == "threshold" }
+        // Reset frames: candidates 0.5, 0.1, 0.5, 0, 0.2 (u = x, w = 1), sigmas 0.25, 0.05, 0.25, 0, 0.1 units.
+        let reset = try #require(findings.first { $0.parameter == "blocks.0.cell.beta_lo[0]" })
+        #expect(reset.close == 3 && reset.frames == 5 && abs(reset.resolution - 0.1e-9) < 1e-15)
+    }
+
     @Test("A hysteresis narrower than 3 sigma of the cell's threshold error is a finding")
     func hysteresis() throws {
         let findings = try lint(thresholdError: 0.15e-9, mismatchSigma: 0).filter { $0.kind == "hysteresis" }

@@ -47,13 +47,14 @@ struct CharacterizationTests {
         let cells = ["generic180": (1, DeviceSize.unit), "gf180mcu": (1, .unit),
                      "gf180mcu-cell4": (2, DeviceSize(width: 2e-6, length: 4e-6)),
                      "gf180mcu-cell16": (2, DeviceSize(width: 4e-6, length: 8e-6)),
-                     "gf180mcu-cell64": (2, DeviceSize(width: 8e-6, length: 16e-6)), "gf180mcu-switched": (2, .unit)]
+                     "gf180mcu-cell64": (2, DeviceSize(width: 8e-6, length: 16e-6)), "gf180mcu-switched": (2, .unit),
+                     "gf180mcu-switched-cell16": (2, DeviceSize(width: 4e-6, length: 8e-6))]
         for (name, (version, size)) in cells {
             let folder = TestSupport.repository.appendingPathComponent("results/characterization/\(name)")
             let table = try Characterization.load(from: folder)
             #expect(table.format == "bmru-characterization" && table.formatVersion == version, "\(name)")
             #expect(table.cellSize == size, "\(name)")
-            #expect(table.cellTopology == (name.hasSuffix("switched") ? .switched : .feedback), "\(name)")
+            #expect(table.cellTopology == (name.contains("switched") ? .switched : .feedback), "\(name)")
             let committed = try Data(contentsOf: folder.appendingPathComponent(Characterization.fileName))
             #expect(try table.encoded() == committed, "\(name)")
         }

@@ -49,7 +49,8 @@ public struct ModelLint: Sendable {
 
     /// One thing the circuit may not resolve.
     public struct Finding: Sendable, Equatable, Codable, CustomStringConvertible {
-        /// The parameter, as the manifest names it (`blocks.1.cell.beta_lo[1]`).
+        /// The parameter, as the model's tensors name it (`blocks.1.cell.beta_lo[1]`); the set threshold,
+        /// beta_lo + delta, is `blocks.<k>.cell.beta_hi[<i>]`.
         public var parameter: String
         /// Its value, model units.
         public var value: Double

@@ -22,6 +22,15 @@ struct CompilerTests {
     /// every value at least 0.2 units from a threshold.
     static let staircase: [[Double]] = [0.5, 0.1, 0.5, 1.0, 0.5, -0.8, 0.9, 0.2, 0.5].map { [$0] }
 
+    /// The committed kws-yes-d4 model and GF180 with the committed characterization `tables`
+    /// (a folder of results/characterization).
+    static func committed(_ tables: String) throws -> (model: Model, pdk: PDK, table: Characterization) {
+        let results = TestSupport.repository.appendingPathComponent("results")
+        return (try Model.load(from: results.appendingPathComponent("models/kws-yes-d4")),
+                try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment()),
+                try Characterization.load(from: results.appendingPathComponent("characterization/\(tables)")))
+    }
+
     /// The state bits read from the deck's sense sources at the end of every frame.
     static func circuitStates(_ compilation: Compilation, model: Model, frames: Int, frameDuration: Double) throws -> [Bool] {
         let session = try simulate(compilation.circuit)
@@ -220,10 +229,7 @@ struct CompilerTests {
 
     @Test("The compiler sizes with its table's rule: narrow outputs at the minimum width for a table without narrowestOutput, at 0.4 um (or 20 um long) for a current one")
     func sizingRuleFromTable() throws {
-        let repository = TestSupport.repository
-        let model = try Model.load(from: repository.appendingPathComponent("results/models/kws-yes-d4"))
-        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
-        var table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu"))
+        var (model, pdk, table) = try Self.committed("gf180mcu")
         let floor = CurrentMirror.standardNarrowestOutput, wmin = pdk.descriptor.wmin
         #expect(table.narrowestOutput == floor)
         // The outputs narrower than the unit's bin: width and length of each.
@@ -271,13 +277,10 @@ struct CompilerTests {
 
     @Test("Cells of a larger area: every cell device, bias diode and candidate diode takes the characterization's size, at the same transistor count; another size than the table's is refused")
     func cellArea() throws {
-        let repository = TestSupport.repository
-        let model = try Model.load(from: repository.appendingPathComponent("results/models/kws-yes-d4"))
-        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
         #expect(DeviceSize.unit.scaled(area: 16) == DeviceSize(width: 4e-6, length: 8e-6))
         #expect(DeviceSize.unit.scaled(area: 2) == DeviceSize(width: 1.41e-6, length: 2.83e-6))
-        let unit = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu"))
-        let sized = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu-cell16"))
+        let (model, pdk, unit) = try Self.committed("gf180mcu")
+        let sized = try Self.committed("gf180mcu-cell16").table
         let small = try Compiler(pdk: pdk, characterization: unit).compile(model)
         let large = try Compiler(pdk: pdk, characterization: sized).compile(model)
         #expect(large.manifest.totals.transistors == small.manifest.totals.transistors)
@@ -295,15 +298,11 @@ struct CompilerTests {
 
     @Test("Switched cells: the characterization's topology, the same device count, beta_lo on the thresh line; another topology than the table's is refused")
     func switchedCells() throws {
-        let repository = TestSupport.repository
-        let model = try Model.load(from: repository.appendingPathComponent("results/models/kws-yes-d4"))
-        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
-        let table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/gf180mcu-switched"))
+        let (model, pdk, table) = try Self.committed("gf180mcu-switched")
         let compiler = try Compiler(pdk: pdk, characterization: table)
         #expect(compiler.cellTopology == .switched)
         let switched = try compiler.compile(model)
-        let feedback = try Compiler(pdk: pdk, characterization: try Characterization.load(
-            from: repository.appendingPathComponent("results/characterization/gf180mcu"))).compile(model)
+        let feedback = try Compiler(pdk: pdk, characterization: try Self.committed("gf180mcu").table).compile(model)
         #expect(switched.manifest.totals.transistors == feedback.manifest.totals.transistors)
         let deck = try switched.deck()
         #expect(deck.contains("xs6 v0 v0b width_tail vss nfet_03v3") && !deck.contains("vfb"))

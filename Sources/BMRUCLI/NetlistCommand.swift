@@ -1,8 +1,10 @@
 import ArgumentParser
 import BMRU
 import Foundation
+import KWS
 import Netlist
 import PDK
+import Verify
 
 /// `bmru netlist`: compiles a trained model into a transistor-level deck and its manifest.
 struct NetlistCommand: AsyncParsableCommand {
@@ -11,7 +13,9 @@ struct NetlistCommand: AsyncParsableCommand {
         abstract: "Compile a trained FQ-BMRU model into a hierarchical ngspice deck (deck.cir) and manifest.json.",
         discussion: """
             Inputs are EXTERNAL sources (driven by the verifier) unless --golden selects a stored input \
-            sequence, which becomes PWL sources of 10 ms frames with a transient over them. With \
+            sequence, --clip an audio file (through the model's own MFCC front end) or --inputs with \
+            --index a sequence of a features file: its frames become PWL sources of 10 ms frames with a \
+            transient over them, the deck a reviewer reruns by hand for that clip. With \
             --characterization (a folder written by 'bmru characterize') weights are sized from the \
             measured mirror table and the cell biases corrected for the measured offsets. With \
             --relative-models the deck names the PDK's model files relative to its own folder, so it \
@@ -26,7 +30,17 @@ struct NetlistCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Drive the inputs with golden sequence N (PWL) instead of EXTERNAL sources.")
     var golden: Int?
 
-    @Option(parsing: .unconditional, help: "With --golden: only the first K frames.")
+    @Option(help: "Drive the inputs with this audio file's features (the model's MFCC front end).", completion: .file())
+    var clip: String?
+
+    @Option(help: "Drive the inputs with sequence --index of this features file (.safetensors, as verify's --inputs).",
+            completion: .file())
+    var inputs: String?
+
+    @Option(parsing: .unconditional, help: "With --inputs: the sequence.")
+    var index: Int?
+
+    @Option(parsing: .unconditional, help: "With --golden, --clip or --inputs: only the first K frames.")
     var frames: Int?
 
     @Option(help: "Output folder.", completion: .directory)
@@ -37,24 +51,38 @@ struct NetlistCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let golden, golden < 0 { throw ValidationError("--golden must be >= 0") }
+        if let index, index < 0 { throw ValidationError("--index must be >= 0") }
         if let frames, frames < 1 { throw ValidationError("--frames must be >= 1") }
-        if frames != nil, golden == nil { throw ValidationError("--frames needs --golden") }
+        let sources = [golden != nil, clip != nil, inputs != nil].filter { $0 }.count
+        if sources > 1 { throw ValidationError("give one of --golden, --clip and --inputs") }
+        if (inputs == nil) != (index == nil) { throw ValidationError("--inputs and --index go together") }
+        if frames != nil, sources == 0 { throw ValidationError("--frames needs --golden, --clip or --inputs") }
     }
 
     func run() async throws {
         let directory = options.directory
         var (network, compiler, characterization) = try await options.load()
         if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
-        var inputs = Compiler.Inputs.external
+        var sources = Compiler.Inputs.external
         if let golden {
             let set = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: network.config)
             let batch = set.inputs
             guard (0..<batch.clips).contains(golden) else {
                 throw ValidationFailure("--golden \(golden): the golden file has \(batch.clips) sequences")
             }
-            inputs = .frames(batch.sequence(golden, frames: frames))
+            sources = .frames(batch.sequence(golden, frames: frames))
+        } else if let clip {
+            let (features, warnings) = try KeywordSpotter(model: network).features(URL(fileURLWithPath: clip))
+            warnings.forEach(printWarning)
+            sources = .frames(Array(features.prefix(frames ?? features.count)))
+        } else if let inputs, let index {
+            let clips = try Clip.features(URL(fileURLWithPath: inputs), config: network.config)
+            guard clips.indices.contains(index) else {
+                throw ValidationFailure("--index \(index): \(inputs) has \(clips.count) sequences")
+            }
+            sources = .frames(Array(clips[index].frames.prefix(frames ?? clips[index].frames.count)))
         }
-        let compilation = try compiler.compile(network, inputs: inputs)
+        let compilation = try compiler.compile(network, inputs: sources)
         try compilation.write(to: URL(fileURLWithPath: out))
         let totals = compilation.manifest.totals
         print("\(network.config.name) -> \(out)/\(Compilation.deckFileName): \(totals.transistors) transistors, "

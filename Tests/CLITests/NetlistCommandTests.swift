@@ -101,6 +101,32 @@ struct NetlistCommandTests {
         #expect((table as? [String: Any])?["unitCurrent"] as? Double == 1e-9)
     }
 
+    @Test("A deck for any clip: --inputs with --index drives it like --golden from the same file; --clip runs a WAV through the model's front end into a deck that simulates; one source at a time")
+    func clipDecks() throws {
+        let (golden, features, audio) = (scratch("golden"), scratch("features"), scratch("clip"))
+        defer { for folder in [golden, features, audio] { try? FileManager.default.removeItem(at: folder) } }
+        let base = ["netlist", "--model", "results/models/kws-yes-d4", "--pdk", "gf180mcu", "--frames", "4"]
+        #expect(try CLI.run(base + ["--golden", "2", "--out", golden.path]).status == 0)
+        #expect(try CLI.run(base + ["--inputs", "results/models/kws-yes-d4/golden.safetensors", "--index", "2",
+                                    "--out", features.path]).status == 0)
+        let deck = { (folder: URL) in try String(contentsOf: folder.appendingPathComponent("deck.cir"), encoding: .utf8) }
+        let (goldenDeck, featuresDeck) = (try deck(golden), try deck(features))
+        #expect(goldenDeck == featuresDeck)
+        let wav = TestSupport.speechCommands.appendingPathComponent("yes/022cd682_nohash_0.wav").path
+        let clip = try CLI.run(base + ["--clip", wav, "--out", audio.path])
+        #expect(clip.status == 0, "\(clip.stderr)")
+        let text = try deck(audio)
+        #expect(text.contains(".tran ") && text.contains(" pwl(") && text != goldenDeck)
+        let run = try CLI.run(["simulate", audio.appendingPathComponent("deck.cir").path, "--save", "v(decision)"])
+        #expect(run.status == 0 && run.stdout.split(separator: "\n").last?.hasPrefix("0.04,") == true, "\(run.stderr)")
+        for (options, message) in [(["--clip", wav, "--golden", "0"], "give one of --golden, --clip and --inputs"),
+                                   (["--inputs", "results/models/kws-yes-d4/golden.safetensors"], "--inputs and --index go together"),
+                                   (["--inputs", "results/models/kws-yes-d4/golden.safetensors", "--index", "8"], "has 8 sequences")] {
+            let refused = try CLI.run(base + options + ["--out", scratch("refused").path])
+            #expect(refused.status == 1 && refused.stderr.contains(message), "\(options): \(refused.stderr)")
+        }
+    }
+
     @Test("An invalid model folder is a one-line error and writes nothing")
     func invalidModel() throws {
         let model = scratch("model"), folder = scratch("netlist")

@@ -8,7 +8,7 @@
 # layout CI uses: the GF180MCU models in ../shared/pdk beside the checkout. PDK_ROOT is set to that
 # folder here whatever the environment says, so the committed text never depends on the machine;
 # NetlistTests (`committedDeckFiles`) checks that a fresh compile gives the same bytes.
-# Run them from anywhere with: ngspice -b -r out.raw spice/kws-yes-d4/gf180mcu/deck.cir
+# Run them from anywhere with: ngspice -b spice/kws-yes-d4/gf180mcu/deck.cir (writes deck.raw beside it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

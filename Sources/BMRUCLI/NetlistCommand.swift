@@ -15,7 +15,8 @@ struct NetlistCommand: AsyncParsableCommand {
             Inputs are EXTERNAL sources (driven by the verifier) unless --golden selects a stored input \
             sequence, --clip an audio file (through the model's own MFCC front end) or --inputs with \
             --index a sequence of a features file: its frames become PWL sources of 10 ms frames with a \
-            transient over them, the deck a reviewer reruns by hand for that clip. With \
+            transient over them, the deck a reviewer reruns by hand for that clip ('ngspice -b deck.cir' \
+            writes deck.raw beside it). With \
             --characterization (a folder written by 'bmru characterize') weights are sized from the \
             measured mirror table and the cell biases corrected for the measured offsets. With \
             --relative-models the deck names the PDK's model files relative to its own folder, so it \
@@ -82,6 +83,7 @@ struct NetlistCommand: AsyncParsableCommand {
             }
             sources = .frames(Array(clips[index].frames.prefix(frames ?? clips[index].frames.count)))
         }
+        compiler.standalone = true
         let compilation = try compiler.compile(network, inputs: sources)
         try compilation.write(to: URL(fileURLWithPath: out))
         let totals = compilation.manifest.totals

@@ -26,6 +26,12 @@ public struct Circuit: Sendable, Equatable {
     /// Node voltages held during the operating point and released at t = 0 (`.ic`): how a bistable
     /// circuit (the memory cell) is started in a chosen state without `uic`.
     public var initialConditions: [InitialCondition]
+    /// A raw file, beside the deck, that `ngspice -b deck.cir` writes the saved vectors to: the deck
+    /// ends with a marked ngspice control block that, in batch mode only (`batchmode`), runs the
+    /// analyses, writes `$inputdir/<name>` (ngspice sets `inputdir` to the deck's folder) and quits
+    /// with status 0. Without it a batch run without `-r` simulates nothing and exits 1. The library
+    /// (`bmru simulate`) skips the block and runs the deck's analyses itself. Nil: no block.
+    public var batchOutput: String? = nil
 
     /// A circuit with the given parts.
     public init(title: String, models: [String] = [], options: SimulationOptions? = SimulationOptions(),

@@ -82,6 +82,11 @@ public struct Compiler: Sendable {
     /// ideal source per bias, exact.
     public var mirroredBiases = false
 
+    /// Whether a deck with its own inputs (`Inputs.frames`) is for running by hand: it then ends with
+    /// the control block that makes `ngspice -b deck.cir` write `Compilation.rawFileName` beside it
+    /// (`Circuit.batchOutput`). Off for the decks the library loads and runs itself.
+    public var standalone = false
+
     /// Operating temperature in degrees Celsius (the deck's `.options temp`).
     public var temperature: Double = 27
     /// Which statistical variation of the PDK's models the deck turns on (Monte Carlo): the draws
@@ -243,6 +248,8 @@ public struct Compilation: Sendable, Equatable {
 
     /// File names written by `write(to:)`.
     public static let deckFileName = "deck.cir", manifestFileName = "manifest.json"
+    /// The raw file a standalone deck writes beside itself when run by `ngspice -b` (`Circuit.batchOutput`).
+    public static let rawFileName = "deck.raw"
 
     /// Writes `deck.cir` and `manifest.json` into `directory` (created if needed). Both texts are made
     /// before either file is written.

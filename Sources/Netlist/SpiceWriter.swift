@@ -53,6 +53,14 @@ public struct SpiceWriter: Sendable {
             guard analysis != .deck else { throw .invalidAnalysis("'deck' is not an analysis statement") }
             out.append("." + analysis.command)
         }
+        if let raw = circuit.batchOutput {
+            guard !raw.isEmpty, raw.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+                throw .invalidValue("batch output", "'\(raw)' must be a plain file name")
+            }
+            // `batchmode` is set only by `ngspice -b`: the library, which runs its decks itself, skips the block.
+            out += ["* ngspice only: 'ngspice -b' runs the analyses and writes the saved vectors beside this deck",
+                    ".control", "if $?batchmode", "  run", "  write $inputdir/" + raw, "  quit", "end", ".endc"]
+        }
         out.append(".end")
         return out
     }

@@ -214,6 +214,7 @@ struct CompilerTests {
         let table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/\(name)"))
         var compiler = try Compiler(pdk: pdk, corner: "typical", characterization: table)
         compiler.modelsRelativeTo = folder
+        compiler.standalone = true
         let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-fresh-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: fresh) }
         try compiler.compile(model, inputs: .frames(golden.inputs.sequence(0, frames: 4))).write(to: fresh)
@@ -223,7 +224,12 @@ struct CompilerTests {
                     "\(name)/\(file) is stale: run scripts/generate-decks.sh")
         }
         if name == "gf180mcu", FileManager.default.isExecutableFile(atPath: "/usr/bin/ngspice") {
-            try runBatch(folder.appendingPathComponent(Compilation.deckFileName))
+            // The committed deck runs as written and leaves deck.raw beside itself.
+            let raw = folder.appendingPathComponent(Compilation.rawFileName)
+            defer { try? FileManager.default.removeItem(at: raw) }
+            try runBatch(folder.appendingPathComponent(Compilation.deckFileName), rawFile: nil)
+            let header = try String(decoding: Data(contentsOf: raw).prefix(2000), as: UTF8.self)
+            #expect(header.contains("i(vsense_h0_0)") && header.contains("v(decision)"), "\(header.prefix(300))")
         }
     }
 
@@ -317,16 +323,18 @@ struct CompilerTests {
         #expect(throws: CompileError.self) { try sampled.compile(model) }
     }
 
-    /// Runs the deck `file` in `ngspice -b` from a scratch folder (so relative model paths must resolve
+    /// Runs the deck `file` in `ngspice -b` (with `-r rawFile` in the scratch folder; nil: the deck writes
+    /// its own) from a scratch folder (so relative model paths must resolve
     /// against the deck's own folder) and fails on a non-zero exit or an error line.
-    func runBatch(_ file: URL) throws {
+    func runBatch(_ file: URL, rawFile: String? = "out.raw") throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-batch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/ngspice")
-        // -r: without a rawfile (or .print) ngspice -b runs nothing and exits 1. One thread: shared cores.
-        process.arguments = ["-b", "-r", folder.appendingPathComponent("out.raw").path, file.path]
+        // Without a rawfile (-r, or a deck's own control block) ngspice -b runs nothing and exits 1.
+        // One thread: shared cores.
+        process.arguments = ["-b"] + (rawFile.map { ["-r", folder.appendingPathComponent($0).path] } ?? []) + [file.path]
         try "set num_threads=1\n".write(to: folder.appendingPathComponent(".spiceinit"), atomically: true, encoding: .utf8)
         process.currentDirectoryURL = folder
         let pipe = Pipe()

@@ -57,6 +57,21 @@ struct WriterTests {
             """)
     }
 
+    @Test("A batch output ends the deck with the control block that only ngspice -b runs; a name that is not a plain file name is refused")
+    func batchOutput() throws {
+        var circuit = sample
+        circuit.batchOutput = "deck.raw"
+        let lines = try SpiceWriter().lines(circuit)
+        #expect(Array(lines.suffix(9).prefix(8)) == [
+            "* ngspice only: 'ngspice -b' runs the analyses and writes the saved vectors beside this deck",
+            ".control", "if $?batchmode", "  run", "  write $inputdir/deck.raw", "  quit", "end", ".endc",
+        ] && lines.last == ".end")
+        for name in ["../deck.raw", "a b.raw", ""] {
+            circuit.batchOutput = name
+            #expect(throws: NetlistError.self) { try SpiceWriter().lines(circuit) }
+        }
+    }
+
     @Test("The same circuit gives byte-identical text, primitives included", arguments: ["generic180", "gf180mcu"])
     func deterministic(pdk name: String) throws {
         let pdk = try testPDK(name)

@@ -83,7 +83,7 @@ struct NetlistCommand: AsyncParsableCommand {
             }
             sources = .frames(Array(clips[index].frames.prefix(frames ?? clips[index].frames.count)))
         }
-        compiler.standalone = true
+        compiler.rawFile = Compilation.rawFileName
         let compilation = try compiler.compile(network, inputs: sources)
         try compilation.write(to: URL(fileURLWithPath: out))
         let totals = compilation.manifest.totals

@@ -64,6 +64,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Replace a report made with other options or clips in the report folder (its traces are deleted).")
     var force = false
 
+    @Flag(help: "Keep each clip's deck in DIR/decks/, to rerun any clip by hand with 'ngspice -b' (it writes <clip>.raw beside itself).")
+    var keepDecks = false
+
     func validate() throws {
         if let framePeriod { try validateSeconds(framePeriod, flag: "--frame-period", maximum: 10) }
         try validateSeconds(timeout, flag: "--timeout", maximum: maximumTimeout)
@@ -82,6 +85,7 @@ struct VerifyCommand: AsyncParsableCommand {
         verifier.commands = spiceCommands
         verifier.minAgreement = minAgreement
         verifier.force = force
+        verifier.keepDecks = keepDecks
         let progress = ProgressLine("verify", unit: "clips")
         progress.update(done: 0, total: selected.count)
         let result = try await verifier.run(

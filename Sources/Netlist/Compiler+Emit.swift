@@ -190,7 +190,7 @@ extension Builder {
             + probed.map(\.signal)
         circuit.saves = probes.map(\.probe)
         if case let .frames(frames) = inputs {
-            if compiler.standalone { circuit.batchOutput = Compilation.rawFileName }
+            circuit.batchOutput = compiler.rawFile
             circuit.options = compiler.mode.options
             circuit.analyses = [compiler.mode.analysis(frames: frames.count, period: compiler.frameDuration,
                                                                 cells: compiler.cellTiming)]

@@ -82,10 +82,10 @@ public struct Compiler: Sendable {
     /// ideal source per bias, exact.
     public var mirroredBiases = false
 
-    /// Whether a deck with its own inputs (`Inputs.frames`) is for running by hand: it then ends with
-    /// the control block that makes `ngspice -b deck.cir` write `Compilation.rawFileName` beside it
-    /// (`Circuit.batchOutput`). Off for the decks the library loads and runs itself.
-    public var standalone = false
+    /// For a deck with its own inputs (`Inputs.frames`) that is run by hand: the raw file that
+    /// `ngspice -b` writes beside it, through the control block `Circuit.batchOutput` adds. Nil (the
+    /// decks the library loads and runs itself): no block.
+    public var rawFile: String?
 
     /// Operating temperature in degrees Celsius (the deck's `.options temp`).
     public var temperature: Double = 27
@@ -248,7 +248,7 @@ public struct Compilation: Sendable, Equatable {
 
     /// File names written by `write(to:)`.
     public static let deckFileName = "deck.cir", manifestFileName = "manifest.json"
-    /// The raw file a standalone deck writes beside itself when run by `ngspice -b` (`Circuit.batchOutput`).
+    /// The raw file `bmru netlist`'s decks write beside themselves when run by `ngspice -b` (`Compiler.rawFile`).
     public static let rawFileName = "deck.raw"
 
     /// Writes `deck.cir` and `manifest.json` into `directory` (created if needed). Both texts are made

@@ -284,6 +284,8 @@ public struct ClipReport: Sendable, Equatable, Codable {
     public var power: Power?
     /// The per-frame trace file, relative to the report folder.
     public var trace: String?
+    /// The clip's standalone deck (`Verifier.keepDecks`), relative to the report folder.
+    public var deck: String?
     /// Fraction of frames whose state bit agrees, per cell (block-major).
     public var cellStateAgreement: [Double]?
     /// The earliest wrong state bit (lowest frame, then block and unit); nil when every bit agrees.
@@ -318,7 +320,7 @@ public struct ClipReport: Sendable, Equatable, Codable {
         case referenceDecision = "reference_decision"
         case circuitDecision = "circuit_decision", agrees, frameDecisionAgreement = "frame_decision_agreement"
         case readoutFrameAgreement = "readout_frame_agreement", frameStateAgreement = "frame_state_agreement"
-        case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", power, trace
+        case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy", power, trace, deck
         case cellStateAgreement = "cell_state_agreement", firstWrongStateBit = "first_wrong_state_bit"
     }
 }

@@ -33,6 +33,12 @@ public struct Verifier: Sendable {
     /// Whether a report folder holding the report of a different run (`runHash`) is cleared and
     /// reused instead of refused.
     public var force = false
+    /// Whether each clip's standalone deck is kept in the report folder's `decks/` (`ClipReport.deck`):
+    /// the clip's frames as PWL inputs, the PDK's model paths relative to that folder, and the control
+    /// block with which `ngspice -b decks/<clip>.cir` writes `<clip>.raw` beside it, so that a reviewer
+    /// reruns any clip of the report by hand. It is the circuit the run simulated, without the probes
+    /// of candidates and block outputs.
+    public var keepDecks = false
 
     /// A verifier for `model` (read from `modelDirectory`) compiled by `compiler`.
     public init(model: Model, modelDirectory: URL, compiler: Compiler) {
@@ -65,6 +71,8 @@ public struct Verifier: Sendable {
     public static let tracesFolder = "traces"
     /// Name of the folder of saved per-clip samples (`SavedClip`) that lets a run resume.
     public static let samplesFolder = "samples"
+    /// Name of the folder of kept decks (`keepDecks`).
+    public static let decksFolder = "decks"
 
     /// Verifies `clips`, writes `report.json`, `report.md` and one CSV trace per simulated clip into
     /// `directory`, and returns the report. `progress` gets (clips done, clips total) as jobs finish;
@@ -93,8 +101,10 @@ public struct Verifier: Sendable {
         // Resume: a clip whose job (deck, commands, vectors) is unchanged keeps its saved samples.
         let keys = jobs.map(\.key)
         let runHash = Self.runHash(clips, keys: keys, minAgreement: minAgreement)
+        let decks = directory.appendingPathComponent(Self.decksFolder)
         let folder = try ReportFolder(directory, runHash: runHash, force: force,
-                                      subfolders: [Self.tracesFolder, Self.samplesFolder], replaced: [Self.tracesFolder])
+                                      subfolders: [Self.tracesFolder, Self.samplesFolder] + (keepDecks ? [Self.decksFolder] : []),
+                                      replaced: [Self.tracesFolder, Self.decksFolder])
         defer { folder.release() }
         let files = clips.map { savedFolder.appendingPathComponent(Self.fileName($0.name, extension: "json")) }
         var finished: [Int: Result<SavedClip, ClipFailure>] = [:]
@@ -131,6 +141,12 @@ public struct Verifier: Sendable {
                 try ReportFolder.write(Data(csv.utf8), to: traces.appendingPathComponent(file))
                 comparison.report.trace = "\(Self.tracesFolder)/\(file)"
             }
+            if keepDecks {
+                let file = Self.fileName(clip.name, extension: "cir")
+                let text = try standaloneDeck(clip, rawFile: Self.fileName(clip.name, extension: "raw"), folder: decks)
+                try ReportFolder.write(Data(text.utf8), to: decks.appendingPathComponent(file))
+                comparison.report.deck = "\(Self.decksFolder)/\(file)"
+            }
             comparisons.append(comparison)
         }
         let reports = comparisons.map(\.report)
@@ -152,6 +168,16 @@ public struct Verifier: Sendable {
         try folder.write(try report.json(), to: "report.json")
         try folder.write(Data(report.markdown().utf8), to: "report.md")
         return report
+    }
+
+    /// `clip`'s deck for running by hand from `folder`: its frames as inputs, model paths relative to
+    /// `folder`, and the control block that makes `ngspice -b` write `rawFile` beside it.
+    func standaloneDeck(_ clip: Clip, rawFile: String, folder: URL) throws(VerifyError) -> String {
+        var compiler = compiler
+        (compiler.rawFile, compiler.modelsRelativeTo) = (rawFile, folder)
+        do { return try compiler.compile(model, inputs: .frames(clip.frames)).deck() } catch {
+            throw .compile(clip: clip.name, "\(error)")
+        }
     }
 
     /// The reference network's traces of `clips`.

@@ -22,6 +22,24 @@ struct VerifyCommandTests {
         for file in ["report.json", "report.md", "traces/clip-0.csv"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
         }
+        // --keep-decks: the clip's deck, named in the report, runs by hand and leaves its raw file beside it.
+        let kept = try CLI.run(arguments + ["--keep-decks"])
+        #expect(kept.status == 0, "\(kept.stderr)")
+        let perClip = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json")))
+            as? [String: Any])?["per_clip"] as? [[String: Any]])
+        #expect(perClip.first?["deck"] as? String == "decks/clip-0.cir")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/ngspice") {
+            let batch = Process()
+            batch.executableURL = URL(fileURLWithPath: "/usr/bin/ngspice")
+            batch.arguments = ["-b", out.appendingPathComponent("decks/clip-0.cir").path]
+            batch.currentDirectoryURL = FileManager.default.temporaryDirectory
+            batch.standardOutput = FileHandle.nullDevice
+            batch.standardError = FileHandle.nullDevice
+            try batch.run()
+            batch.waitUntilExit()
+            #expect(batch.terminationStatus == 0)
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("decks/clip-0.raw").path))
+        }
         // compare: --json prints the figures (snake_case keys), --out writes them to a file.
         let figures = out.appendingPathComponent("figures.json")
         let compared = try CLI.run(["compare", out.path, out.path, "--json", "--out", figures.path])

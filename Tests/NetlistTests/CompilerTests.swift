@@ -214,7 +214,7 @@ struct CompilerTests {
         let table = try Characterization.load(from: repository.appendingPathComponent("results/characterization/\(name)"))
         var compiler = try Compiler(pdk: pdk, corner: "typical", characterization: table)
         compiler.modelsRelativeTo = folder
-        compiler.standalone = true
+        compiler.rawFile = Compilation.rawFileName
         let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-fresh-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: fresh) }
         try compiler.compile(model, inputs: .frames(golden.inputs.sequence(0, frames: 4))).write(to: fresh)

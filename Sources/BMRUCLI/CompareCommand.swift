@@ -13,7 +13,8 @@ struct CompareCommand: ParsableCommand {
             Reads REFERENCE/report.json and CANDIDATE/report.json with their traces and checks that the \
             candidate reproduces the reference: identical clip decisions, frame state bits >= 99.9 % equal, \
             candidate currents within 1 % or 5 pA at >= 99.9 % of frame ends, every clip's power within 2 %. \
-            --out writes the figures as JSON to a file; --json prints them on stdout instead of the summary.             Exit status 0 when all hold, 2 when one does not, 1 on an error.
+            --out writes the figures as JSON to a file; --json prints them on stdout instead of the summary. \
+            Exit status 0 when all hold, 2 when one does not, 1 on an error.
 
             Example: bmru compare out/transient out/fast --out out/guard.json
             """

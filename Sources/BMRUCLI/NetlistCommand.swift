@@ -1,7 +1,7 @@
 import ArgumentParser
 import BMRU
+import ClipSources
 import Foundation
-import KWS
 import Netlist
 import PDK
 import Verify
@@ -64,25 +64,25 @@ struct NetlistCommand: AsyncParsableCommand {
         let directory = options.directory
         var (network, compiler, characterization) = try await options.load()
         if relativeModels { compiler.modelsRelativeTo = URL(fileURLWithPath: out) }
-        var sources = Compiler.Inputs.external
+        // The frames of the clip that drives the deck, if one does.
+        var sequence: [[Double]]?
         if let golden {
             let set = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: network.config)
             let batch = set.inputs
             guard (0..<batch.clips).contains(golden) else {
                 throw ValidationFailure("--golden \(golden): the golden file has \(batch.clips) sequences")
             }
-            sources = .frames(batch.sequence(golden, frames: frames))
+            sequence = batch.sequence(golden)
         } else if let clip {
-            let (features, warnings) = try KeywordSpotter(model: network).features(URL(fileURLWithPath: clip))
-            warnings.forEach(printWarning)
-            sources = .frames(Array(features.prefix(frames ?? features.count)))
+            sequence = try Clip.audioFile(URL(fileURLWithPath: clip), model: network, warn: printWarning).frames
         } else if let inputs, let index {
             let clips = try Clip.features(URL(fileURLWithPath: inputs), config: network.config)
             guard clips.indices.contains(index) else {
                 throw ValidationFailure("--index \(index): \(inputs) has \(clips.count) sequences")
             }
-            sources = .frames(Array(clips[index].frames.prefix(frames ?? clips[index].frames.count)))
+            sequence = clips[index].frames
         }
+        let sources = sequence.map { Compiler.Inputs.frames(Array($0.prefix(frames ?? $0.count))) } ?? .external
         compiler.rawFile = Compilation.rawFileName
         let compilation = try compiler.compile(network, inputs: sources)
         try compilation.write(to: URL(fileURLWithPath: out))

@@ -12,7 +12,7 @@ import PDK
 public struct CharacterizationStore: Sendable {
     /// Folders whose subfolders hold committed tables (`results/characterization`), searched first.
     public var committed: [URL]
-    /// The folder of measured tables, one subfolder per PDK, corner, unit current and cell size.
+    /// The folder of measured tables, one subfolder per PDK, corner, unit current and cell.
     public var cache: URL
 
     /// A store searching `committed` before `cache`.
@@ -45,8 +45,7 @@ public struct CharacterizationStore: Sendable {
                             cellTopology: MemoryCell.Topology = .feedback) -> URL {
         let name = "\(pdk)-\(corner)-\(unitCurrent)A-w\(cellSize.width)-l\(cellSize.length)"
             + (cellTopology == .feedback ? "" : "-\(cellTopology)")
-        return cache.appendingPathComponent(name.map { $0.isLetter || $0.isNumber || "-.".contains($0) ? $0 : "_" }
-            .reduce(into: "") { $0.append($1) })
+        return cache.appendingPathComponent(String(name.map { $0.isLetter || $0.isNumber || "-.".contains($0) ? $0 : "_" }))
     }
 
     /// The first stored tables that match, with their folder; nil when none does. Unreadable folders

@@ -63,6 +63,12 @@ extension Clip {
         }
     }
 
+    /// One audio file (any format libsndfile reads) as a clip of the model's MFCC features, named by
+    /// its path and unlabelled: the clip `bmru netlist --clip` drives a deck with.
+    public static func audioFile(_ file: URL, model: Model, warn: (String) -> Void = { _ in }) throws(VerifyError) -> Clip {
+        try mfcc([(file, file.path, nil)], model: model, warn: warn)[0]
+    }
+
     /// The model's MFCC features of each audio file, as a clip with the given name and label.
     private static func mfcc(_ files: [(url: URL, name: String, label: Int?)], model: Model,
                              warn: (String) -> Void) throws(VerifyError) -> [Clip] {

@@ -76,6 +76,11 @@ public struct Characterization: Sendable, Equatable {
         if abs(self.unitCurrent - unitCurrent) > 1e-9 * unitCurrent {
             return "measured at unit current \(self.unitCurrent) A, the deck's is \(unitCurrent) A"
         }
+        return cellDisagreement(cellSize: cellSize, cellTopology: cellTopology)
+    }
+
+    /// Why these tables' cell fits do not describe cells of `cellSize` and `cellTopology`; nil when they do.
+    public func cellDisagreement(cellSize: DeviceSize, cellTopology: MemoryCell.Topology) -> String? {
         if self.cellSize != cellSize {
             return "its cells were measured at \(describe(self.cellSize)), the deck's are \(describe(cellSize))"
         }

@@ -206,13 +206,8 @@ public struct Compiler: Sendable {
         }
         // Corner and unit current may differ on purpose (a chip trimmed once, swept over PVT); a cell
         // of another size has other thresholds than the tables' fits.
-        if let table = characterization, table.cellSize != cellSize {
-            throw .characterization(.invalid("its cells were measured at \(describe(table.cellSize)), the deck's are "
-                + "\(describe(cellSize)): characterize at that cell size (bmru characterize --cell-area)"))
-        }
-        if let table = characterization, table.cellTopology != cellTopology {
-            throw .characterization(.invalid("its cells have the \(table.cellTopology) topology, the deck's the \(cellTopology): "
-                + "characterize that topology (bmru characterize --cell-topology)"))
+        if let reason = characterization?.cellDisagreement(cellSize: cellSize, cellTopology: cellTopology) {
+            throw .characterization(.invalid(reason + ": characterize those cells (bmru characterize --cell-area, --cell-topology)"))
         }
         do {
             // With variation on, the PDK's statistical devices (if it names some) are instantiated.

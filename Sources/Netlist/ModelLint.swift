@@ -76,9 +76,10 @@ public struct ModelLint: Sendable {
             switch kind {
             case "threshold":
                 return "\(parameter) = \(Self.units(value)): \(close ?? 0) of the \(frames ?? 0) frames it decides lie within "
-                    + "3 sigma of it; 1st-percentile margin \(pA(margin)), median sigma \(pA(resolution))"
+                    + "\(Int(ModelLint.sigmas)) sigma of it; 1st-percentile margin \(pA(margin)), median sigma \(pA(resolution))"
             case "hysteresis":
-                return "\(parameter) = \(Self.units(value)): hysteresis \(pA(margin)) is below 3 sigma (\(pA(3 * resolution))) "
+                return "\(parameter) = \(Self.units(value)): hysteresis \(pA(margin)) is below \(Int(ModelLint.sigmas)) sigma "
+                    + "(\(pA(ModelLint.sigmas * resolution))) "
                     + "of the cell's threshold error"
             default:
                 return "\(parameter) = \(Self.units(value)): \(pA(margin)) per unit of input is below the smallest realisable "

@@ -164,6 +164,7 @@ public struct MemoryCell: Sendable, Equatable {
             elements += [.comment("filter: integrates the comparator's current imbalance, so input transients do not latch"),
                          .capacitor(name: "filter", positive: v0, negative: "vss", farads: .number(comparatorCapacitance))]
         }
+        let filterDoc = comparatorCapacitance.map { [String(format: "%.0f fF on v0: ignores input transients of tens of us", $0 * 1e15)] } ?? []
         if topology == .switched {
             let v0b = Self.invertedNode
             elements += [
@@ -181,7 +182,7 @@ public struct MemoryCell: Sendable, Equatable {
             return try withOutputs(elements, doc: [
                 "9-transistor current-mode memory cell, switched thresholds, all devices \(describe(size)) (m9: \(describe(keeperSize)))",
                 "on when I(in) > I_thresh + I_width, off when I(in) < I_thresh, high level I_gain",
-            ] + (comparatorCapacitance.map { [String(format: "%.0f fF on v0: ignores input transients of tens of us", $0 * 1e15)] } ?? []),
+            ] + filterDoc,
                 pdk: pdk)
         }
         elements += [
@@ -198,7 +199,7 @@ public struct MemoryCell: Sendable, Equatable {
         let doc = [(sampled ? "13-transistor sampled" : "9-transistor") + " current-mode memory cell (Schmitt trigger), all devices \(describe(size))",
                    "on when I(in) > I_thresh, off when I(in) < I_thresh - I_width, high level I_gain"]
             + (sampled ? ["compares only while phi is high (s1, s2 enable m1, m2); holds its state otherwise (keeper k1, enabled by hold)"] : [])
-            + (comparatorCapacitance.map { [String(format: "%.0f fF on v0: ignores input transients of tens of us", $0 * 1e15)] } ?? [])
+            + filterDoc
         return try withOutputs(elements, doc: doc, pdk: pdk)
     }
 

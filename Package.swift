@@ -95,7 +95,7 @@ let package = Package(
         // from freshly measured tables (Characterize).
         .testTarget(name: "NetlistTests", dependencies: [
             "Netlist", "Characterize", "PDK", "Ngspice", "SpiceValues", "BMRU", "TestSupport",
-        ]),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "CharacterizeTests", dependencies: ["Characterize", "Netlist", "PDK", "Ngspice", "TestSupport"]),
         // VerifyTests also imports ClipSources: the mode guard runs a real WAV clip.
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "ClipSources", "Netlist", "BMRU", "Ngspice", "TestSupport"],

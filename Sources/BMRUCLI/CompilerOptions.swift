@@ -30,7 +30,10 @@ struct CircuitOptions: ParsableArguments {
     @Option(help: "Memory cells: 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge), 'continuous' (the published 9-transistor cell as it is) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate); docs/design/cell-variants.md.")
     var cells: CellTiming = .filtered
 
-    @Flag(help: "Generate the biases at transistor level: mirror outputs of one reference current (default: ideal sources).")
+    @Flag(help: "Feed every bias from its own ideal current source instead of a mirror output of the one reference current (a what-if: the default deck builds biases at transistor level).")
+    var idealBiases = false
+
+    @Flag(help: .hidden)
     var mirroredBiases = false
 
     @Option(parsing: .unconditional, help: "Gate area of every memory-cell device, in multiples of the 1 um x 2 um unit (default: the characterization's, else 1). A characterization measured at another area is refused.")
@@ -43,6 +46,7 @@ struct CircuitOptions: ParsableArguments {
         if let unitCurrent { try validateUnitCurrent(unitCurrent) }
         if let cellArea { try validateCellArea(cellArea) }
         if nominal, characterization != nil { throw ValidationError("--nominal and --characterization do not go together") }
+        if idealBiases, mirroredBiases { throw ValidationError("--ideal-biases and --mirrored-biases (the default) do not go together") }
     }
 
     /// A compiler of `model` for these options (`--pdk` must have been given), calibrated unless
@@ -55,7 +59,7 @@ struct CircuitOptions: ParsableArguments {
         var compiler = try Compiler(pdk: try catalog.pdk(pdk), corner: corner, unitCurrent: unitCurrent)
         compiler.mode = mode
         compiler.cellTiming = cells
-        compiler.mirroredBiases = mirroredBiases
+        compiler.idealBiases = idealBiases
         if let cellArea { compiler.cellSize = DeviceSize.unit.scaled(area: cellArea) }
         if let cellTopology { compiler.cellTopology = cellTopology }
         if nominal { return (compiler, nil) }

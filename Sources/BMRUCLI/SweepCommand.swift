@@ -40,6 +40,9 @@ struct SweepBuilderOptions: ParsableArguments {
     @Flag(help: "Without a sweep file: nominal, uncalibrated decks (no characterization).")
     var nominal = false
 
+    @Flag(help: "Without a sweep file: every bias from its own ideal source (default: mirror outputs of one reference).")
+    var idealBiases = false
+
     @OptionGroup(title: "Clips (without a sweep file)") var clipOptions: ClipOptions
 
     @Option(parsing: .unconditional, help: "Without a sweep file: N Monte Carlo mismatch samples (dies).")
@@ -90,7 +93,8 @@ struct SweepBuilderOptions: ParsableArguments {
             }
             tables = folder.path
         }
-        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: tables, clips: clips, axes: axes)
+        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: tables,
+                                         mirroredBiases: !idealBiases, clips: clips, axes: axes)
         if definition.pdkIsPath { definition.pdk = absolute(pdk) }
         return definition
     }

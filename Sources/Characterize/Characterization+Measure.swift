@@ -48,7 +48,7 @@ extension Characterization {
                   cell: try sweeps.cellTable(unitCurrent: unitCurrent, topology: cellTopology),
                   readout: try sweeps.readoutTable(unitCurrent: unitCurrent, supply: supply),
                   drainFactors: try sweeps.drainFactors(), narrowestOutput: CurrentMirror.standardNarrowestOutput,
-                  cellSize: cellSize, cellTopology: cellTopology)
+                  cellSize: cellSize, cellTopology: cellTopology, biasMirrors: try sweeps.biasTables(unitCurrent: unitCurrent))
     }
 }
 
@@ -93,6 +93,19 @@ private struct SweepResults {
         }
         return Characterization.MirrorTable(polarity: polarity, inputs: CharacterizationSweep.mirrorInputs.map { $0 * unitCurrent },
                                             widths: CharacterizationSweep.mirrorWidths, ratio: ratio)
+    }
+
+    /// Output current over I_u at every width of every bias group of the bias-mirror sweep.
+    func biasTables(unitCurrent: Double) throws(CharacterizeError) -> [Characterization.BiasTable] {
+        var tables: [Characterization.BiasTable] = []
+        for (group, (polarity, node, cell)) in CharacterizationSweep.biasGroups.enumerated() {
+            var ratio: [Double] = []
+            for w in CharacterizationSweep.biasWidths.indices {
+                ratio.append(abs(try vector(.biasMirrors, .current(source: "b\(group)_\(w)"))[0]) / unitCurrent)
+            }
+            tables.append(.init(polarity: polarity, node: node, cell: cell, widths: CharacterizationSweep.biasWidths, ratio: ratio))
+        }
+        return tables
     }
 
     /// The switching points of every cell of the cell sweep, and their fits.

@@ -12,7 +12,9 @@ import PDK
 /// - `readout`: the input current at which the differential pair flips, against a fixed other
 ///   input, at three levels (its offset);
 /// - `drainFactors`: a unit output at I_u into a summing node of each diode type, against the same
-///   output held at half the supply as in the tables.
+///   output held at half the supply as in the tables;
+/// - `biasMirrors`: bias outputs of every width of `biasWidths` on the `BiasReference`'s gate lines
+///   into the diodes they drive in the network (`biasGroups`), one operating point.
 public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The weight mirrors of one polarity.
     case mirrors(Polarity)
@@ -22,9 +24,11 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
     case readout
     /// The weight mirrors' drain factors.
     case drainFactors
+    /// The bias mirrors.
+    case biasMirrors
 
     /// Every sweep, in the order the jobs are submitted.
-    public static let allCases: [CharacterizationSweep] = Polarity.allCases.map(mirrors) + [.cell, .readout, .drainFactors]
+    public static let allCases: [CharacterizationSweep] = Polarity.allCases.map(mirrors) + [.cell, .readout, .drainFactors, .biasMirrors]
 
     /// The sweep's name in messages (`nmos mirrors`, `cell`).
     public var description: String {
@@ -33,6 +37,7 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
         case .cell: "cell"
         case .readout: "readout"
         case .drainFactors: "drain factors"
+        case .biasMirrors: "bias mirrors"
         }
     }
 
@@ -41,7 +46,7 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
     /// Input-current multiples of I_u and nominal width ratios of the mirror sweep.
     public static let mirrorInputs = [0.05, 0.1, 0.2, 0.5, 1, 2, 5]
     /// See `mirrorInputs`.
-    public static let mirrorWidths = [0.006, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5]
+    public static let mirrorWidths = [0.006, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 1.9, 2, 2.5, 2.9, 3, 4, 5]
     /// I_thresh of the cell grid (multiples of I_u) and I_width as fractions of I_thresh: they span
     /// the trained models' cells (beta_hi up to 3 I_u, hysteresis up to 2.8 I_u, beta_lo down to a
     /// few percent of beta_hi) so the fits interpolate rather than extrapolate.
@@ -64,6 +69,19 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             switchedThresholds.flatMap { t in switchedWidths.map { (t * iu, $0 * iu, iu) } } + gains.map { (0.3 * iu, iu, $0 * iu) }
         }
     }
+
+    /// Nominal width ratios of the bias-mirror sweep: from the smallest bias the trained models use
+    /// to the largest cell bias, denser than the weight tables (a bias's error lands on one node at
+    /// full weight), with points just below 2, 3 and 4 where `CurrentMirror.outputSize` adds a finger.
+    public static let biasWidths = [0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85,
+                                    1, 1.25, 1.5, 1.75, 1.9, 2, 2.5, 2.9, 3, 3.5, 3.9, 4, 5, 6, 8]
+    /// The bias outputs as the network has them: (output type, type of the diode driven, whether that
+    /// is a memory cell's bias diode). PMOS outputs source into NMOS diodes (cell biases and
+    /// positive terms of NMOS-diode nodes) and subtract from PMOS-diode nodes; NMOS outputs the other
+    /// way round.
+    public static let biasGroups: [(polarity: Polarity, node: Polarity, cell: Bool)] = [
+        (.pmos, .nmos, true), (.pmos, .nmos, false), (.pmos, .pmos, false), (.nmos, .pmos, false), (.nmos, .nmos, false),
+    ]
 
     /// I_thresh (beta_lo) and I_width (delta) of the switched cell's grid, multiples of I_u: they span
     /// the trained models' beta_lo (0.15..0.5) and hysteresis widths (0.7..2.8).
@@ -106,6 +124,7 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
                                           cell: MemoryCell(size: cellSize, outputs: [1], topology: cellTopology))
             case .readout: try Self.addReadouts(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             case .drainFactors: try Self.addDrainMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
+            case .biasMirrors: try Self.addBiasMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent, cellSize: cellSize)
             }
             return circuit
         } catch {
@@ -120,6 +139,7 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
         case .cell: "memory cell"
         case .readout: "readout"
         case .drainFactors: "mirror outputs at summing nodes"
+        case .biasMirrors: "bias mirrors of the bias reference"
         }
     }
 
@@ -245,6 +265,49 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             circuit.elements.append(polarity == .nmos
                 ? .currentSource(name: input, positive: "0", negative: input, value: .dc(current))
                 : .currentSource(name: input, positive: input, negative: "0", value: .dc(current)))
+        }
+        circuit.analyses = [.op]
+    }
+
+    /// The `BiasReference` fed I_u, and per `biasGroups` entry an output of every `biasWidths` width on
+    /// its gate line into its own diode (network size: `CellTable` cells' for cell biases, a summing
+    /// node's otherwise) through a sense source `b<group>_<width>`. A diode of the output's own type
+    /// also gets (ratio + 1) I_u from an ideal source, so it carries about I_u as at a real node where
+    /// the bias subtracts.
+    private static func addBiasMirrors(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double, cellSize: DeviceSize) throws {
+        let reference = BiasReference()
+        try circuit.define(reference.subcircuit(pdk: pdk))
+        circuit.elements += [
+            .currentSource(name: "ref", positive: "vdd", negative: "refn", value: .dc(.number(unitCurrent))),
+            .instance(Instance(name: "reference", of: try reference.subcircuit(pdk: pdk),
+                               connections: ["refn": "refn", "refp": "refp", "vdd": "vdd", "vss": "0"])),
+        ]
+        for polarity in Polarity.allCases {
+            try circuit.define(CurrentMirror(name: "bias_\(polarity.rawValue)", polarity: polarity, ratios: biasWidths,
+                                             diode: false).subcircuit(pdk: pdk))
+        }
+        for (group, (polarity, node, cell)) in biasGroups.enumerated() {
+            let diode = ReLU(name: "diode\(group)", polarity: node, size: cell ? cellSize : CurrentMirror.mirrorUnit)
+            try circuit.define(diode.subcircuit(pdk: pdk))
+            let mirror = CurrentMirror(name: "bias_\(polarity.rawValue)", polarity: polarity, ratios: biasWidths, diode: false)
+            var connections = ["in": polarity == .pmos ? "refp" : "refn", "rail": polarity == .nmos ? "0" : "vdd"]
+            for (w, width) in biasWidths.enumerated() {
+                let (drain, sum) = ("o\(group)_\(w)", "n\(group)_\(w)")
+                connections["out\(w + 1)"] = drain
+                circuit.elements += [
+                    .voltageSource(name: "b\(group)_\(w)", positive: drain, negative: sum, value: .dc(0)),
+                    .instance(Instance(name: "d\(group)_\(w)", subcircuit: diode.name, nodes: [sum, node == .nmos ? "0" : "vdd"])),
+                ]
+                if node == polarity {
+                    let extra = Value.number((width + 1) * unitCurrent)
+                    circuit.elements.append(node == .nmos
+                        ? .currentSource(name: "x\(group)_\(w)", positive: "vdd", negative: sum, value: .dc(extra))
+                        : .currentSource(name: "x\(group)_\(w)", positive: sum, negative: "0", value: .dc(extra)))
+                }
+                circuit.saves.append(.current(source: "b\(group)_\(w)"))
+            }
+            circuit.elements.append(.instance(Instance(name: "m\(group)", of: try mirror.subcircuit(pdk: pdk),
+                                                       connections: connections)))
         }
         circuit.analyses = [.op]
     }

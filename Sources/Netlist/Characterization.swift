@@ -12,7 +12,7 @@ import PDK
 public struct Characterization: Sendable, Equatable {
     /// The file's `format` value and the schema revision this version writes. Files without a format
     /// are revision 0, read with the defaults of the fields they lack (docs/reference/characterization.md).
-    public static let formatName = "bmru-characterization", currentVersion = 2
+    public static let formatName = "bmru-characterization", currentVersion = 3
 
     /// Identifies the file (`formatName`).
     public var format = Self.formatName
@@ -41,6 +41,11 @@ public struct Characterization: Sendable, Equatable {
     /// only those devices. 0 in revision-0 tables measured before the rule had a floor: the PDK's
     /// minimum width.
     public var narrowestOutput: Double
+    /// The bias mirrors, measured through the `BiasReference` as the compiler builds them (empty in
+    /// revisions 0 to 2, measured before they existed: such tables cannot size mirrored biases).
+    public var biasMirrors: [BiasTable] { recordedBiasMirrors ?? [] }
+    /// `biasMirrors` as the file records it: nil in revisions 0 to 2, so they re-encode to their own bytes.
+    fileprivate var recordedBiasMirrors: [BiasTable]?
     /// The size of every memory-cell device the cell table was measured with (the cell's nine, its
     /// bias diodes and its candidate diode, `Compiler.cellSize`): a cell's thresholds depend on it, so
     /// the compiler builds cells of this size from these tables. `DeviceSize.unit` in revisions 0 and 1.
@@ -56,12 +61,13 @@ public struct Characterization: Sendable, Equatable {
     fileprivate var recordedCellTopology: MemoryCell.Topology?
 
     /// Tables with the given parts, in the current format (by default without drain factors, every
-    /// factor 1, without an output floor, the PDK's minimum width, and with unit-size cells).
+    /// factor 1, without an output floor, the PDK's minimum width, with unit-size cells and without
+    /// bias-mirror tables).
     public init(pdk: String, corner: String, unitCurrent: Double, supply: Double, mirrors: [MirrorTable],
                 cell: CellTable, readout: ReadoutTable, drainFactors: [DrainFactor] = [], narrowestOutput: Double = 0,
-                cellSize: DeviceSize = .unit, cellTopology: MemoryCell.Topology = .feedback) {
+                cellSize: DeviceSize = .unit, cellTopology: MemoryCell.Topology = .feedback, biasMirrors: [BiasTable] = []) {
         (self.pdk, self.corner, self.unitCurrent, self.supply) = (pdk, corner, unitCurrent, supply)
-        (self.mirrors, self.cell, self.readout) = (mirrors, cell, readout)
+        (self.mirrors, self.cell, self.readout, self.recordedBiasMirrors) = (mirrors, cell, readout, biasMirrors)
         (self.drainFactors, self.narrowestOutput, self.recordedCellSize) = (drainFactors, narrowestOutput, cellSize)
         recordedCellTopology = cellTopology == .feedback ? nil : cellTopology
     }
@@ -125,6 +131,33 @@ public struct Characterization: Sendable, Equatable {
         /// A table of the given measurements.
         public init(polarity: Polarity, inputs: [Double], widths: [Double], ratio: [[Double]]) {
             (self.polarity, self.inputs, self.widths, self.ratio) = (polarity, inputs, widths, ratio)
+        }
+    }
+
+    /// Output current of bias mirrors against nominal width ratio: outputs on a gate line of the
+    /// `BiasReference` (PMOS on `refp`, NMOS on `refn`) into a diode of type `node`, at the reference
+    /// current I_u.
+    ///
+    /// Biases are calibrated apart from weights because their input is always the reference, whose
+    /// PMOS line is a copy: the copy's drain sits at the PMOS diode's gate, not at its own, so on
+    /// GF180 (typical, I_u = 0.5 nA) every PMOS bias sized from the weight tables came out 3..6 %
+    /// high, enough to move a feedback cell's reset threshold (the difference of two such biases) by
+    /// tens of picoamperes.
+    public struct BiasTable: Sendable, Equatable, Codable {
+        /// The outputs' type.
+        public var polarity: Polarity
+        /// The type of the diode at the node the outputs drive.
+        public var node: Polarity
+        /// Whether that diode is a memory cell's bias diode (`cellSize`) rather than a summing node's.
+        public var cell: Bool
+        /// Nominal width ratios (`CurrentMirror.outputSize`), increasing.
+        public var widths: [Double]
+        /// Measured output current over I_u at every width.
+        public var ratio: [Double]
+
+        /// A table of the given measurements.
+        public init(polarity: Polarity, node: Polarity, cell: Bool, widths: [Double], ratio: [Double]) {
+            (self.polarity, self.node, self.cell, self.widths, self.ratio) = (polarity, node, cell, widths, ratio)
         }
     }
 
@@ -243,9 +276,9 @@ public struct Characterization: Sendable, Equatable {
     /// it) whose measured current ratio is `weight` at the centre of `range` x `unitCurrent`
     /// (`MirrorTable.centredColumn`).
     ///
-    /// The centred ratios are inverted by monotone piecewise-linear interpolation in log-log space (a
-    /// non-monotone step is flattened first). Beyond the table the output is taken proportional to
-    /// the width from the nearest end.
+    /// The centred ratios are inverted finger count by finger count (`invert`): monotone
+    /// piecewise-linear interpolation in log-log space, proportional to the width beyond the measured
+    /// points.
     /// With `node` (the type of the diode at the node the output drives), the weight is first divided
     /// by the measured `DrainFactor`, so the output gives `weight` at that node's voltage.
     public func width(for weight: Double, at unitCurrent: Double, polarity: Polarity, node: Polarity? = nil,
@@ -256,17 +289,67 @@ public struct Characterization: Sendable, Equatable {
         guard let table = mirrors.first(where: { $0.polarity == polarity }) else {
             throw .invalid("no \(polarity.rawValue) mirror table")
         }
-        let measured = table.centredColumn(around: unitCurrent, range: range)
-        var curve: [Double] = []
-        for value in measured { curve.append(max(value, curve.last ?? 0)) }
-        let widths = table.widths
-        if weight <= curve[0] { return widths[0] * weight / curve[0] }
-        if weight >= curve[curve.count - 1] { return widths[widths.count - 1] * weight / curve[curve.count - 1] }
-        let upper = curve.firstIndex { $0 >= weight }!
-        let (lo, hi) = (upper - 1, upper)
-        guard curve[hi] > curve[lo] else { return widths[hi] }
-        let t = log(weight / curve[lo]) / log(curve[hi] / curve[lo])
-        return exp(log(widths[lo]) + t * log(widths[hi] / widths[lo]))
+        return Self.invert(table.centredColumn(around: unitCurrent, range: range), widths: table.widths, at: weight)
+    }
+
+    /// The nominal width ratio of a bias output of `polarity` into a node whose diode is of type
+    /// `node` (a memory cell's bias diode when `cell`) that carries `ratio` times the unit current,
+    /// from the `BiasTable`s, inverted like `width(for:)`.
+    public func biasWidth(for ratio: Double, polarity: Polarity, node: Polarity, cell: Bool) throws(CharacterizationError)
+        -> Double
+    {
+        guard ratio.isFinite, ratio > 0 else { throw .invalid("bias ratio \(ratio) must be > 0") }
+        guard let table = biasMirrors.first(where: { $0.polarity == polarity && $0.node == node && $0.cell == cell }) else {
+            throw .invalid("no table of \(polarity.rawValue) bias mirrors into \(cell ? "cell bias" : node.rawValue) diodes "
+                + "(revision \(formatVersion) tables predate them): measure again with bmru characterize")
+        }
+        return Self.invert(table.ratio, widths: table.widths, at: ratio)
+    }
+
+    /// The width at which the measured `ratios` (one per width of `widths`) reach `target`.
+    ///
+    /// `CurrentMirror.outputSize` draws m = floor(width) fingers from width 2 on, and the current
+    /// jumps where m changes (GF180 PMOS bias outputs: 1.045 x nominal at 1.9, 1.073 x at 2), so the
+    /// widths of one finger count are inverted apart: monotone piecewise-linear interpolation in
+    /// log-log space (a non-monotone step flattened first), proportional to the width from the
+    /// nearest measured point out to the edges of the finger count. The finger count whose range
+    /// comes closest to `target` is taken (a target in a jump between two is realised by the nearer).
+    private static func invert(_ ratios: [Double], widths: [Double], at target: Double) -> Double {
+        func fingers(_ width: Double) -> Int { max(1, Int(width.rounded(.down))) }
+        var best: (width: Double, miss: Double)?
+        var start = 0
+        while start < widths.count {
+            let m = fingers(widths[start])
+            var end = start
+            while end < widths.count, fingers(widths[end]) == m { end += 1 }
+            var curve: [Double] = []
+            for value in ratios[start..<end] { curve.append(max(value, curve.last ?? 0)) }
+            let run = Array(widths[start..<end])
+            // The finger count's nominal range: [m, m + 1), from 0 for one finger, unbounded for the last.
+            let low = m == 1 ? 0 : Double(m), high = end == widths.count ? .infinity : Double(m + 1).nextDown
+            let width: Double
+            if target <= curve[0] {
+                width = max(run[0] * target / curve[0], low)
+            } else if target >= curve[curve.count - 1] {
+                width = min(run[run.count - 1] * target / curve[curve.count - 1], high)
+            } else {
+                let upper = curve.firstIndex { $0 >= target }!
+                let (lo, hi) = (upper - 1, upper)
+                if curve[hi] > curve[lo] {
+                    let t = log(target / curve[lo]) / log(curve[hi] / curve[lo])
+                    width = exp(log(run[lo]) + t * log(run[hi] / run[lo]))
+                } else {
+                    width = run[hi]
+                }
+            }
+            // What this finger count gives at that width, extrapolated like the width.
+            let reached = width <= run[0] ? curve[0] * width / run[0]
+                : width >= run[run.count - 1] ? curve[curve.count - 1] * width / run[run.count - 1] : target
+            let miss = abs(log(reached / target))
+            if best == nil || miss < best!.miss { best = (width, miss) }
+            start = end
+        }
+        return best!.width
     }
 
     /// The bias currents (amperes) that make the cell switch on at `on`, off at `on - width` and
@@ -342,10 +425,12 @@ extension Characterization: Codable {
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", pdk, corner, unitCurrent, supply, mirrors, cell, readout
         case drainFactors, narrowestOutput, recordedCellSize = "cellSize", recordedCellTopology = "cellTopology"
+        case recordedBiasMirrors = "biasMirrors"
     }
 
     /// Reads the current revision, or an older one with the defaults of the fields it lacks
-    /// (revision 0: no `format_version`; revision 1: no `cellSize`); refuses another `format` and
+    /// (revision 0: no `format_version`; revision 1: no `cellSize`; revision 2: no `biasMirrors`);
+    /// refuses another `format` and
     /// newer revisions.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -366,8 +451,10 @@ extension Characterization: Codable {
                           narrowestOutput: c.decode(Double.self, forKey: .narrowestOutput),
                           cellSize: version >= 2 ? c.decode(DeviceSize.self, forKey: .recordedCellSize) : .unit,
                           cellTopology: version >= 2 ? c.decodeIfPresent(MemoryCell.Topology.self, forKey: .recordedCellTopology)
-                              ?? .feedback : .feedback)
+                              ?? .feedback : .feedback,
+                          biasMirrors: version >= 3 ? c.decode([BiasTable].self, forKey: .recordedBiasMirrors) : [])
             if version < 2 { recordedCellSize = nil }
+            if version < 3 { recordedBiasMirrors = nil }
             formatVersion = version
         case let version:
             throw DecodingError.dataCorruptedError(forKey: .formatVersion, in: c, debugDescription:
@@ -419,7 +506,7 @@ private struct Version0: Decodable {
                 cell: .init(grid: grid, gainSweep: cell.gainSweep, on: cell.on.fit, off: cell.off.fit, high: cell.high.fit),
                 readout: readout, drainFactors: drainFactors ?? [], narrowestOutput: narrowestOutput ?? 0)
             tables.formatVersion = 0
-            tables.recordedCellSize = nil
+            (tables.recordedCellSize, tables.recordedBiasMirrors) = (nil, nil)
             return tables
         }
     }

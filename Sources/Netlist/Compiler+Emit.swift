@@ -27,14 +27,13 @@ extension Builder {
         compiler.noise?.source(for: name, between: positive, negative, current: amperes).map { [$0] } ?? []
     }
 
-    /// An output transistor of `polarity` on `gate`, sizing `ratio`, into `drain` (a node whose
-    /// diode is of type `node`; a PMOS output from `supply`) and its noise source; no element when
-    /// the ratio is below `Compiler.minimumRatio`.
-    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, node: Polarity, ratio: Double,
+    /// An output transistor of `polarity` on `gate` carrying `ratio` times its input, drawn at
+    /// nominal width ratio `chosen`, into `drain` (a PMOS output from `supply`) and its noise source;
+    /// no element when the width ratio is below `Compiler.minimumRatio`.
+    func output(_ name: String, _ polarity: Polarity, gate: String, drain: String, ratio: Double, chosen: Double,
                 layer: String, supply: String = "vdd_ff", kind: String = "mirror output")
         throws -> ([Element], Manifest.ElementInfo)
     {
-        let chosen = try widthRatio(ratio, polarity, node: node)
         guard chosen >= Compiler.minimumRatio(pdk: pdk) else {
             return ([], Manifest.ElementInfo(name: "x\(layer).\(name)", kind: "omitted", polarity: polarity,
                                               widthRatio: chosen, current: ratio * unitCurrent))
@@ -50,24 +49,38 @@ extension Builder {
         return ([element] + noise(name, drain, rail(polarity, supply: supply), amperes: ratio * unitCurrent), info)
     }
 
-    /// The gate lines of the mirrored bias reference: PMOS outputs source from `vdd_bias` on the
-    /// first, NMOS outputs sink on the second.
+    /// A weight mirror's output: `output` at the width ratio that gives `ratio` at a node whose diode
+    /// is of type `node`.
+    func weightOutput(_ name: String, _ polarity: Polarity, gate: String, drain: String, node: Polarity, ratio: Double,
+                      layer: String) throws -> ([Element], Manifest.ElementInfo) {
+        try output(name, polarity, gate: gate, drain: drain, ratio: ratio,
+                   chosen: try widthRatio(ratio, polarity, node: node), layer: layer)
+    }
+
+    /// The gate lines of the mirrored bias reference (`BiasReference`): PMOS outputs source from
+    /// `vdd_bias` on the first, NMOS outputs sink on the second.
     static let biasReference = (pmos: "bias_refp", nmos: "bias_refn")
 
-    /// A bias of `amperes` in the positive direction of `node` (negative: the other way): an ideal
-    /// source, or a mirror output of the reference (`Compiler.mirroredBiases`; none when omitted), and
-    /// its noise source.
+    /// The manifest kind of a memory cell's bias, whose diode is the cell's (`Characterization.BiasTable.cell`).
+    static let cellBias = "cell bias"
+
+    /// A bias of `amperes` in the positive direction of `node` (negative: the other way): a mirror
+    /// output of the reference sized from the characterization's bias tables, or an ideal source
+    /// (`Compiler.idealBiases`; none when omitted), and its noise source. `kind` "cell bias" marks a
+    /// memory cell's bias diode.
     mutating func biasSource(_ name: String, node: String, amperes: Double, direction: Polarity, layer: String,
                              kind: String = "bias source") throws -> ([Element], Manifest.ElementInfo) {
         // Into an NMOS-diode node (or out of a PMOS-diode node) is the positive direction.
         let into = (amperes > 0) == (direction == .nmos)
         biasCurrent += abs(amperes)
         if into { biasSupplyCurrent += abs(amperes) }
-        if compiler.mirroredBiases {
-            let polarity: Polarity = into ? .pmos : .nmos
+        if !compiler.idealBiases {
+            let polarity: Polarity = into ? .pmos : .nmos, ratio = abs(amperes) / unitCurrent
+            let chosen = try compiler.characterization?.biasWidth(for: ratio, polarity: polarity, node: direction,
+                                                                  cell: kind == Self.cellBias) ?? ratio
             return try output(name, polarity, gate: polarity == .pmos ? Self.biasReference.pmos : Self.biasReference.nmos,
-                              drain: node, node: direction, ratio: abs(amperes) / unitCurrent, layer: layer,
-                              supply: "vdd_bias", kind: kind + " (mirrored)")
+                              drain: node, ratio: ratio, chosen: chosen, layer: layer, supply: "vdd_bias",
+                              kind: kind + " (mirrored)")
         }
         let element = Element.currentSource(name: name, positive: into ? "vdd_bias" : node, negative: into ? node : "0",
                                             value: .dc(.number(abs(amperes))))
@@ -114,8 +127,8 @@ extension Builder {
                 }
                 if converted.contains(node.name) {
                     let other = node.direction.opposite
-                    let (copy, _) = try output("conv_\(node.name)", node.direction, gate: node.name, drain: node.name + "_c",
-                                               node: other, ratio: 1, layer: layer)
+                    let (copy, _) = try weightOutput("conv_\(node.name)", node.direction, gate: node.name,
+                                                     drain: node.name + "_c", node: other, ratio: 1, layer: layer)
                     // A 1:1 copy is always realisable.
                     elements += copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
                                                   source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
@@ -139,8 +152,8 @@ extension Builder {
                 let name = count == 0 ? base : "\(base)_\(count)"
                 if let source = term.source {
                     let q = polarity(term)
-                    let (added, info) = try output(name, q, gate: line(source, q), drain: term.target,
-                                                   node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
+                    let (added, info) = try weightOutput(name, q, gate: line(source, q), drain: term.target,
+                                                         node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
                     elements += added
                     record(term.parameter, term.value, info)
                 } else {
@@ -158,14 +171,15 @@ extension Builder {
             top.append(.instance(Instance(name: layer, of: subcircuit, connections: [:])))
         }
         circuit.elements = try topLevel(inputs: inputs, readout: readout, circuit: circuit) + top
-        if compiler.mirroredBiases {
-            // The reference: I_u into an NMOS diode, copied 1:1 into a PMOS diode, both from vdd_bias.
-            let (p, n) = Self.biasReference, unit = CurrentMirror.mirrorUnit
+        if !compiler.idealBiases {
+            // The bias domain's one reference current, the only ideal source besides the inputs.
+            let reference = BiasReference(), (p, n) = Self.biasReference
+            try circuit.define(reference.subcircuit(pdk: pdk))
             circuit.elements += [
+                .comment("bias reference: I_u from vdd_bias, every bias a mirror output of \(n) or \(p)"),
                 .currentSource(name: "bias_ref", positive: "vdd_bias", negative: n, value: .dc(.number(unitCurrent))),
-                transistor("d_\(n)", .nmos, drain: n, gate: n, source: "0", bulk: "0", size: unit, pdk: pdk),
-                transistor("copy_\(n)", .nmos, drain: p, gate: n, source: "0", bulk: "0", size: unit, pdk: pdk),
-                transistor("d_\(p)", .pmos, drain: p, gate: p, source: "vdd_bias", bulk: "vdd_bias", size: unit, pdk: pdk),
+                .instance(Instance(name: "bias_reference", of: try reference.subcircuit(pdk: pdk),
+                                   connections: ["refn": n, "refp": p, "vdd": "vdd_bias", "vss": "0"])),
             ]
             biasSupplyCurrent += 2 * unitCurrent
         }
@@ -253,7 +267,7 @@ extension Builder {
                 elements.append(transistor("d_\(node)", .nmos, drain: node, gate: node, source: "0", bulk: "0",
                                            size: cell.size, pdk: pdk))
                 let (sources, info) = try biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
-                                                     kind: "cell bias")
+                                                     kind: Self.cellBias)
                 elements += sources
                 record(parameter, value, info)
             }

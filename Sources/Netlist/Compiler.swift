@@ -20,8 +20,8 @@ import SpiceValues
 /// - W_c, W_post, W_cls: mirror outputs sized from the characterization table (`width(for:at:)`,
 ///   centred on `calibrationRange`, with the table's `narrowestOutput` rule) when one is given, else
 ///   nominally (width ratio = |weight|); zero weights get no element;
-/// - biases: ideal current sources on the bias supply, or (`mirroredBiases`) mirror outputs of one
-///   reference current;
+/// - biases: mirror outputs of one reference current (`BiasReference`), sized from the
+///   characterization's bias tables, or (`idealBiases`) ideal current sources on the bias supply;
 /// - alpha, beta_hi = beta_lo + delta, delta: I_gain, I_thresh, I_width of the cell, corrected by the
 ///   characterization's joint fits when given (`cellBiases`: on at beta_hi, off at beta_lo, high at
 ///   alpha over the state node's drain factor). beta_lo = 0 (never resets: c >= 0) gets I_width =
@@ -76,11 +76,12 @@ public struct Compiler: Sendable {
     /// (`PDK.modelStatements(relativeTo:)`: a deck that can be committed and still runs in
     /// `ngspice -b`); nil writes absolute paths, which decks loaded through the library need.
     public var modelsRelativeTo: URL?
-    /// Whether bias currents are transistor-level: mirror outputs of one reference current I_u (an
-    /// ideal source on `vdd_bias` into an NMOS diode, copied once into a PMOS diode), sized like
-    /// weights (from the table when given; biases below `minimumRatio` I_u are omitted). False: one
-    /// ideal source per bias, exact.
-    public var mirroredBiases = false
+    /// Whether bias currents come from ideal sources, one per bias, exact: a what-if for separating
+    /// bias errors from the rest. False (the default) builds them as a chip does: mirror outputs of
+    /// the one reference current I_u (`BiasReference`), sized from the characterization's bias tables
+    /// (`Characterization.biasWidth`) when given, nominally otherwise; biases below `minimumRatio` I_u
+    /// are omitted.
+    public var idealBiases = false
 
     /// For a deck with its own inputs (`Inputs.frames`) that is run by hand: the raw file that
     /// `ngspice -b` writes beside it, through the control block `Circuit.batchOutput` adds. Nil (the

@@ -4,9 +4,13 @@ import SpiceValues
 /// The one place where netlist text is made: turns a `Circuit` into ngspice deck lines.
 ///
 /// The output is a function of the circuit value alone (no dictionaries, dates or locale): the same
-/// circuit always gives byte-identical text. Numbers are printed by `spiceNumber` (shortest text that
-/// reads back as the same double, C-locale form). Lines longer than `lineWidth` are wrapped at token
-/// boundaries with `+` continuation lines; a PWL time/value pair is one token and is never split.
+/// circuit always gives byte-identical text. Numbers are printed by `spiceNumber` (nine significant
+/// digits at most, C-locale form, no float debris). Lines longer than `lineWidth` are wrapped at
+/// token boundaries with `+` continuation lines; a PWL time/value pair is one token and is never split.
+///
+/// Order: title, model statements, the circuit (parameters, subcircuits, top-level elements), then
+/// one marked simulation block with everything ngspice-specific: `.options`, `.ic`, `.save`, the
+/// analyses and the batch-mode `.control` block.
 ///
 /// Naming rule (`sanitize`): names are lowercased (ngspice lowercases everything anyway, so two names
 /// differing only in case would collide silently), and every character outside `a-z`, `0-9` and `_`
@@ -28,7 +32,6 @@ public struct SpiceWriter: Sendable {
     public func lines(_ circuit: Circuit) throws(NetlistError) -> [String] {
         var out = ["* " + circuit.title.split(whereSeparator: \.isNewline).joined(separator: " ")]
         out += circuit.models
-        if let options = circuit.options { out.append(options.statement) }
         if !circuit.parameters.isEmpty {
             out += wrap([".param"] + (try circuit.parameters.map(assignment)))
         }
@@ -42,6 +45,14 @@ public struct SpiceWriter: Sendable {
             out += try lines(subcircuit, in: circuit)
         }
         out += try lines(circuit.elements, scope: "top level", in: circuit)
+        let simulation = circuit.options != nil || !circuit.initialConditions.isEmpty || !circuit.saves.isEmpty
+            || !circuit.analyses.isEmpty || circuit.batchOutput != nil
+        if simulation {
+            // Everything below is how to simulate the circuit above, kept apart so that the circuit
+            // itself reads in any SPICE.
+            out += ["*", "* simulation (ngspice): options, initial states, saved vectors, analyses"]
+        }
+        if let options = circuit.options { out.append(options.statement) }
         for condition in circuit.initialConditions {
             guard case .voltage = condition.node else { throw .invalidValue(".ic", "only node voltages can be set") }
             out.append(".ic " + (try Self.expression(condition.node)) + "=" + (try number(condition.volts, ".ic")))

@@ -81,13 +81,17 @@ public struct PDKDescriptor: Codable, Sendable, Equatable {
     public var lmin: Double
     /// Minimum drawn channel width in metres.
     public var wmin: Double
+    /// The manufacturing grid in metres: drawn widths and lengths are multiples of it (GF180MCU and
+    /// the generic 180 nm card: 5 nm). Nil when the descriptor does not say: sizes are written as
+    /// computed.
+    public var grid: Double?
     /// Nominal supply voltage of the devices in volts.
     public var nominalSupply: Double
     /// Statistical switches, nil when the PDK has no statistical models.
     public var statistics: Statistics?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, corners, devices, lmin, wmin, statistics
+        case name, description, corners, devices, lmin, wmin, grid = "manufacturing_grid", statistics
         case modelRoot = "model_root"
         case defaultCorner = "default_corner"
         case nominalSupply = "nominal_supply"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An analysis to run, or the analysis lines already in the deck.
 public enum Analysis: Sendable, Equatable {
     /// Whatever analysis statements the loaded deck contains (`run`).
@@ -27,11 +29,13 @@ public enum Analysis: Sendable, Equatable {
     }
 }
 
-/// A number as ngspice reads it: the shortest text that reads back as the same double (full
-/// precision), in C-locale form whatever the process locale (`1e-16`, `3.5e-10`, `1.8`).
+/// A number as ngspice reads it: at most nine significant digits, C-locale, without float debris
+/// (`1e-16`, `3.5e-10`, `1.8`, `4.725e-06` rather than `4.7250000000000005e-06`). Nine digits keep
+/// every current and ratio to a part per billion, far below what any simulation resolves, and make
+/// decks readable and diff-stable.
 ///
 /// Shared so that every writer of SPICE text (the session's commands, `Netlist.SpiceWriter`,
 /// `SimulationOptions.statement`) prints numbers the same way.
 public func spiceNumber(_ value: Double) -> String {
-    "\(value)"
+    value.isFinite ? String(format: "%.9g", value) : "\(value)"
 }

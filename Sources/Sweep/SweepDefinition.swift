@@ -25,7 +25,8 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
     public var characterization: String?
     /// Memory-cell variant (`CellTiming`, default filtered) and simulation mode (default fast).
     public var cells: CellTiming?, mode: SimulationMode?
-    /// Whether biases are mirror outputs of one reference (default false: ideal sources).
+    /// Whether biases are mirror outputs of one reference; nil in definitions written while ideal
+    /// sources were the compiler's default, and read as they ran: false. `bmru sweep` writes it.
     public var mirroredBiases: Bool?
     /// A job's simulation is stopped after this many seconds (default 1800); `bmru sweep run
     /// --timeout` overrides it.

@@ -105,7 +105,7 @@ struct SweepSetup {
         compiler.statistics = variant.sample == nil ? .none : definition.axes.monteCarlo?.variation ?? .none
         compiler.mode = definition.mode ?? .fast
         compiler.cellTiming = definition.cells ?? .filtered
-        compiler.mirroredBiases = definition.mirroredBiases ?? false
+        compiler.idealBiases = !(definition.mirroredBiases ?? false)
         var verifier = Verifier(model: model, modelDirectory: modelDirectory, compiler: compiler)
         verifier.jobTimeout = timeout
         return verifier

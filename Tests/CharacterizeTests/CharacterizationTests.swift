@@ -50,10 +50,10 @@ struct CharacterizationTests {
         #expect(try Characterization.load(from: folder) == table)
     }
 
-    @Test("Every sweep builds a deck; the five decks save what their reduction reads")
+    @Test("Every sweep builds a deck; the six decks save what their reduction reads")
     func decks() throws {
         let pdk = try TestSupport.catalog.pdk("generic180")
-        #expect(CharacterizationSweep.allCases == [.mirrors(.nmos), .mirrors(.pmos), .cell, .readout, .drainFactors])
+        #expect(CharacterizationSweep.allCases == [.mirrors(.nmos), .mirrors(.pmos), .cell, .readout, .drainFactors, .biasMirrors])
         for sweep in CharacterizationSweep.allCases {
             let circuit = try sweep.circuit(pdk: pdk, corner: nil, unitCurrent: 1e-9)
             #expect(!circuit.saves.isEmpty && circuit.analyses.count == 1, "\(sweep)")

@@ -114,6 +114,62 @@ struct CalibrationTests {
         }
     }
 
+    /// Bias ratios: the smallest kws-yes-d4 uses, ratios inside finger counts and in the jumps just
+    /// above 2 and 3 fingers (`Characterization.invert`), and the largest cell biases.
+    static let biasRatios = [0.05, 0.1, 0.37, 1, 1.6, 2.05, 2.12, 3.05, 4.4]
+
+    @Test("Bias outputs of the bias reference sized from the bias tables carry their ratio of I_u within 1 % in every group",
+          arguments: ["generic180", "gf180mcu"])
+    func biasMirrors(pdk name: String) async throws {
+        let pdk = try testPDK(name), table = try await MeasuredTables.shared.table(name), iu = Self.unitCurrent
+        var circuit = try bench("calibrated bias mirrors", pdk: pdk)
+        let reference = BiasReference()
+        try circuit.define(reference.subcircuit(pdk: pdk))
+        circuit.elements += [
+            .currentSource(name: "ref", positive: "vdd", negative: "refn", value: .dc(.number(iu))),
+            .instance(Instance(name: "reference", of: try reference.subcircuit(pdk: pdk),
+                               connections: ["refn": "refn", "refp": "refp", "vdd": "vdd", "vss": "0"])),
+        ]
+        let groups = CharacterizationSweep.biasGroups
+        for (g, group) in groups.enumerated() {
+            let widths = try Self.biasRatios.map {
+                try table.biasWidth(for: $0, polarity: group.polarity, node: group.node, cell: group.cell)
+            }
+            let mirror = CurrentMirror(name: "bias\(g)", polarity: group.polarity, ratios: widths, diode: false)
+            try circuit.define(mirror.subcircuit(pdk: pdk))
+            let diode = ReLU(name: "diode\(g)", polarity: group.node, size: group.cell ? table.cellSize : CurrentMirror.mirrorUnit)
+            try circuit.define(diode.subcircuit(pdk: pdk))
+            var connections = ["in": group.polarity == .pmos ? "refp" : "refn", "rail": group.polarity == .nmos ? "0" : "vdd"]
+            for (r, ratio) in Self.biasRatios.enumerated() {
+                let (drain, sum) = ("o\(g)_\(r)", "n\(g)_\(r)")
+                connections["out\(r + 1)"] = drain
+                circuit.elements += [
+                    .voltageSource(name: "s\(g)_\(r)", positive: drain, negative: sum, value: .dc(0)),
+                    .instance(Instance(name: "d\(g)_\(r)", subcircuit: diode.name, nodes: [sum, group.node == .nmos ? "0" : "vdd"])),
+                ]
+                // A diode of the output's own type carries about I_u, as at a node where the bias subtracts.
+                if group.node == group.polarity {
+                    let extra = Value.number((ratio + 1) * iu)
+                    circuit.elements.append(group.node == .nmos
+                        ? .currentSource(name: "x\(g)_\(r)", positive: "vdd", negative: sum, value: .dc(extra))
+                        : .currentSource(name: "x\(g)_\(r)", positive: sum, negative: "0", value: .dc(extra)))
+                }
+            }
+            circuit.elements.append(.instance(Instance(name: "m\(g)", of: try mirror.subcircuit(pdk: pdk), connections: connections)))
+        }
+        let session = try simulate(circuit, .op)
+        for (g, group) in groups.enumerated() {
+            var report: [String] = []
+            for (r, ratio) in Self.biasRatios.enumerated() {
+                let measured = abs(try session.vector("i(vs\(g)_\(r))")[0]) / iu
+                report.append(String(format: "%g: %.4f", ratio, measured / ratio))
+                #expect(abs(measured / ratio - 1) < 0.01, "\(name) \(group) ratio \(ratio): \(measured)")
+            }
+            print("\(name) bias mirrors \(group.polarity.rawValue) into \(group.cell ? "cell" : group.node.rawValue) diodes, measured / target: "
+                + report.joined(separator: ", "))
+        }
+    }
+
     /// Cell targets (beta_hi, beta_lo, alpha) in units of I_u: the issue's example, a small and a
     /// large cell, and a wide hysteresis (kws-yes-d4's cell 1/1), where the overshoot at switch-on is
     /// largest and beta_lo is 7 % of beta_hi.

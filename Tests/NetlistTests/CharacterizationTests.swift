@@ -40,23 +40,32 @@ struct CharacterizationTests {
         #expect(throws: CharacterizationError.self) { try table.width(for: 1, at: 1e-9, polarity: .pmos) }
     }
 
-    @Test("The committed tables carry format and version, and re-encode to the committed bytes")
+    @Test("The committed tables carry format and version, bias-mirror tables, and re-encode to the committed bytes")
     func committedFormat() throws {
-        // Revision 1 (unit cells, no cellSize written) and revision 2 (cells of 4, 16, 64 unit areas;
-        // switched cells, the only ones whose topology is written).
-        let cells = ["generic180": (1, DeviceSize.unit), "gf180mcu": (1, .unit),
-                     "gf180mcu-cell4": (2, DeviceSize(width: 2e-6, length: 4e-6)),
-                     "gf180mcu-cell16": (2, DeviceSize(width: 4e-6, length: 8e-6)),
-                     "gf180mcu-cell64": (2, DeviceSize(width: 8e-6, length: 16e-6)), "gf180mcu-switched": (2, .unit),
-                     "gf180mcu-switched-cell16": (2, DeviceSize(width: 4e-6, length: 8e-6))]
-        for (name, (version, size)) in cells {
+        let cells = ["generic180": DeviceSize.unit, "gf180mcu": .unit, "gf180mcu-cell4": DeviceSize(width: 2e-6, length: 4e-6),
+                     "gf180mcu-cell16": DeviceSize(width: 4e-6, length: 8e-6), "gf180mcu-cell64": DeviceSize(width: 8e-6, length: 16e-6),
+                     "gf180mcu-switched": .unit, "gf180mcu-switched-cell16": DeviceSize(width: 4e-6, length: 8e-6)]
+        for (name, size) in cells {
             let folder = TestSupport.repository.appendingPathComponent("results/characterization/\(name)")
             let table = try Characterization.load(from: folder)
-            #expect(table.format == "bmru-characterization" && table.formatVersion == version, "\(name)")
+            #expect(table.format == "bmru-characterization" && table.formatVersion == Characterization.currentVersion, "\(name)")
             #expect(table.cellSize == size, "\(name)")
             #expect(table.cellTopology == (name.contains("switched") ? .switched : .feedback), "\(name)")
+            #expect(table.biasMirrors.count == CharacterizationSweep.biasGroups.count, "\(name)")
             let committed = try Data(contentsOf: folder.appendingPathComponent(Characterization.fileName))
             #expect(try table.encoded() == committed, "\(name)")
+        }
+    }
+
+    @Test("A revision-2 file reads without bias-mirror tables, re-encodes to its bytes, and cannot size mirrored biases")
+    func versionTwo() throws {
+        let folder = TestSupport.repository.appendingPathComponent("Tests/NetlistTests/Fixtures/characterization-gf180mcu-switched-rev2")
+        let table = try Characterization.load(from: folder)
+        #expect(table.formatVersion == 2 && table.biasMirrors.isEmpty && table.cellTopology == .switched)
+        #expect(try table.encoded() == Data(contentsOf: folder.appendingPathComponent(Characterization.fileName)))
+        #expect(throws: CharacterizationError.invalid("no table of pmos bias mirrors into cell bias diodes (revision 2 tables "
+            + "predate them): measure again with bmru characterize")) {
+            try table.biasWidth(for: 1, polarity: .pmos, node: .nmos, cell: true)
         }
     }
 

@@ -49,11 +49,11 @@ struct CompilerTests {
         return states
     }
 
-    @Test("A one-cell model driven by a staircase reproduces the reference state sequence exactly, ideal or mirrored biases",
-          arguments: ["generic180", "gf180mcu"], [false, true])
+    @Test("A one-cell model driven by a staircase reproduces the reference state sequence exactly, mirrored or ideal biases",
+          arguments: ["generic180", "gf180mcu"], [true, false])
     func staircase(pdk name: String, mirroredBiases: Bool) throws {
         var compiler = try Compiler(pdk: testPDK(name))
-        compiler.mirroredBiases = mirroredBiases
+        compiler.idealBiases = !mirroredBiases
         let reference = try Network(Self.oneCell).run(Self.staircase).states
         for timing in CellTiming.allCases {
             compiler.cellTiming = timing

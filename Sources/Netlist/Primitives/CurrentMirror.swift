@@ -72,13 +72,13 @@ public struct CurrentMirror: Sendable, Equatable {
         let wmin = pdk.descriptor.wmin
         if ratio >= 1 {
             let fingers = Int(ratio.rounded(.down))
-            return (DeviceSize(width: unit.width * ratio / Double(fingers), length: unit.length), fingers)
+            return (DeviceSize(width: unit.width * ratio / Double(fingers), length: unit.length).snapped(to: pdk), fingers)
         }
         let nominal = ratio * unit.width
         let floor = max(narrowest, wmin)
-        if nominal >= floor { return (DeviceSize(width: nominal, length: unit.length), 1) }
+        if nominal >= floor { return (DeviceSize(width: nominal, length: unit.length).snapped(to: pdk), 1) }
         let width = max(wmin, min(floor, nominal * maximumLength / unit.length))
-        return (DeviceSize(width: width, length: unit.length * width / nominal), 1)
+        return (DeviceSize(width: width, length: unit.length * width / nominal).snapped(to: pdk), 1)
     }
 
     /// The narrowest output `outputSize` draws by default before lengthening, metres: a tenth of the

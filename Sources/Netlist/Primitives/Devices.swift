@@ -1,4 +1,5 @@
 import PDK
+import SpiceValues
 
 /// The channel type of a transistor.
 public enum Polarity: String, Sendable, Equatable, CaseIterable, Codable {
@@ -48,6 +49,17 @@ public struct DeviceSize: Sendable, Equatable, Codable {
         return DeviceSize(width: snapped(width), length: snapped(length))
     }
 
+    /// This size on `pdk`'s manufacturing grid (`PDKDescriptor.grid`): width and length rounded to the
+    /// nearest multiple, and up when that falls below the PDK's minimum; unchanged without a grid.
+    public func snapped(to pdk: PDK) -> DeviceSize {
+        guard let grid = pdk.descriptor.grid, grid > 0 else { return self }
+        func snap(_ metres: Double, minimum: Double) -> Double {
+            let steps = (metres / grid).rounded()
+            return (steps * grid >= minimum ? steps : (minimum / grid).rounded(.up)) * grid
+        }
+        return DeviceSize(width: snap(width, minimum: pdk.descriptor.wmin), length: snap(length, minimum: pdk.descriptor.lmin))
+    }
+
     /// Throws when the width or length is below `pdk`'s minimum (or not a positive number).
     public func check(against pdk: PDK, what: String) throws(NetlistError) {
         guard width.isFinite, width >= pdk.descriptor.wmin else {
@@ -59,14 +71,16 @@ public struct DeviceSize: Sendable, Equatable, Codable {
     }
 }
 
-/// A transistor element of `pdk` (geometry checked by the caller), bulk tied to `bulk`.
+/// A transistor element of `pdk` (geometry checked by the caller), bulk tied to `bulk`, its size on
+/// the PDK's manufacturing grid: every device of a deck is drawn through here.
 func transistor(_ name: String, _ polarity: Polarity, drain: String, gate: String, source: String, bulk: String,
                 size: DeviceSize, multiplier: Int = 1, pdk: PDK) -> Element {
-    .mosfet(MOSFET(name: name, drain: drain, gate: gate, source: source, bulk: bulk, device: polarity.device(in: pdk),
-                   width: .number(size.width), length: .number(size.length), multiplier: multiplier))
+    let drawn = size.snapped(to: pdk)
+    return .mosfet(MOSFET(name: name, drain: drain, gate: gate, source: source, bulk: bulk, device: polarity.device(in: pdk),
+                          width: .number(drawn.width), length: .number(drawn.length), multiplier: multiplier))
 }
 
 /// A description of a size for doc lines, in micrometres (`W=1u L=2u`).
 func describe(_ size: DeviceSize, multiplier: Int = 1) -> String {
-    "W=\(size.width * 1e6)u L=\(size.length * 1e6)u" + (multiplier == 1 ? "" : " m=\(multiplier)")
+    "W=\(spiceNumber(size.width * 1e6))u L=\(spiceNumber(size.length * 1e6))u" + (multiplier == 1 ? "" : " m=\(multiplier)")
 }

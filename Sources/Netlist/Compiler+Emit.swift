@@ -105,7 +105,8 @@ extension Builder {
         var layers = ["inputs", "pre"]
         for k in 0..<blocks { layers += ["b\(k)_cand", "b\(k)_cells", "b\(k)_post"] }
         layers.append("cls")
-        var top: [Element] = []
+        // Each layer's elements and probe ports; made into subcircuits once every node's users are known.
+        var built: [(layer: String, elements: [Element], probePorts: [String])] = []
         // Each probed diode current: its signal and the 0 V source from its rail to its port.
         var probed: [(signal: NetworkSignal, sense: Element)] = []
         for layer in layers {
@@ -130,13 +131,15 @@ extension Builder {
                     let (copy, _) = try weightOutput("conv_\(node.name)", node.direction, gate: node.name,
                                                      drain: node.name + "_c", node: other, ratio: 1, layer: layer)
                     // A 1:1 copy is always realisable.
-                    elements += copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
+                    elements += [.comment("\(node.name)_c: \(node.name) copied 1:1 into a \(other.rawValue) diode, for terms of the other sign")]
+                        + copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
                                                   source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
                 }
             }
             if layer.hasSuffix("_cells") { elements += try cellElements(layer: layer, &circuit) }
             if layer == "cls" {
                 let tail = Characterization.readoutTail(unitCurrent)
+                elements.append(.comment("readout tail: \(spiceNumber(tail / unitCurrent)) I_u"))
                 elements.append(transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
                                            size: readout.size, pdk: pdk))
                 elements += try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0
@@ -150,27 +153,20 @@ extension Builder {
                 let count = counts[base, default: 0]
                 counts[base] = count + 1
                 let name = count == 0 ? base : "\(base)_\(count)"
-                if let source = term.source {
+                let (added, info) = try term.source.map { source in
                     let q = polarity(term)
-                    let (added, info) = try weightOutput(name, q, gate: line(source, q), drain: term.target,
-                                                         node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
-                    elements += added
-                    record(term.parameter, term.value, info)
-                } else {
-                    let (added, info) = try biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
-                                                       direction: direction(of: term.target), layer: layer)
-                    elements += added
-                    record(term.parameter, term.value, info)
+                    return try weightOutput(name, q, gate: line(source, q), drain: term.target,
+                                            node: direction(of: term.target), ratio: abs(term.weight), layer: layer)
+                } ?? biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
+                                direction: direction(of: term.target), layer: layer)
+                if !added.isEmpty {
+                    elements += [Self.parameterComment(term.parameter, term.value, "\(term.source ?? "bias") -> \(term.target)")] + added
                 }
+                record(term.parameter, term.value, info)
             }
-            // Probe ports after the layer's own, so that a probed deck differs only by them.
-            let ports = ports(of: elements, in: circuit).filter { !probePorts.contains($0) } + probePorts
-            let subcircuit = Subcircuit(name: layer, ports: ports, elements: elements,
-                                        doc: ["layer \(layer) of \(model.config.name)"])
-            try circuit.define(subcircuit)
-            top.append(.instance(Instance(name: layer, of: subcircuit, connections: [:])))
+            built.append((layer, elements, probePorts))
         }
-        circuit.elements = try topLevel(inputs: inputs, readout: readout, circuit: circuit) + top
+        circuit.elements = try topLevel(inputs: inputs, readout: readout, circuit: circuit)
         if !compiler.idealBiases {
             // The bias domain's one reference current, the only ideal source besides the inputs.
             let reference = BiasReference(), (p, n) = Self.biasReference
@@ -199,6 +195,20 @@ extension Builder {
         // Candidates first, then block outputs, each block by block.
         probed = probed.filter(\.signal.isCandidate) + probed.filter { !$0.signal.isCandidate }
         circuit.elements += probed.map(\.sense)
+        // A layer's ports are the nodes it shares with the top level or another layer.
+        let users = built.map { Set(nodes(of: $0.elements, in: circuit)) }
+        let topNodes = Set(nodes(of: circuit.elements, in: circuit))
+        var instances: [Element] = []
+        for (index, layer) in built.enumerated() {
+            let shared = nodes(of: layer.elements, in: circuit).filter { node in
+                topNodes.contains(node) || users.indices.contains { $0 != index && users[$0].contains(node) }
+            }
+            let subcircuit = Subcircuit(name: layer.layer, ports: portOrder(shared, layer: layer.layer, probePorts: layer.probePorts),
+                                        elements: layer.elements, doc: ["layer \(layer.layer) of \(model.config.name)"])
+            try circuit.define(subcircuit)
+            instances.append(.instance(Instance(name: layer.layer, of: subcircuit, connections: [:])))
+        }
+        circuit.elements += instances
         let probes = (0..<blocks).flatMap { k in (0..<d).map { NetworkSignal.state(block: k, unit: $0) } }
             + [.readoutInput(0), .readoutInput(1), .decision] + NetworkSignal.supplies.map(NetworkSignal.supply)
             + probed.map(\.signal)
@@ -264,6 +274,7 @@ extension Builder {
                 }
                 let node = "\(port)\(k)_\(i)"
                 connections[port] = node
+                elements.append(Self.parameterComment(parameter, value, "I_\(port) of cell u\(i)"))
                 elements.append(transistor("d_\(node)", .nmos, drain: node, gate: node, source: "0", bulk: "0",
                                            size: cell.size, pdk: pdk))
                 let (sources, info) = try biasSource(node, node: node, amperes: amperes, direction: .nmos, layer: layer,
@@ -313,8 +324,31 @@ extension Builder {
         return elements
     }
 
-    /// Every node the elements touch except ground, in order of first use: a layer's ports.
-    func ports(of elements: [Element], in circuit: Circuit) -> [String] {
+    /// The comment above the elements of one model parameter: its name, value and what it connects.
+    static func parameterComment(_ parameter: String, _ value: Double, _ connects: String) -> Element {
+        .comment("\(parameter) = \(String(format: "%.6g", value)): \(connects)")
+    }
+
+    /// `shared` in the documented port order of a layer subcircuit (docs/reference/netlist.md): the
+    /// nodes the layer drives (its summing, candidate or state nodes, each followed by its converted
+    /// copy) in model order; the nodes it reads from earlier layers and the inputs, in model order;
+    /// the supplies; any other line (bias reference, sample clock) by name; then its probe ports,
+    /// so that a probed deck differs from an unprobed one only by them.
+    func portOrder(_ shared: [String], layer: String, probePorts: [String]) -> [String] {
+        func rank(_ node: String) -> (Int, Int, String) {
+            if probePorts.contains(node) { return (4, probePorts.firstIndex(of: node)!, node) }
+            let base = node.hasSuffix("_c") ? String(node.dropLast(2)) : node
+            if let index = nodes.firstIndex(where: { $0.name == base }) {
+                return (nodes[index].layer == layer ? 0 : 1, 2 * index + (base == node ? 0 : 1), node)
+            }
+            if let index = NetworkSignal.supplies.firstIndex(of: node) { return (2, index, node) }
+            return (3, 0, node)
+        }
+        return shared.sorted { rank($0) < rank($1) }
+    }
+
+    /// Every node the elements touch except ground, in order of first use.
+    func nodes(of elements: [Element], in circuit: Circuit) -> [String] {
         var seen = Set<String>(), ports: [String] = []
         func add(_ node: String) {
             if node != "0", seen.insert(node).inserted { ports.append(node) }

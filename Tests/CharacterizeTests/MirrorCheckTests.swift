@@ -33,6 +33,6 @@ struct MirrorCheckTests {
         #expect(circuit.saves.count == 2 * 2 * 2)
         let lines = try SpiceWriter().lines(circuit)
         #expect(lines.contains("iref0 vdd g0 dc 1e-09") && lines.contains("iref2 g2 0 dc 1e-09"))
-        #expect(lines.contains("xm0 g0 o0 0 nmos_mirror0") && lines.contains("vo0 o0 half dc 0.0"))
+        #expect(lines.contains("xm0 g0 o0 0 nmos_mirror0") && lines.contains("vo0 o0 half dc 0"))
     }
 }

@@ -1,3 +1,4 @@
+import Characterize
 import Foundation
 import PDK
 import Testing

@@ -287,8 +287,13 @@ struct CompilerTests {
         #expect(DeviceSize.unit.scaled(area: 2) == DeviceSize(width: 1.41e-6, length: 2.83e-6))
         let (model, pdk, unit) = try Self.committed("gf180mcu")
         let sized = try Self.committed("gf180mcu-cell16").table
-        let small = try Compiler(pdk: pdk, characterization: unit).compile(model)
-        let large = try Compiler(pdk: pdk, characterization: sized).compile(model)
+        // Ideal biases: a mirrored bias takes the fingers its current needs, which differ between cell sizes.
+        func compile(_ table: Characterization) throws -> Compilation {
+            var compiler = try Compiler(pdk: pdk, characterization: table)
+            compiler.idealBiases = true
+            return try compiler.compile(model)
+        }
+        let (small, large) = (try compile(unit), try compile(sized))
         #expect(large.manifest.totals.transistors == small.manifest.totals.transistors)
         // 8 cells x (9 devices, 1 state output, 3 bias diodes, 1 candidate diode) grow 16-fold; the rest is unchanged.
         let cellDevices = 8 * 14, unitArea = 2e-12
@@ -305,10 +310,14 @@ struct CompilerTests {
     @Test("Switched cells: the characterization's topology, the same device count, beta_lo on the thresh line; another topology than the table's is refused")
     func switchedCells() throws {
         let (model, pdk, table) = try Self.committed("gf180mcu-switched")
-        let compiler = try Compiler(pdk: pdk, characterization: table)
+        // Ideal biases: a mirrored bias takes the fingers its current needs, which differ between topologies.
+        var compiler = try Compiler(pdk: pdk, characterization: table)
+        compiler.idealBiases = true
         #expect(compiler.cellTopology == .switched)
         let switched = try compiler.compile(model)
-        let feedback = try Compiler(pdk: pdk, characterization: try Self.committed("gf180mcu").table).compile(model)
+        var plain = try Compiler(pdk: pdk, characterization: try Self.committed("gf180mcu").table)
+        plain.idealBiases = true
+        let feedback = try plain.compile(model)
         #expect(switched.manifest.totals.transistors == feedback.manifest.totals.transistors)
         let deck = try switched.deck()
         #expect(deck.contains("xs6 v0 v0b width_tail vss nfet_03v3") && !deck.contains("vfb"))

@@ -36,22 +36,24 @@ struct WriterTests {
         let text = try SpiceWriter().text(sample)
         #expect(text == """
             * RC and a divider
-            .param rload=1000.0
-            .subckt div a b params: k=2.0
+            .param rload=1000
+            .subckt div a b params: k=2
             * divider
             r1 a b {k}
             .ends div
             vin in_1 0 dc 1.8
             r1 in_1 out {rload}
             cload out 0 1e-15
-            istep 0 out pwl( 0.0 0.0 0.001 3.5e-10 )
+            istep 0 out pwl( 0 0 0.001 3.5e-10 )
             idrive 0 out external
-            vclk clk 0 pulse( 0.0 1.8 0.001 1e-05 1e-05 0.004 0.01 )
-            xd out 0 div k=4700.0
+            vclk clk 0 pulse( 0 1.8 0.001 1e-05 1e-05 0.004 0.01 )
+            xd out 0 div k=4700
             xm1 out out 0 0 nfet_03v3 w=1e-06 l=2e-06 m=3
             * end
+            *
+            * simulation (ngspice): options, initial states, saved vectors, analyses
             .save v(out) i(vin) v(xd.a)
-            .tran 0.0001 0.002 0.0
+            .tran 0.0001 0.002 0
             .end
 
             """)

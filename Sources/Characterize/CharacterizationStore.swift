@@ -8,7 +8,9 @@ import PDK
 /// machine measured, and otherwise a new measurement (about 20 s on two cores) saved to the cache.
 ///
 /// A folder matches when its `characterization.json` was measured on the same PDK, corner, unit
-/// current, cell size and cell topology (`Characterization.disagreement`).
+/// current, cell size and cell topology (`Characterization.disagreement`) and holds bias-mirror
+/// tables (revision 3): tables cached before those existed cannot size the default deck's biases, so
+/// they are measured again.
 public struct CharacterizationStore: Sendable {
     /// Folders whose subfolders hold committed tables (`results/characterization`), searched first.
     public var committed: [URL]
@@ -62,7 +64,8 @@ public struct CharacterizationStore: Sendable {
             guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(Characterization.fileName).path),
                   let tables = try? Characterization.load(from: folder),
                   tables.disagreement(pdk: pdk, corner: corner, unitCurrent: unitCurrent, cellSize: cellSize,
-                                      cellTopology: cellTopology) == nil
+                                      cellTopology: cellTopology) == nil,
+                  !tables.biasMirrors.isEmpty
             else { continue }
             return (tables, folder)
         }

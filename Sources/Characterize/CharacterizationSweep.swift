@@ -124,7 +124,8 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
                                           cell: MemoryCell(size: cellSize, outputs: [1], topology: cellTopology))
             case .readout: try Self.addReadouts(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
             case .drainFactors: try Self.addDrainMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent)
-            case .biasMirrors: try Self.addBiasMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent, cellSize: cellSize)
+            case .biasMirrors: try Self.addBiasMirrors(to: &circuit, pdk: pdk, unitCurrent: unitCurrent, cellSize: cellSize,
+                                                       widths: Self.biasGroups.map { _ in Self.biasWidths })
             }
             return circuit
         } catch {
@@ -269,12 +270,14 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
         circuit.analyses = [.op]
     }
 
-    /// The `BiasReference` fed I_u, and per `biasGroups` entry an output of every `biasWidths` width on
-    /// its gate line into its own diode (network size: `CellTable` cells' for cell biases, a summing
-    /// node's otherwise) through a sense source `b<group>_<width>`. A diode of the output's own type
-    /// also gets (ratio + 1) I_u from an ideal source, so it carries about I_u as at a real node where
-    /// the bias subtracts.
-    private static func addBiasMirrors(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double, cellSize: DeviceSize) throws {
+    /// Adds the `BiasReference` fed I_u, and per `biasGroups` entry g an output of every nominal width
+    /// ratio `widths[g]` on its gate line, each into its own diode (network size: `cellSize` for cell
+    /// biases, a summing node's otherwise) through a sense source `b<g>_<index>`. A diode of the
+    /// output's own type also gets (ratio + 1) I_u from an ideal source, so it carries about I_u as at
+    /// a real node where the bias subtracts. The bias sweep measures `biasWidths`; a test measures
+    /// the widths the tables choose the same way.
+    public static func addBiasMirrors(to circuit: inout Circuit, pdk: PDK, unitCurrent: Double, cellSize: DeviceSize,
+                                      widths: [[Double]]) throws {
         let reference = BiasReference()
         try circuit.define(reference.subcircuit(pdk: pdk))
         circuit.elements += [
@@ -282,16 +285,13 @@ public enum CharacterizationSweep: Sendable, Hashable, CaseIterable, CustomStrin
             .instance(Instance(name: "reference", of: try reference.subcircuit(pdk: pdk),
                                connections: ["refn": "refn", "refp": "refp", "vdd": "vdd", "vss": "0"])),
         ]
-        for polarity in Polarity.allCases {
-            try circuit.define(CurrentMirror(name: "bias_\(polarity.rawValue)", polarity: polarity, ratios: biasWidths,
-                                             diode: false).subcircuit(pdk: pdk))
-        }
         for (group, (polarity, node, cell)) in biasGroups.enumerated() {
             let diode = ReLU(name: "diode\(group)", polarity: node, size: cell ? cellSize : CurrentMirror.mirrorUnit)
             try circuit.define(diode.subcircuit(pdk: pdk))
-            let mirror = CurrentMirror(name: "bias_\(polarity.rawValue)", polarity: polarity, ratios: biasWidths, diode: false)
+            let mirror = CurrentMirror(name: "bias\(group)", polarity: polarity, ratios: widths[group], diode: false)
+            try circuit.define(mirror.subcircuit(pdk: pdk))
             var connections = ["in": polarity == .pmos ? "refp" : "refn", "rail": polarity == .nmos ? "0" : "vdd"]
-            for (w, width) in biasWidths.enumerated() {
+            for (w, width) in widths[group].enumerated() {
                 let (drain, sum) = ("o\(group)_\(w)", "n\(group)_\(w)")
                 connections["out\(w + 1)"] = drain
                 circuit.elements += [

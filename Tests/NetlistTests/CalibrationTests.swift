@@ -123,45 +123,16 @@ struct CalibrationTests {
     func biasMirrors(pdk name: String) async throws {
         let pdk = try testPDK(name), table = try await MeasuredTables.shared.table(name), iu = Self.unitCurrent
         var circuit = try bench("calibrated bias mirrors", pdk: pdk)
-        let reference = BiasReference()
-        try circuit.define(reference.subcircuit(pdk: pdk))
-        circuit.elements += [
-            .currentSource(name: "ref", positive: "vdd", negative: "refn", value: .dc(.number(iu))),
-            .instance(Instance(name: "reference", of: try reference.subcircuit(pdk: pdk),
-                               connections: ["refn": "refn", "refp": "refp", "vdd": "vdd", "vss": "0"])),
-        ]
         let groups = CharacterizationSweep.biasGroups
-        for (g, group) in groups.enumerated() {
-            let widths = try Self.biasRatios.map {
-                try table.biasWidth(for: $0, polarity: group.polarity, node: group.node, cell: group.cell)
-            }
-            let mirror = CurrentMirror(name: "bias\(g)", polarity: group.polarity, ratios: widths, diode: false)
-            try circuit.define(mirror.subcircuit(pdk: pdk))
-            let diode = ReLU(name: "diode\(g)", polarity: group.node, size: group.cell ? table.cellSize : CurrentMirror.mirrorUnit)
-            try circuit.define(diode.subcircuit(pdk: pdk))
-            var connections = ["in": group.polarity == .pmos ? "refp" : "refn", "rail": group.polarity == .nmos ? "0" : "vdd"]
-            for (r, ratio) in Self.biasRatios.enumerated() {
-                let (drain, sum) = ("o\(g)_\(r)", "n\(g)_\(r)")
-                connections["out\(r + 1)"] = drain
-                circuit.elements += [
-                    .voltageSource(name: "s\(g)_\(r)", positive: drain, negative: sum, value: .dc(0)),
-                    .instance(Instance(name: "d\(g)_\(r)", subcircuit: diode.name, nodes: [sum, group.node == .nmos ? "0" : "vdd"])),
-                ]
-                // A diode of the output's own type carries about I_u, as at a node where the bias subtracts.
-                if group.node == group.polarity {
-                    let extra = Value.number((ratio + 1) * iu)
-                    circuit.elements.append(group.node == .nmos
-                        ? .currentSource(name: "x\(g)_\(r)", positive: "vdd", negative: sum, value: .dc(extra))
-                        : .currentSource(name: "x\(g)_\(r)", positive: sum, negative: "0", value: .dc(extra)))
-                }
-            }
-            circuit.elements.append(.instance(Instance(name: "m\(g)", of: try mirror.subcircuit(pdk: pdk), connections: connections)))
+        let widths = try groups.map { group in
+            try Self.biasRatios.map { try table.biasWidth(for: $0, polarity: group.polarity, node: group.node, cell: group.cell) }
         }
+        try CharacterizationSweep.addBiasMirrors(to: &circuit, pdk: pdk, unitCurrent: iu, cellSize: table.cellSize, widths: widths)
         let session = try simulate(circuit, .op)
         for (g, group) in groups.enumerated() {
             var report: [String] = []
             for (r, ratio) in Self.biasRatios.enumerated() {
-                let measured = abs(try session.vector("i(vs\(g)_\(r))")[0]) / iu
+                let measured = abs(try session.vector("i(vb\(g)_\(r))")[0]) / iu
                 report.append(String(format: "%g: %.4f", ratio, measured / ratio))
                 #expect(abs(measured / ratio - 1) < 0.01, "\(name) \(group) ratio \(ratio): \(measured)")
             }

@@ -54,15 +54,18 @@ struct VerifyCommandTests {
         #expect(failed.stdout.hasSuffix("\n") && failed.stdout.split(separator: "\n").last?.hasPrefix("FAILED 1 of 6 checks: mean power (nW) ") == true,
                 "\(failed.stdout)")
     }
-    @Test("latch-d4, one short golden clip on generic180: exit 0 and the report files; clips timing out exit 2, a bad --spice-command exit 1")
+    @Test("latch-d4, one short golden clip on generic180: the report files, exit 2 on the suppression check alone; clips timing out exit 2, a bad --spice-command exit 1")
     func verify() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-verify-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let arguments = ["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--clips", "1",
                          "--frames", "6", "--jobs", "1", "--out", out.path]
+        // Every bit and decision agrees, but latch-d4's calibrated candidates are within about 1 pA of the
+        // reference, no better than its held levels: the suppression factor is near 1 at every boundary.
         let passed = try CLI.run(arguments)
-        #expect(passed.status == 0, "\(passed.stderr)")
-        #expect(passed.stdout.contains("prediction agreement 100.0 %"))
+        #expect(passed.status == 2, "\(passed.stderr)")
+        #expect(passed.stdout.contains("prediction agreement 100.0 %")
+                && passed.stdout.contains("FAILED 1 of 6 checks: suppression factor at every cell boundary"), "\(passed.stdout)")
         // No committed table is at latch-d4's 1 nA: the tables are measured into the cache and named.
         #expect(passed.stdout.contains("calibrated from " + TestSupport.cache.path + "/characterization/generic180-typical-1e-09A"),
                 "\(passed.stdout)")
@@ -74,7 +77,7 @@ struct VerifyCommandTests {
         }
         // --keep-decks: the clip's deck, named in the report, runs by hand and leaves its raw file beside it.
         let kept = try CLI.run(arguments + ["--keep-decks"])
-        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.status == 2, "\(kept.stderr)")
         let perClip = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json")))
             as? [String: Any])?["per_clip"] as? [[String: Any]])
         #expect(perClip.first?["deck"] as? String == "decks/clip-0.cir")

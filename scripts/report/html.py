@@ -281,14 +281,15 @@ def table(header: list[str], rows: list[list[str]], classes: list[str] | None = 
     return f"<table class={kind!r}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def clip_rows(r: dict, out: str) -> tuple[list[list[str]], list[str]]:
-    """One row per clip: decisions by class name, agreements, power, time, status (failure text) and a
-    link to its trace CSV when the folder holds it."""
+def clip_rows(r: dict, out: str, trace_links: bool) -> tuple[list[list[str]], list[str]]:
+    """One row per clip: decisions by class name, agreements, power, time, status (failure text) and,
+    with trace_links, a link to its trace CSV when the folder holds it."""
     rows, classes = [], []
     for n, c in enumerate(r["per_clip"], 1):
         ok = c["status"] == "ok"
         status = "ok" if ok else f"failed: {html.escape(c.get('failure') or c['status'])}"
-        trace = link(c["trace"], "csv") if c.get("trace") and os.path.isfile(os.path.join(out, c["trace"])) else ""
+        shipped = trace_links and c.get("trace") and os.path.isfile(os.path.join(out, c["trace"]))
+        trace = link(c["trace"], "csv") if shipped else ""
         rows.append([str(n), html.escape(c["name"]), html.escape(class_name(r, c.get("label"))),
                      html.escape(class_name(r, c["reference_decision"])), html.escape(class_name(r, c.get("circuit_decision"))),
                      "yes" if c["agrees"] else "no", pct(c.get("frame_state_agreement")),
@@ -364,8 +365,10 @@ img{width:100%;display:block;margin:6px 0 14px}.note{color:#555;font-size:13px}
 dt{font-weight:bold;margin-top:6px}dd{margin-left:18px}"""
 
 
-def render(out: str) -> str:
-    """Write OUT/report.html, one file with inline figures, from OUT/report.json and its traces; returns its path."""
+def render(out: str, trace_links: bool = True) -> str:
+    """Write OUT/report.html, one file with inline figures, from OUT/report.json and its traces; returns its
+    path. Without trace_links the clip table links no trace CSV: for a folder committed without its traces
+    (they are drawn from, not shipped)."""
     with open(os.path.join(out, "report.json")) as f:
         r = json.load(f)
     p, ran = r["provenance"], [c for c in r["per_clip"] if c["status"] == "ok"]
@@ -418,10 +421,11 @@ def render(out: str) -> str:
                              "median margin (units)"], rows) if rows else "<p>No wrong state bit.</p>"]
     if r.get("power") and ran:
         parts += ["<h2>Power</h2>", inline(power_figure(ran, r["power"]), "power by supply")]
-    rows, classes = clip_rows(r, out)
-    missing = len(ran) - len(traced)
+    rows, classes = clip_rows(r, out, trace_links)
+    unlinked = len(ran) - (len(traced) if trace_links else 0)
     parts += ["<h2>Clips</h2>",
-              *([f"<p class=\"note\">{missing} trace CSVs are not in this folder (not committed): no link.</p>"] if missing else []),
+              *([f"<p class=\"note\">{unlinked} trace CSVs are not shipped with this page (not committed; "
+                 "<code>provenance.command_line</code> regenerates them): no link.</p>"] if unlinked else []),
               table(["#", "clip", "label", "reference", "circuit", "agrees", "state bits", "frame decisions",
                      "power (nW)", "seconds", "status", "trace"], rows, classes)]
     unit = f"{p['unit_current_A']:g} A"
@@ -439,7 +443,10 @@ def render(out: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="report folder written by bmru verify --out")
-    print(render(parser.parse_args().out))
+    parser.add_argument("--no-trace-links", action="store_true",
+                        help="link no trace CSV (a report committed without its traces; the figures still use them)")
+    args = parser.parse_args()
+    print(render(args.out, trace_links=not args.no_trace_links))
 
 
 if __name__ == "__main__":

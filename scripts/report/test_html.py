@@ -181,7 +181,14 @@ def test_committed_report_without_traces(report_dir):
     page = open(html.render(str(report_dir))).read()
     assert 'href="traces/' not in page
     assert "No clip figures: the trace CSVs are not in this folder." in page
-    assert "2 trace CSVs are not in this folder (not committed): no link." in page
+    assert "2 trace CSVs are not shipped with this page" in page
+
+
+def test_no_trace_links(report_dir):
+    # Traces present to draw from, but not shipped (a committed report): figures, and no link.
+    page = open(html.render(str(report_dir), trace_links=False)).read()
+    assert "Worst clip: other/b.wav" in page and 'href="traces/' not in page
+    assert "2 trace CSVs are not shipped with this page" in page
 
 
 def test_first_errors(report_dir):

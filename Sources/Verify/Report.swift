@@ -219,7 +219,7 @@ public struct Report: Sendable, Equatable, Codable {
         /// When the report was made (ISO 8601).
         public var created: String
         /// SHA-256 of what the run computed (`Verifier.runHash`: clips, their simulation jobs, the
-        /// agreement threshold); a run into the same folder with another hash is refused. Absent in
+        /// limits); a run into the same folder with another hash is refused. Absent in
         /// older reports.
         public var runHash: String?
 

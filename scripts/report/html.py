@@ -427,7 +427,8 @@ def render(out: str, trace_links: bool = True) -> str:
               *([f"<p class=\"note\">{unlinked} trace CSVs are not shipped with this page (not committed; "
                  "<code>provenance.command_line</code> regenerates them): no link.</p>"] if unlinked else []),
               table(["#", "clip", "label", "reference", "circuit", "agrees", "state bits", "frame decisions",
-                     "power (nW)", "seconds", "status", "trace"], rows, classes)]
+                     "power (nW)", "seconds", "status", "trace"][:None if trace_links else -1],
+                    [row[:None if trace_links else -1] for row in rows], classes)]
     unit = f"{p['unit_current_A']:g} A"
     parts += ["<h2>Glossary</h2>", "<dl>" + "".join(
         f"<dt>{html.escape(term)}</dt><dd>{html.escape(text.format(iu=unit))}</dd>"

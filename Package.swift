@@ -70,6 +70,9 @@ let package = Package(
         .target(name: "Sweep", dependencies: [
             "Verify", "ClipSources", "Netlist", "Ngspice", "PDK", "BMRU", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        // Defines `gitCommit` in the target that uses it: the commit of the checkout being built, for the
+        // reports' provenance ("unknown" when building from a tarball).
+        .plugin(name: "GitCommit", capability: .buildTool()),
         // The `bmru` executable: argument parsing only. The target is not named `bmru` because a
         // module `bmru` beside the library `BMRU` clashes on case-insensitive file systems.
         .executableTarget(
@@ -78,7 +81,8 @@ let package = Package(
                 "Ngspice", "PDK", "BMRU", "KWS", "Netlist", "Characterize", "Verify", "ClipSources", "Sweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["GitCommit"]
         ),
         // Paths and PDK_ROOT resolution shared by the test targets.
         .target(name: "TestSupport", dependencies: ["PDK"], path: "Tests/TestSupport"),
@@ -104,6 +108,6 @@ let package = Package(
         .testTarget(name: "SweepTests", dependencies: [
             "Sweep", "ClipSources", "Verify", "Netlist", "Ngspice", "PDK", "BMRU", "TestSupport",
         ]),
-        .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BMRUCLI", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

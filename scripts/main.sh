@@ -4,7 +4,8 @@
 # the transistor-level circuit of the committed kws-yes-d4 model: a table of reference decision,
 # circuit decision, agreement and energy per clip, and a verification report in results/demo/report/.
 # The PDK is the embedded generic180 unless PDK_ROOT is set (then gf180mcu). Extra arguments go to
-# `bmru demo` (e.g. --data ../shared/data/speech_commands_v0.02_test --clips 20 for real clips).
+# `bmru demo` (e.g. --data ../shared/data/speech_commands_v0.02_test --clips 20 for real clips). The
+# exit status is the demo's: 0 when every check of its report passes, 2 when one fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"

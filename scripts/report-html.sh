@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes OUT/report.html and OUT/figures/*.svg for a `bmru verify --out OUT` folder
+# Writes OUT/report.html (one self-contained file, figures inline) for a `bmru verify --out OUT` folder
 # (scripts/report/html.py, docs/reference/report-format.md) with the repository's venv (.venv), which
 # scripts/setup-python.sh creates or updates first when needed (its report part only: no JAX).
 #   bash scripts/report-html.sh OUT

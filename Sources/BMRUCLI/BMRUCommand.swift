@@ -39,7 +39,9 @@ struct BMRUCommand: AsyncParsableCommand {
     )
 }
 
-/// The toolchain's version, written into reports and decks.
+/// The toolchain's version and the git commit it was built from, written into reports and decks.
 enum BMRUKitVersion {
     static let string = "0.1.0"
+    /// From the GitCommit build plugin: the checkout's commit, `-dirty` with uncommitted changes, or `unknown`.
+    static let commit = gitCommit
 }

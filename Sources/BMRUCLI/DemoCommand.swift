@@ -18,7 +18,9 @@ struct DemoCommand: AsyncParsableCommand {
             calibrated from the stored characterization of that PDK (measured and cached if there is none). Prints one row per clip (reference decision, \
             circuit decision, agreement, energy) and writes the verification report to --out; like \
             'bmru verify', a second run into the same --out re-uses the clips already simulated, and a \
-            demo of other clips or options replaces the report there.
+            demo of other clips or options replaces the report there. The table's footer gives the verdict, \
+            every check of the report against its limit as in 'bmru verify' (the same --checks file and flags), \
+            and one line per disagreeing clip saying why; the exit status follows the verdict (2 when a check fails).
 
             Example: bash scripts/demo-audio.sh && bmru demo
             """
@@ -47,6 +49,8 @@ struct DemoCommand: AsyncParsableCommand {
             help: "Report folder (--report: the deprecated spelling of --out).", completion: .directory)
     var out = "results/demo/report"
 
+    @OptionGroup(title: "Checks") var checkOptions: CheckOptions
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
         if let clips, clips < 1 { throw ValidationError("--clips must be >= 1") }
@@ -59,32 +63,34 @@ struct DemoCommand: AsyncParsableCommand {
         let hasPDKRoot = !(ProcessInfo.processInfo.environment["PDK_ROOT"] ?? "").isEmpty
         let pdk = circuit.pdk ?? (hasPDKRoot ? "gf180mcu" : "generic180")
         circuit.pdk = pdk
+        let limits = try checkOptions.limits()
         let directory = URL(fileURLWithPath: model)
         let loaded = try Model.load(from: directory)
         let clips: [Clip], inputs: String
         if let data {
             clips = try Clip.speechCommands(URL(fileURLWithPath: data), selection: .heldout, balanced: true, model: loaded,
                                             modelDirectory: directory, limit: self.clips ?? 8, warn: printWarning)
-            inputs = "\(data) (heldout, balanced)"
+            inputs = "\(relativeToWorkingDirectory(data)) (heldout, balanced)"
         } else {
             guard FileManager.default.fileExists(atPath: audio) else {
                 throw ValidationFailure("\(audio): no such folder (make the demo clips with: bash scripts/demo-audio.sh)")
             }
             clips = try Clip.audio(URL(fileURLWithPath: audio), model: loaded, warn: printWarning)
-            inputs = audio
+            inputs = relativeToWorkingDirectory(audio)
         }
         let (compiler, characterization) = try await circuit.compiler(for: loaded, jobs: jobs)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
         // The report is the demo's by-product: a demo of other clips or options replaces it.
         verifier.force = true
+        verifier.checks = limits
         Console.shared.error(
             "demo: \(clips.count) clips, \(loaded.config.name) on \(pdk) (\(characterization.map { "calibrated from \($0.lastPathComponent)" } ?? "nominal")), mode \(circuit.mode.rawValue), \(circuit.cells.rawValue) cells")
         let progress = ProgressLine("demo", unit: "clips")
         progress.update(done: 0, total: clips.count)
         let result = try await verifier.run(
             clips, writingTo: URL(fileURLWithPath: out),
-            context: .init(inputs: inputs, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
+            context: .current(inputs: inputs),
             clipFinished: { _, clip in progress.advance(total: clips.count, failed: clip.failure != nil) })
         let classes = loaded.config.classes
         func name(_ index: Int?) -> String { index.map { classes[$0] } ?? "-" }
@@ -102,5 +108,12 @@ struct DemoCommand: AsyncParsableCommand {
             power \(result.power.map { String(format: "%.1f nW", $0.totalNW) } ?? "n/a"); \
             \(String(format: "%.0f s", Date().timeIntervalSince(started))) -> \(out)/report.md
             """)
+        for clip in result.perClip where !clip.agrees {
+            let why = clip.failure.map { "failed to simulate: \($0)" }
+                ?? (try? Disagreement(clip, folder: URL(fileURLWithPath: out)).description) ?? "its trace cannot be read"
+            print("  \(clip.name): \(why)")
+        }
+        print(result.verdict)
+        if !result.passed { throw ExitCode(2) }
     }
 }

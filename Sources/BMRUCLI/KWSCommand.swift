@@ -116,9 +116,8 @@ struct KWSCommand: AsyncParsableCommand {
             let classes = loaded.config.classes, known = detections, total = clips.count
             let progress = ProgressLine("kws", unit: "clips")
             progress.update(done: 0, total: total)
-            let result = try await verifier.run(clips, writingTo: folder, context: .init(
-                inputs: clips.map(\.name).joined(separator: " "), commandLine: CommandLine.arguments,
-                version: BMRUKitVersion.string
+            let result = try await verifier.run(clips, writingTo: folder, context: .current(
+                inputs: clips.map { relativeToWorkingDirectory($0.name) }.joined(separator: " ")
             ), clipFinished: { index, clip in
                 var line = Line(detection: known[index])
                 line.circuitPrediction = clip.circuitDecision.map { classes[$0] }

@@ -28,8 +28,10 @@ struct VerifyCommand: AsyncParsableCommand {
             other options or clips into a folder holding a report is refused unless --force, and a second run \
             into a folder in use is refused. A clip whose simulation fails is reported and counts as disagreeing; \
             when every clip fails for a reason outside the circuit (a deck or PDK file that does not load, a \
-            failing --spice-command, no usable worker) the run is an error. Exit status: 0 when the prediction \
-            agreement reaches --min-agreement, 2 when it does not, 1 on an error.
+            failing --spice-command, no usable worker) the run is an error. The verdict is every check of the \
+            report against its limit: clip decisions, state bits, frame decisions, the suppression factor at every \
+            cell boundary, power, failed clips; the limits are the defaults, a --checks file, then the single \
+            flags, and the report records them. Exit status: 0 when every check passes, 2 when one fails, 1 on an error.
 
             Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu --jobs 2 --out out/verify
             Example: bmru verify --model results/models/kws-yes-d4 --pdk gf180mcu \
@@ -54,8 +56,7 @@ struct VerifyCommand: AsyncParsableCommand {
             help: "An ngspice command run before every transient, e.g. an 'alter' for fault injection (repeatable).")
     var spiceCommands: [String] = []
 
-    @Option(parsing: .unconditional, help: "Prediction agreement needed for exit status 0.")
-    var minAgreement: Double = 0.98
+    @OptionGroup(title: "Checks") var checkOptions: CheckOptions
 
     @Option(name: [.customLong("out"), .customLong("report")],
             help: "Report folder (--report: the deprecated spelling of --out).", completion: .directory)
@@ -71,26 +72,29 @@ struct VerifyCommand: AsyncParsableCommand {
         if let framePeriod { try validateSeconds(framePeriod, flag: "--frame-period", maximum: 10) }
         try validateSeconds(timeout, flag: "--timeout", maximum: maximumTimeout)
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
-        guard (0...1).contains(minAgreement) else { throw ValidationError("--min-agreement must be in 0...1") }
     }
 
     func run() async throws {
         let directory = options.directory
         var (loaded, compiler, characterization) = try await options.load(jobs: jobs)
         if let framePeriod { compiler.frameDuration = framePeriod }
-        let (selected, provenance) = try clipOptions.selection.load(model: loaded, modelDirectory: directory, warn: printWarning)
+        let limits = try checkOptions.limits()
+        // Paths as the report records them; relative ones resolve against the working directory alike.
+        var selection = clipOptions.selection
+        (selection.data, selection.inputs) = (selection.data.map(relativeToWorkingDirectory), selection.inputs.map(relativeToWorkingDirectory))
+        let (selected, provenance) = try selection.load(model: loaded, modelDirectory: directory, warn: printWarning)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
         verifier.jobTimeout = timeout
         verifier.commands = spiceCommands
-        verifier.minAgreement = minAgreement
+        verifier.checks = limits
         verifier.force = force
         verifier.keepDecks = keepDecks
         let progress = ProgressLine("verify", unit: "clips")
         progress.update(done: 0, total: selected.count)
         let result = try await verifier.run(
             selected, writingTo: URL(fileURLWithPath: out),
-            context: .init(inputs: provenance, commandLine: CommandLine.arguments, version: BMRUKitVersion.string),
+            context: .current(inputs: provenance),
             clipFinished: { _, clip in progress.advance(total: selected.count, failed: clip.failure != nil) })
         print("\(result.clips) clips (\(result.failed) failed to simulate, \(result.disagreed ?? 0) disagree): "
             + "prediction agreement \(formatPercent(result.predictionAgreement)), "
@@ -99,6 +103,7 @@ struct VerifyCommand: AsyncParsableCommand {
             + (result.power.map { String(format: ", %.1f nW, %.1f nJ per clip", $0.totalNW, $0.energyNJ) } ?? "")
             + (characterization.map { ", calibrated from \($0.path)" } ?? ", nominal (uncalibrated)")
             + " -> \(out)/report.md")
+        print(result.verdict)
         if !result.passed { throw ExitCode(2) }
     }
 }

@@ -155,7 +155,7 @@ public struct ParameterNoiseReport: Sendable, Equatable, Codable {
         /// The provenance of `model`, loaded from `modelDirectory`, on clips from `inputs`.
         public init(model: Model, modelDirectory: URL, inputs: String, version: String) {
             let files = [Model.configFileName, Model.tensorsFileName].map { modelDirectory.appendingPathComponent($0) }
-            (self.model, modelHash) = (model.config.name, SweepSetup.hash(files: files) ?? "unavailable")
+            (self.model, modelHash) = (model.config.name, sha256Hex(files: files) ?? "unavailable")
             (self.inputs, bmrukit) = (inputs, version)
         }
     }

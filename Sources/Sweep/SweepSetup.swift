@@ -39,7 +39,7 @@ struct SweepSetup {
                 throw .setup("\(folder.appendingPathComponent(Characterization.fileName).path): \(reason)")
             }
             characterization = table
-            characterizationHash = Self.hash(files: [folder.appendingPathComponent(Characterization.fileName)])
+            characterizationHash = sha256Hex(files: [folder.appendingPathComponent(Characterization.fileName)])
         } else {
             (characterization, characterizationHash) = (nil, nil)
         }
@@ -52,7 +52,7 @@ struct SweepSetup {
                                  compiler: try Self.compiler(pdk: pdk, characterization: characterization))
         do { references = try reference.references(clips) } catch { throw .setup(error.description) }
         modelHash = reference.modelHash()
-        pdkHash = Self.hash(files: pdk.modelFiles) ?? "unavailable"
+        pdkHash = sha256Hex(files: pdk.modelFiles) ?? "unavailable"
     }
 
     private static func compiler(pdk: PDK, characterization: Characterization?) throws(SweepError) -> Compiler {
@@ -129,16 +129,6 @@ struct SweepSetup {
             state = rng.next()
         }
         return Int(state % UInt64(Int32.max)) + 1
-    }
-
-    /// SHA-256 over the contents of `files` in order; nil when one cannot be read.
-    static func hash(files: [URL]) -> String? {
-        var data = Data()
-        for file in files {
-            guard let contents = try? Data(contentsOf: file) else { return nil }
-            data += contents
-        }
-        return sha256Hex(data)
     }
 
     /// The key of a job: SHA-256 of what it simulates (deck, commands, seed, vectors; not its

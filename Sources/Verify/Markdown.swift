@@ -1,15 +1,24 @@
 import Foundation
 
 extension Report {
-    /// `report.md`: a summary table for a reviewer, then the cell boundaries and one row per clip.
+    /// `report.md`: the verdict and the checks table first, then a summary table for a reviewer, the cell
+    /// boundaries, one row per clip and the provenance.
     public func markdown() -> String {
         func pct(_ value: Double?) -> String { value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
         func num(_ value: Double?, _ format: String = "%.3g") -> String { value.map { String(format: format, $0) } ?? "n/a" }
         let p = provenance
-        var lines = [
-            "# Verification: \(p.model) on \(p.pdk) (\(p.corner))", "",
-            "\(passed ? "PASSED" : "FAILED"): prediction agreement \(pct(predictionAgreement)) against a minimum of "
-                + "\(pct(minAgreement)).", "",
+        var lines = ["# Verification: \(p.model) on \(p.pdk) (\(p.corner))", "", verdict, ""]
+        if let checks {
+            lines += ["| check | measured | limit | verdict |", "|---|---|---|---|"]
+            lines += checks.map { check in
+                "| \(check.name.title) | \(check.name.format(check.measured)) | \(check.limitText) | "
+                    + (check.passed ? "pass" : "**FAIL**" + (check.failing.map { $0.isEmpty ? "" : " (\($0.joined(separator: ", ")))" } ?? ""))
+                    + " |"
+            }
+            lines += [""]
+        }
+        lines += [
+            "How to read this report: `docs/reference/report-format.md` in the BMRUKit repository (commit below).", "",
             "| metric | value |", "|---|---|",
             "| clips (failed to simulate, simulated and disagreeing) | \(clips) (\(failed), \(disagreed.map(String.init) ?? "n/a")) |",
             "| prediction agreement | \(pct(predictionAgreement)) |",
@@ -30,22 +39,54 @@ extension Report {
             "| block | unit | state agreement | candidate RMS (units) | state RMS (units) | suppression | suppression, bit right |",
             "|---|---|---|---|---|---|---|",
         ]
+        let failing = Set(checks?.first { $0.name == .suppression }?.failing ?? [])
         lines += suppressionFactor.perBoundary.map {
-            "| \($0.block) | \($0.unit) | \(pct($0.stateAgreement)) | \(num($0.candidateRMSUnits)) | \(num($0.stateRMSUnits)) | \(num($0.factor)) | \(num($0.agreeingFramesFactor)) |"
+            "| \($0.block) | \($0.unit) | \(pct($0.stateAgreement)) | \(num($0.candidateRMSUnits)) | \(num($0.stateRMSUnits)) | "
+                + "\(num($0.factor)) | \(num($0.agreeingFramesFactor))\(failing.contains($0.name) ? " **FAIL**" : "") |"
         }
         lines += ["", "## Clips", "", "| clip | label | reference | circuit | agrees | state bits | seconds | status |",
                   "|---|---|---|---|---|---|---|---|"]
         lines += perClip.map { clip in
-            "| \(clip.name) | \(clip.label.map(String.init) ?? "") | \(clip.referenceDecision) | "
-                + "\(clip.circuitDecision.map(String.init) ?? "") | \(clip.agrees ? "yes" : "no") | \(pct(clip.frameStateAgreement)) | "
+            "| \(clip.name) | \(className(clip.label) ?? "") | \(className(clip.referenceDecision) ?? "") | "
+                + "\(className(clip.circuitDecision) ?? "") | \(clip.agrees ? "yes" : "no") | \(pct(clip.frameStateAgreement)) | "
                 + "\(num(clip.seconds, "%.1f")) | \(clip.failure.map { "failed (\(clip.failureKind?.rawValue ?? "circuit")): \($0)" } ?? clip.status) |"
         }
+        let sizing = p.characterizationHash.map { "calibrated (characterization sha256 \($0))" } ?? (p.characterized ? "characterized" : "nominal")
         lines += ["", "## Provenance", "",
-                  "model \(p.model) (sha256 \(p.modelHash)), \(p.characterizationHash.map { "calibrated (characterization sha256 \($0))" } ?? (p.characterized ? "characterized" : "nominal")) sizing, "
-                      + "I_u = \(p.unitCurrent) A, supply \(p.supply) V; inputs \(p.inputs); \(p.ngspice); "
-                      + "BMRUKit \(p.bmrukit); \(p.created).", "",
-                  "`" + p.commandLine.joined(separator: " ") + "`"]
-        if !p.commands.isEmpty { lines += ["", "ngspice commands before each transient: `\(p.commands.joined(separator: "; "))`"] }
+                  "| | |", "|---|---|",
+                  "| model | \(p.model) (sha256 \(p.modelHash)), classes \(p.classes?.joined(separator: ", ") ?? "n/a") |",
+                  "| PDK | \(p.pdk), corner \(p.corner), model files sha256 \(p.pdkModelsHash ?? "n/a") |",
+                  "| sizing | \(sizing), I_u = \(p.unitCurrent) A, supply \(p.supply) V |",
+                  "| inputs | \(p.inputs) |",
+                  "| simulator | \(p.ngspice) |",
+                  "| BMRUKit | \(p.bmrukit), commit \(p.bmrukitCommit ?? "n/a") |",
+                  "| created | \(p.created) |",
+                  "| command | `\(p.commandLine.joined(separator: " "))` |"]
+        if !p.commands.isEmpty { lines += ["| ngspice commands before each transient | `\(p.commands.joined(separator: "; "))` |"] }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The verdict in one line: PASSED, or FAILED with every failing check, its measured value and limit
+    /// (a version 1 report: the prediction agreement against its minimum).
+    public var verdict: String {
+        guard let checks else {
+            return "\(passed ? "PASSED" : "FAILED"): prediction agreement \(Check.Kind.clipDecisions.format(predictionAgreement)) "
+                + "against a minimum of \(Check.Kind.clipDecisions.format(minAgreement))."
+        }
+        let failed = checks.filter { !$0.passed }
+        guard !failed.isEmpty else { return "PASSED: all \(checks.count) checks met." }
+        let factors = Dictionary(suppressionFactor.perBoundary.map { ($0.name, $0.agreeingFramesFactor) }) { first, _ in first }
+        return "FAILED \(failed.count) of \(checks.count) checks: " + failed.map { check in
+            let at = (check.failing ?? []).map { name in "\(name) \(Check.Kind.suppression.format(factors[name] ?? nil))" }
+            return "\(check.name.title) \(check.name.format(check.measured)) (limit \(check.limitText))"
+                + (at.isEmpty ? "" : " at " + at.joined(separator: ", "))
+        }.joined(separator: "; ") + "."
+    }
+
+    /// The name of class `index` (`provenance.classes`), its index for a version 1 report; nil for nil.
+    public func className(_ index: Int?) -> String? {
+        guard let index else { return nil }
+        guard let classes = provenance.classes, classes.indices.contains(index) else { return String(index) }
+        return classes[index]
     }
 }

@@ -7,8 +7,8 @@ import Ngspice
 public struct Report: Sendable, Equatable, Codable {
     /// Identifies the file.
     public var format = "bmru-verify-report"
-    /// Revision of the schema.
-    public var formatVersion = 1
+    /// Revision of the schema: 2 adds `limits` and `checks`; version 1 reports still load.
+    public var formatVersion = 2
     /// Clips given (failed ones included).
     public var clips: Int
     /// Clips whose simulation failed (counted as disagreeing).
@@ -37,8 +37,13 @@ public struct Report: Sendable, Equatable, Codable {
     public var power: Power?
     /// Mean simulation seconds per simulated clip (inside the workers), and the run's wall time.
     public var secondsPerClip: Double?, wallSeconds: Double
-    /// The agreement threshold and whether `predictionAgreement` met it.
+    /// The clip-decision limit (`limits.clipDecisions`, kept for readers of version 1) and the verdict:
+    /// every check passed (in version 1, `predictionAgreement` met `minAgreement`).
     public var minAgreement: Double, passed: Bool
+    /// The limits the report was judged against; nil in version 1 reports.
+    public var limits: ReviewChecks?
+    /// Every target against its limit, in the order `ReviewChecks.evaluate` gives them; nil in version 1 reports.
+    public var checks: [Check]?
     /// Where the numbers come from.
     public var provenance: Provenance
     /// One entry per clip, in input order.
@@ -51,7 +56,7 @@ public struct Report: Sendable, Equatable, Codable {
         case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy"
         case blockOutputDiscrepancy = "block_output_discrepancy", accuracy, power
         case secondsPerClip = "seconds_per_clip", wallSeconds = "wall_seconds", minAgreement = "min_agreement", passed
-        case provenance, perClip = "per_clip"
+        case limits, checks, provenance, perClip = "per_clip"
     }
 
     /// Candidate discrepancy over state discrepancy, RMS-based, at every cell (block, unit).
@@ -176,8 +181,14 @@ public struct Report: Sendable, Equatable, Codable {
     public struct Provenance: Sendable, Equatable, Codable {
         /// Model name and SHA-256 of its config.json followed by model.safetensors.
         public var model: String, modelHash: String
+        /// The model's class names, index order: what the class indices of the report mean. Absent in
+        /// version 1 reports.
+        public var classes: [String]?
         /// PDK name and model corner.
         public var pdk: String, corner: String
+        /// SHA-256 of the PDK's model files (`PDK.modelFiles`, concatenated in path order): which device
+        /// models the decks included; "unavailable" when one cannot be read. Absent in version 1 reports.
+        public var pdkModelsHash: String?
         /// Amperes per unit and supply volts of the deck.
         public var unitCurrent: Double, supply: Double
         /// Whether the deck was sized from a characterization.
@@ -185,7 +196,7 @@ public struct Report: Sendable, Equatable, Codable {
         /// SHA-256 of that characterization's `characterization.json` (its tables as written); nil
         /// for a nominal deck and in older reports.
         public var characterizationHash: String?
-        /// Where the inputs came from.
+        /// Where the inputs came from (a path relative to the working directory of the run).
         public var inputs: String
         /// Duration of one input frame, seconds.
         public var framePeriod: Double
@@ -197,21 +208,26 @@ public struct Report: Sendable, Equatable, Codable {
         public var cells: String?
         /// ngspice's version line and BMRUKit's version.
         public var ngspice: String, bmrukit: String
+        /// The git commit BMRUKit was built from (`-dirty` when the checkout had uncommitted changes,
+        /// `unknown` when built without git history). Absent in version 1 reports.
+        public var bmrukitCommit: String?
         /// ngspice commands run before every transient (fault injection), if any.
         public var commands: [String]
-        /// The command line that made the report.
+        /// The command line that made the report: `bmru` and its arguments, absolute paths made relative
+        /// to the working directory of the run (version 1 reports kept them as given).
         public var commandLine: [String]
         /// When the report was made (ISO 8601).
         public var created: String
         /// SHA-256 of what the run computed (`Verifier.runHash`: clips, their simulation jobs, the
-        /// agreement threshold); a run into the same folder with another hash is refused. Absent in
+        /// limits); a run into the same folder with another hash is refused. Absent in
         /// older reports.
         public var runHash: String?
 
         enum CodingKeys: String, CodingKey {
-            case model, modelHash = "model_hash", pdk, corner, unitCurrent = "unit_current_A", supply = "supply_V"
+            case model, modelHash = "model_hash", classes, pdk, corner, pdkModelsHash = "pdk_models_hash"
+            case unitCurrent = "unit_current_A", supply = "supply_V"
             case characterized, characterizationHash = "characterization_hash", inputs, framePeriod = "frame_period_s", mode
-            case cells, ngspice, bmrukit, commands
+            case cells, ngspice, bmrukit, bmrukitCommit = "bmrukit_commit", commands
             case commandLine = "command_line", created, runHash = "run_hash"
         }
     }

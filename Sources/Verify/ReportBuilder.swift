@@ -9,8 +9,8 @@ struct ReportBuilder {
     var model: Model, modelHash: String, compiler: Compiler
     /// ngspice commands run before each transient.
     var commands: [String]
-    /// The prediction agreement a run must reach to pass.
-    var minAgreement: Double
+    /// The limits the run is judged against.
+    var checks: ReviewChecks
     /// What the caller knows about the run.
     var context: Verifier.Context
     /// The version banner of the simulator that ran the clips (`JobOutcome.simulator`), "unknown" when
@@ -46,14 +46,15 @@ struct ReportBuilder {
         let agreeing = comparisons.filter(\.report.agrees).count
         let prediction = Double(agreeing) / Double(comparisons.count)
         let provenance = Report.Provenance(
-            model: model.config.name, modelHash: modelHash, pdk: compiler.pdk.name, corner: compiler.corner,
+            model: model.config.name, modelHash: modelHash, classes: model.config.classes, pdk: compiler.pdk.name,
+            corner: compiler.corner, pdkModelsHash: sha256Hex(files: compiler.pdk.modelFiles) ?? "unavailable",
             unitCurrent: iu, supply: compiler.supply, characterized: compiler.characterization != nil,
             characterizationHash: (try? compiler.characterization?.encoded()).map(sha256Hex),
             inputs: context.inputs, framePeriod: compiler.frameDuration, mode: compiler.mode.rawValue,
             cells: compiler.cellTiming.rawValue, ngspice: ngspice,
-            bmrukit: context.version, commands: commands, commandLine: context.commandLine,
+            bmrukit: context.version, bmrukitCommit: context.commit, commands: commands, commandLine: context.commandLine,
             created: ISO8601DateFormatter().string(from: Date()), runHash: runHash)
-        return Report(
+        var report = Report(
             clips: comparisons.count, failed: comparisons.count - ran.count, disagreed: ran.filter { !$0.report.agrees }.count,
             predictionAgreement: prediction,
             frameStateAgreement: pooled { ($0.cellAgreements.reduce(0, +), $0.report.frames * cells) },
@@ -73,8 +74,11 @@ struct ReportBuilder {
                 labelled: labelled.count),
             power: ran.isEmpty ? nil : Power(mean: ran.compactMap(\.report.power)),
             secondsPerClip: ran.isEmpty ? nil : ran.map(\.report.seconds).reduce(0, +) / Double(ran.count),
-            wallSeconds: wallSeconds, minAgreement: minAgreement, passed: prediction >= minAgreement,
+            wallSeconds: wallSeconds, minAgreement: checks.clipDecisions, passed: false, limits: checks,
             provenance: provenance, perClip: comparisons.map(\.report))
+        let results = checks.evaluate(report)
+        (report.checks, report.passed) = (results, results.allSatisfy(\.passed))
+        return report
     }
 }
 

@@ -8,6 +8,17 @@ public func sha256Hex(_ data: Data) -> String {
     SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
+/// SHA-256 hex of the contents of `files` concatenated in the given order; nil when one cannot be read.
+/// The model, PDK and characterization hashes of the provenance.
+public func sha256Hex(files: [URL]) -> String? {
+    var data = Data()
+    for file in files {
+        guard let contents = try? Data(contentsOf: file) else { return nil }
+        data += contents
+    }
+    return sha256Hex(data)
+}
+
 extension SimulationJob {
     /// SHA-256 hex of what the job simulates (deck, commands, seed, analysis, vectors), without its
     /// timeout: jobs with equal keys give the same result, so a saved result is reused under its key.

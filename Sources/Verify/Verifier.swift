@@ -28,8 +28,8 @@ public struct Verifier: Sendable {
     /// ngspice commands run after loading each deck and before its transient: fault injection
     /// (`alter`) and what-if studies. Recorded in the provenance.
     public var commands: [String] = []
-    /// The prediction agreement a run must reach to pass.
-    public var minAgreement = 0.98
+    /// The limits the run is judged against (`Report.checks`, `Report.passed`).
+    public var checks = ReviewChecks()
     /// Whether a report folder holding the report of a different run (`runHash`) is cleared and
     /// reused instead of refused.
     public var force = false
@@ -56,14 +56,12 @@ public struct Verifier: Sendable {
         public var inputs: String
         /// The command line.
         public var commandLine: [String]
-        /// BMRUKit's version.
-        public var version: String
+        /// BMRUKit's version, and the git commit it was built from (`Report.Provenance.bmrukitCommit`).
+        public var version: String, commit: String
 
         /// A context with the given fields.
-        public init(inputs: String, commandLine: [String], version: String) {
-            self.inputs = inputs
-            self.commandLine = commandLine
-            self.version = version
+        public init(inputs: String, commandLine: [String], version: String, commit: String) {
+            (self.inputs, self.commandLine, self.version, self.commit) = (inputs, commandLine, version, commit)
         }
     }
 
@@ -100,7 +98,7 @@ public struct Verifier: Sendable {
         let savedFolder = directory.appendingPathComponent(Self.samplesFolder)
         // Resume: a clip whose job (deck, commands, vectors) is unchanged keeps its saved samples.
         let keys = jobs.map(\.key)
-        let runHash = Self.runHash(clips, keys: keys, minAgreement: minAgreement)
+        let runHash = Self.runHash(clips, keys: keys, checks: checks)
         let decks = directory.appendingPathComponent(Self.decksFolder)
         let folder = try ReportFolder(directory, runHash: runHash, force: force,
                                       subfolders: [Self.tracesFolder, Self.samplesFolder] + (keepDecks ? [Self.decksFolder] : []),
@@ -163,7 +161,7 @@ public struct Verifier: Sendable {
             }
         }.first
         let builder = ReportBuilder(model: model, modelHash: modelHash(), compiler: compiler, commands: commands,
-                                    minAgreement: minAgreement, context: context, ngspice: simulator ?? "unknown")
+                                    checks: checks, context: context, ngspice: simulator ?? "unknown")
         let report = builder.report(comparisons, wallSeconds: Date().timeIntervalSince(started), runHash: runHash)
         try folder.write(try report.json(), to: "report.json")
         try folder.write(Data(report.markdown().utf8), to: "report.md")
@@ -250,21 +248,19 @@ public struct Verifier: Sendable {
     }
 
     /// What a run computes, as SHA-256 hex: every clip's name, label and job key (`SimulationJob.key`) in
-    /// order, and the agreement threshold. Two runs with equal hashes compute the same figures.
-    static func runHash(_ clips: [Clip], keys: [String], minAgreement: Double) -> String {
+    /// order, and the limits. Two runs with equal hashes compute the same figures and verdict.
+    static func runHash(_ clips: [Clip], keys: [String], checks: ReviewChecks) -> String {
         let lines = zip(clips, keys).map { "\($0.name)\t\($0.label.map(String.init) ?? "-")\t\($1)" }
-        return sha256Hex(Data((lines + ["min_agreement \(minAgreement)"]).joined(separator: "\n").utf8))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let limits = String(decoding: (try? encoder.encode(checks)) ?? Data(), as: UTF8.self)
+        return sha256Hex(Data((lines + ["limits \(limits)"]).joined(separator: "\n").utf8))
     }
 
     /// SHA-256 of config.json followed by model.safetensors, hex; "unavailable" if unreadable.
     public func modelHash() -> String {
-        let files = [Model.configFileName, Model.tensorsFileName].map { modelDirectory.appendingPathComponent($0) }
-        var data = Data()
-        for file in files {
-            guard let contents = try? Data(contentsOf: file) else { return "unavailable" }
-            data += contents
-        }
-        return sha256Hex(data)
+        sha256Hex(files: [Model.configFileName, Model.tensorsFileName].map { modelDirectory.appendingPathComponent($0) })
+            ?? "unavailable"
     }
 }
 

@@ -37,7 +37,7 @@ struct ModeGuardTests {
         compiler.calibrationRange = 0.1...3.0
         var verifier = Verifier(model: model, modelDirectory: directory, compiler: compiler)
         verifier.commands = commands
-        return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "test", commandLine: ["test"], version: "test"))
+        return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "test", commandLine: ["test"], version: "test", commit: "test"))
     }
 
     @Test("fast reproduces transient on a sensitive real clip; the same mode with reltol 1e-3 is caught")

@@ -35,7 +35,7 @@ struct StubRunner: SimulationRunner {
 @Suite("Verifier on a reference runner")
 struct ReferenceRunnerTests {
     static let modelDirectory = TestSupport.repository.appendingPathComponent("results/models/latch-d4")
-    static let context = Verifier.Context(inputs: "golden", commandLine: ["test"], version: "test")
+    static let context = Verifier.Context(inputs: "golden", commandLine: ["test"], version: "test", commit: "test")
 
     let model: Model
     let clips: [Clip]

@@ -29,7 +29,7 @@ struct VerifierTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("bmru-verify-\(UUID().uuidString)")
     }
 
-    static let context = Verifier.Context(inputs: "golden", commandLine: ["test"], version: "test")
+    static let context = Verifier.Context(inputs: "golden", commandLine: ["test"], version: "test", commit: "test")
 
     @Test("latch-d4 on generic180 agrees exactly; report.json round-trips and the traces are written")
     func exact() async throws {
@@ -41,7 +41,9 @@ struct VerifierTests {
         #expect(report.predictionAgreement == 1)
         #expect(report.frameStateAgreement == 1)
         #expect(report.frameDecisionAgreement == 1)
-        #expect(report.passed)
+        // Every bit and decision agrees, but the nominal (uncalibrated) deck holds some states up to 0.1
+        // units off their level: the suppression check alone fails, and with it the verdict.
+        #expect(report.checks?.filter { !$0.passed }.map(\.name) == [.suppression] && !report.passed)
         #expect((report.suppressionFactor.median ?? 0) > 1)
         // Every bit agrees, so restricting to the frames with the bit right changes nothing.
         #expect(report.suppressionFactor.agreeingFrames?.median == report.suppressionFactor.median)
@@ -176,7 +178,7 @@ struct VerifierTests {
         }
         held.release()
         var stricter = verifier
-        stricter.minAgreement = 1
+        stricter.checks.clipDecisions = 1
         await #expect(throws: VerifyError.differentRun(out.path)) {
             try await stricter.run(clips, writingTo: out, context: Self.context)
         }

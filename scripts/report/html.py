@@ -1,17 +1,20 @@
-"""Render a `bmru verify` report folder as OUT/report.html with SVG figures in OUT/figures/.
+"""Render a `bmru verify` report folder as one self-contained OUT/report.html.
 
     .venv/bin/python -m scripts.report.html OUT     # from the repository root
     bash scripts/report-html.sh OUT                  # the same, creating the venv if needed
 
 Reads OUT/report.json and the trace CSVs it names (docs/reference/report-format.md) and computes no
-metric: the cells' thresholds and first wrong state bits are report.json's (older reports have neither,
-and the page says so). Run it as a module: run as a file, its folder would come first on sys.path and
-this module would shadow the standard `html`.
+metric: the checks, the cells' thresholds and first wrong state bits are report.json's (older reports
+lack some, and the page says so). The figures are inline SVG data URIs, so the page opens alone (an
+e-mail attachment); only the links to trace CSVs need the folder. Run it as a module: run as a file, its
+folder would come first on sys.path and this module would shadow the standard `html`.
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
+import io
 import html
 import json
 import os
@@ -76,12 +79,30 @@ def first_errors(boundaries: list[dict]) -> list[list[str]] | None:
             for b in boundaries if (e := b["first_errors"])["clips"] > 0]
 
 
-def save(fig, out: str, name: str) -> str:
-    """Write a figure to OUT/figures/NAME.svg (no date in the file); returns the relative path."""
-    relative = f"figures/{name}.svg"
-    fig.savefig(os.path.join(out, relative), metadata={"Date": None})
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FORMAT_DOC = "docs/reference/report-format.md"
+
+
+def inline(fig, alt: str) -> str:
+    """An <img> holding the figure as an SVG data URI (no date in it), so the page needs no other file."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
-    return relative
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f"<img src=\"data:image/svg+xml;base64,{data}\" alt=\"{html.escape(alt)}\">"
+
+
+def class_name(report: dict, index) -> str:
+    """The name of class `index` (provenance.classes), its index in a report written before names; "" for none."""
+    if index is None:
+        return ""
+    classes = report["provenance"].get("classes")
+    return classes[int(index)] if classes and 0 <= int(index) < len(classes) else str(int(index))
+
+
+def milliseconds(trace: dict) -> np.ndarray:
+    """Each frame's sampling time (its end), ms."""
+    return trace["t_end_s"] * 1e3
 
 
 def cell_figure(trace: dict, kind: str, clip: str, cells_thresholds: dict | None) -> plt.Figure:
@@ -92,10 +113,10 @@ def cell_figure(trace: dict, kind: str, clip: str, cells_thresholds: dict | None
     rows = -(-len(cells) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(12, 0.6 + 2.1 * rows), sharex=True, sharey=kind == "h",
                              squeeze=False, layout="constrained")
-    frames = trace["frame"]
+    time = milliseconds(trace)
     for ax, (k, i) in zip(axes.flat, cells):
-        ax.plot(frames, trace[f"{kind}{k}_{i}_reference_A"] * 1e9, color=REFERENCE, label="reference", lw=1.2)
-        ax.plot(frames, trace[f"{kind}{k}_{i}_circuit_A"] * 1e9, color=CIRCUIT, label="circuit", lw=1.0)
+        ax.plot(time, trace[f"{kind}{k}_{i}_reference_A"] * 1e9, color=REFERENCE, label="reference", lw=1.2)
+        ax.plot(time, trace[f"{kind}{k}_{i}_circuit_A"] * 1e9, color=CIRCUIT, label="circuit", lw=1.0)
         if cells_thresholds and (k, i) in cells_thresholds:
             for level, style in zip(cells_thresholds[(k, i)], ("--", ":")):
                 ax.axhline(level * 1e9, color="0.35", ls=style, lw=0.8)
@@ -103,8 +124,7 @@ def cell_figure(trace: dict, kind: str, clip: str, cells_thresholds: dict | None
     for ax in axes.flat[len(cells):]:
         ax.set_visible(False)
     for ax in axes[-1]:
-        ax.set_xlabel("frame index")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        ax.set_xlabel("time (ms)")
     for ax in axes[:, 0]:
         ax.set_ylabel("current (nA)")
     what = "Candidate currents" if kind == "c" else "State currents"
@@ -115,32 +135,32 @@ def cell_figure(trace: dict, kind: str, clip: str, cells_thresholds: dict | None
     return fig
 
 
-def class_figure(trace: dict, clip: str) -> plt.Figure:
+def class_figure(trace: dict, clip: str, names: tuple[str, str]) -> plt.Figure:
     """Class currents A and B, then A - B against the reference's logit difference (traces that have
     it), with the frames where the reference picks class 0 shaded and the frames where the circuit's
-    decision differs marked."""
-    frames = trace["frame"]
+    decision differs marked. Legends sit right of the axes, over no data."""
+    time = milliseconds(trace)
     a, b = trace["class_a_A"] * 1e9, trace["class_b_A"] * 1e9
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True, layout="constrained")
-    top.plot(frames, a, color=CIRCUIT, label="A (class 0)")
-    top.plot(frames, b, color="#2ca02c", label="B (class 1)")
+    top.plot(time, a, color=CIRCUIT, label=f"A ({names[0]})")
+    top.plot(time, b, color="#2ca02c", label=f"B ({names[1]})")
     top.set_ylabel("circuit current (nA)")
-    top.legend(loc="upper right", ncols=2)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     top.set_title(f"Class currents, clip {clip}")
-    bottom.plot(frames, a - b, color=CIRCUIT, label="circuit A - B")
+    bottom.plot(time, a - b, color=CIRCUIT, label="circuit A - B")
     if "logit_difference_reference_A" in trace:
-        bottom.plot(frames, trace["logit_difference_reference_A"] * 1e9, color=REFERENCE, label="reference")
+        bottom.plot(time, trace["logit_difference_reference_A"] * 1e9, color=REFERENCE, label="reference")
     bottom.axhline(0, color="0.3", lw=0.8)
+    period = time[0] if len(time) == 1 else time[1] - time[0]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], trace["decision_reference"] == 0, [0]]).astype(int)))
     for n, (start, end) in enumerate(zip(edges[::2], edges[1::2])):  # runs of frames [start, end)
-        bottom.axvspan(frames[start] - 0.5, frames[end - 1] + 0.5, color=REFERENCE, alpha=0.18, lw=0,
-                       label=None if n else "reference decides class 0")
+        bottom.axvspan(time[start] - period, time[end - 1], color=REFERENCE, alpha=0.18, lw=0,
+                       label=None if n else f"reference decides {names[0]}")
     wrong = trace["decision_circuit"] != trace["decision_reference"]
-    bottom.plot(frames[wrong], (a - b)[wrong], "x", color="#d62728", label="decision differs")
-    bottom.set_xlabel("frame index")
-    bottom.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    bottom.plot(time[wrong], (a - b)[wrong], "x", color="#d62728", label="decision differs")
+    bottom.set_xlabel("time (ms)")
     bottom.set_ylabel("A - B (nA)")
-    bottom.legend(loc="upper right", ncols=3)
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
 
 
@@ -176,16 +196,21 @@ def boundary_figure(boundaries: list[dict]) -> plt.Figure:
 
 
 def power_figure(ran: list[dict], mean: dict) -> plt.Figure:
-    """Power per supply as stacked bars: the mean over simulated clips, then each clip."""
-    names = ["mean"] + [str(i + 1) for i in range(len(ran))]
+    """Power per supply as stacked bars: the mean over simulated clips at 0, then each clip at its row
+    number (ticks thinned so that hundreds of clips stay legible)."""
     parts = [mean] + [c["power"] for c in ran]
+    positions = np.arange(len(parts))
     fig, ax = plt.subplots(figsize=(12, 3.6), layout="constrained")
     bottom = np.zeros(len(parts))
     for key, label, color in POWER_PARTS:
         values = np.array([p[key] for p in parts])
-        ax.bar(names, values, bottom=bottom, color=color, label=f"{label}: {mean[key]:.1f} nW")
+        ax.bar(positions, values, bottom=bottom, color=color, width=0.8 if len(parts) < 60 else 1.0,
+               label=f"{label}: {mean[key]:.1f} nW")
         bottom += values
-    ax.set_xlabel("clip (row number in the clip table)")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=12, integer=True, min_n_ticks=1))
+    ax.set_xlim(-0.6, len(parts) - 0.4)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "mean" if x == 0 else f"{x:.0f}"))
+    ax.set_xlabel("clip (row number in the clip table; 0: the mean)")
     ax.set_ylabel("mean power (nW)")
     ax.grid(axis="x", visible=False)
     fig.legend(loc="outside upper right", ncols=3)
@@ -194,8 +219,8 @@ def power_figure(ran: list[dict], mean: dict) -> plt.Figure:
 
 
 def chosen_clips(ran: list[dict]) -> list[tuple[str, dict]]:
-    """The worst simulated clip (lowest frame state agreement) and a typical one (the median), once
-    each; first in input order on ties."""
+    """The worst of the simulated clips `ran` (lowest frame state agreement) and a typical one (the
+    median), once each; first in input order on ties."""
     ranked = sorted(ran, key=lambda c: c["frame_state_agreement"])
     chosen = [("worst", ranked[0])]
     if len(ranked) > 1:
@@ -228,12 +253,15 @@ def summary_rows(r: dict) -> list[tuple[str, str]]:
         ("wall seconds", num(r["wall_seconds"], ".1f")),
         ("frame period, simulation mode, memory cells",
          f"{num(p['frame_period_s'])} s, {p.get('mode', 'transient')}, {p.get('cells', 'continuous')}"),
-        ("model, sizing", f"{p['model']}, {'characterized' if p['characterized'] else 'nominal'}"),
+        ("model, classes, sizing", f"{p['model']}, {', '.join(p.get('classes') or ['n/a'])}, "
+                                   f"{'characterized' if p['characterized'] else 'nominal'}"),
         ("model hash (SHA-256)", p["model_hash"]),
+        ("characterization hash (SHA-256)", p.get("characterization_hash") or "n/a"),
         ("PDK, corner", f"{p['pdk']}, {p['corner']}"),
+        ("PDK model files hash (SHA-256)", p.get("pdk_models_hash") or "n/a"),
         ("unit current, supply", f"{p['unit_current_A']:g} A, {p['supply_V']:g} V"),
         ("inputs", p["inputs"]),
-        ("ngspice, BMRUKit", f"{p['ngspice']}, {p['bmrukit']}"),
+        ("ngspice, BMRUKit (commit)", f"{p['ngspice']}, {p['bmrukit']} ({p.get('bmrukit_commit') or 'n/a'})"),
         ("ngspice commands before each transient", "; ".join(p["commands"]) or "none"),
         ("created", p["created"]),
         ("command line", " ".join(p["command_line"])),
@@ -253,20 +281,78 @@ def table(header: list[str], rows: list[list[str]], classes: list[str] | None = 
     return f"<table class={kind!r}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def clip_rows(per_clip: list[dict]) -> tuple[list[list[str]], list[str]]:
-    """One row per clip: decisions, agreements, power, time, status (failure text) and trace link."""
+def clip_rows(r: dict, out: str, trace_links: bool) -> tuple[list[list[str]], list[str]]:
+    """One row per clip: decisions by class name, agreements, power, time, status (failure text) and,
+    with trace_links, a link to its trace CSV when the folder holds it."""
     rows, classes = [], []
-    for n, c in enumerate(per_clip, 1):
+    for n, c in enumerate(r["per_clip"], 1):
         ok = c["status"] == "ok"
-        label = "" if c.get("label") is None else str(c["label"])
         status = "ok" if ok else f"failed: {html.escape(c.get('failure') or c['status'])}"
-        trace = link(c["trace"], "csv") if c.get("trace") else ""
-        rows.append([str(n), html.escape(c["name"]), label, str(c["reference_decision"]),
-                     str(c.get("circuit_decision", "")), "yes" if c["agrees"] else "no",
-                     pct(c.get("frame_state_agreement")), pct(c.get("frame_decision_agreement")),
-                     num((c.get("power") or {}).get("total_nW"), ".1f"), num(c.get("seconds"), ".1f"), status, trace])
+        shipped = trace_links and c.get("trace") and os.path.isfile(os.path.join(out, c["trace"]))
+        trace = link(c["trace"], "csv") if shipped else ""
+        rows.append([str(n), html.escape(c["name"]), html.escape(class_name(r, c.get("label"))),
+                     html.escape(class_name(r, c["reference_decision"])), html.escape(class_name(r, c.get("circuit_decision"))),
+                     "yes" if c["agrees"] else "no", pct(c.get("frame_state_agreement")),
+                     pct(c.get("frame_decision_agreement")), num((c.get("power") or {}).get("total_nW"), ".1f"),
+                     num(c.get("seconds"), ".1f"), status, trace])
         classes.append("" if ok and c["agrees"] else "bad")
     return rows, classes
+
+
+def check_value(name: str, value) -> str:
+    """A check's measured value or limit as report.md prints it: a percentage, a factor, nW or a count."""
+    if value is None:
+        return "n/a"
+    if name in ("clip_decisions", "state_bits", "frame_decisions"):
+        return f"{100 * value:.2f} %"
+    return {"suppression": f"{value:.3g}", "power": f"{value:.1f}"}.get(name, f"{value:.0f}")
+
+
+def verdict(r: dict) -> str:
+    """The verdict line: report.json's checks (version 2), else the prediction agreement and its minimum."""
+    checks = r.get("checks")
+    if checks is None:
+        return (f"{'PASSED' if r['passed'] else 'FAILED'}: prediction agreement {pct(r['prediction_agreement'])} "
+                f"against a minimum of {pct(r['min_agreement'])}.")
+    failed = [c for c in checks if not c["passed"]]
+    if not failed:
+        return f"PASSED: all {len(checks)} checks met."
+    return f"FAILED {len(failed)} of {len(checks)} checks: " + "; ".join(
+        f"{c['title']} {check_value(c['name'], c['measured'])} (limit {c['relation']} {check_value(c['name'], c['limit'])})"
+        + (f" at {', '.join(c['failing'])}" if c.get("failing") else "") for c in failed) + "."
+
+
+def check_rows(r: dict) -> tuple[list[list[str]], list[str]]:
+    """One row per check of report.json: what, measured, limit, verdict (failing boundaries named)."""
+    rows, classes = [], []
+    for c in r["checks"]:
+        where = f" ({', '.join(c['failing'])})" if c.get("failing") else ""
+        rows.append([html.escape(c["title"]), check_value(c["name"], c["measured"]),
+                     f"{html.escape(c['relation'])} {check_value(c['name'], c['limit'])}",
+                     "pass" if c["passed"] else f"FAIL{html.escape(where)}"])
+        classes.append("" if c["passed"] else "bad")
+    return rows, classes
+
+
+def format_doc_link(out: str) -> str:
+    """A link to the report format from the report folder when both are in this repository, else its path as text."""
+    target = os.path.join(REPOSITORY, FORMAT_DOC)
+    inside = os.path.commonpath([os.path.abspath(out), REPOSITORY]) == REPOSITORY
+    return link(os.path.relpath(target, os.path.abspath(out)), FORMAT_DOC) if inside else f"<code>{FORMAT_DOC}</code> in the BMRUKit repository"
+
+
+GLOSSARY = [
+    ("unit current (I_u)", "the current that stands for 1.0 in the model: every weight, threshold and state is a multiple "
+                           "of it (here {iu}); the report's 'units' are multiples of it."),
+    ("candidate", "the current a memory cell compares with its thresholds beta_lo and beta_hi in each frame."),
+    ("state bit", "a memory cell's binary state (on: its state current above alpha / 2). Circuit and reference agree "
+                  "on a bit when both read the same; all bits right means the circuit computes the model's recurrence."),
+    ("suppression factor", "at a cell boundary, the RMS of the candidate's error (circuit minus reference) over the RMS "
+                           "of the state's error, over the frames whose state bit is right: how much analog error the "
+                           "binary state removes. The published cell claims at least 20."),
+    ("frame, clip decision", "each 10 ms frame the readout picks the class with the larger current (A or B); the clip's "
+                             "decision is the majority over its frames."),
+]
 
 
 CSS = """body{font-family:sans-serif;max-width:1240px;margin:16px auto;color:#222;background:#fff}
@@ -275,46 +361,53 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}table.summary td:first-child{white-space:nowrap}td{overflow-wrap:anywhere}tr.bad td{background:#fbe3e3}
 .passed{color:#17692e;font-weight:bold}.failed{color:#b00020;font-weight:bold}
-img{width:100%;display:block;margin:6px 0 14px}.note{color:#555;font-size:13px}"""
+img{width:100%;display:block;margin:6px 0 14px}.note{color:#555;font-size:13px}
+dt{font-weight:bold;margin-top:6px}dd{margin-left:18px}"""
 
 
-def render(out: str) -> str:
-    """Write OUT/figures/*.svg and OUT/report.html from OUT/report.json and its traces; returns the
-    HTML path."""
+def render(out: str, trace_links: bool = True) -> str:
+    """Write OUT/report.html, one file with inline figures, from OUT/report.json and its traces; returns its
+    path. Without trace_links the clip table links no trace CSV: for a folder committed without its traces
+    (they are drawn from, not shipped)."""
     with open(os.path.join(out, "report.json")) as f:
         r = json.load(f)
-    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
     p, ran = r["provenance"], [c for c in r["per_clip"] if c["status"] == "ok"]
-    verdict = "passed" if r["passed"] else "failed"
+    names = (class_name(r, 0), class_name(r, 1))
     parts = [f"<h1>Verification: {html.escape(p['model'])} on {html.escape(p['pdk'])} ({html.escape(p['corner'])})</h1>",
-             f"<p class=\"{verdict}\">{verdict.upper()}: prediction agreement {pct(r['prediction_agreement'])} "
-             f"against a minimum of {pct(r['min_agreement'])}.</p>",
-             "<h2>Summary</h2>", table(["metric", "value"], [[m, html.escape(v)] for m, v in summary_rows(r)], kind="summary")]
-    figure = lambda path, alt: f"<img src=\"{path}\" alt=\"{html.escape(alt)}\">"  # noqa: E731
+             f"<p class=\"{'passed' if r['passed'] else 'failed'}\">{html.escape(verdict(r))}</p>"]
+    if r.get("checks") is not None:
+        parts += ["<h2>Checks</h2>", table(["check", "measured", "limit", "verdict"], *check_rows(r))]
+    else:
+        parts += ["<p class=\"note\">No checks table: report.json (format version 1) predates the checks.</p>"]
+    parts += [f"<p class=\"note\">How to read this report: {format_doc_link(out)}; terms in the glossary at the end.</p>",
+              "<h2>Summary</h2>", table(["metric", "value"], [[m, html.escape(v)] for m, v in summary_rows(r)], kind="summary")]
     cells_thresholds, note = thresholds(r)
-    if ran:
-        for tag, clip in chosen_clips(ran):
+    traced = [c for c in ran if os.path.isfile(os.path.join(out, c["trace"]))]
+    if ran and not traced:
+        parts += ["<p class=\"note\">No clip figures: the trace CSVs are not in this folder.</p>"]
+    if traced:
+        for tag, clip in chosen_clips(traced):
             trace = read_trace(os.path.join(out, clip["trace"]))
             name = html.escape(clip["name"])
             parts += [f"<h2>{tag.capitalize()} clip: {name}</h2>",
                       f"<p class=\"note\">frame state-bit agreement {pct(clip['frame_state_agreement'])}, frame decision "
-                      f"agreement {pct(clip['frame_decision_agreement'])}; {html.escape(note)}; "
-                      f"trace {link(clip['trace'], 'csv')}.</p>",
-                      figure(save(cell_figure(trace, "c", clip["name"], cells_thresholds), out, f"{tag}_candidates"),
-                             f"candidate currents, {clip['name']}"),
-                      figure(save(cell_figure(trace, "h", clip["name"], None), out, f"{tag}_states"),
-                             f"state currents, {clip['name']}"),
-                      figure(save(class_figure(trace, clip["name"]), out, f"{tag}_classes"), f"class currents, {clip['name']}")]
-        parts += ["<h2>Agreement over clips</h2>",
-                  figure(save(histogram_figure(ran), out, "agreement_histograms"), "agreement histograms")]
+                      f"agreement {pct(clip['frame_decision_agreement'])}; {html.escape(note)}.</p>",
+                      inline(cell_figure(trace, "c", clip["name"], cells_thresholds), f"candidate currents, {clip['name']}"),
+                      inline(cell_figure(trace, "h", clip["name"], None), f"state currents, {clip['name']}"),
+                      inline(class_figure(trace, clip["name"], names), f"class currents, {clip['name']}")]
+    if ran:
+        parts += ["<h2>Agreement over clips</h2>", inline(histogram_figure(ran), "agreement histograms")]
     boundaries = r["suppression_factor"]["per_boundary"]
     if boundaries:
-        parts += ["<h2>Cells</h2>", figure(save(boundary_figure(boundaries), out, "cell_agreement"), "state agreement per cell"),
+        suppression = next((c for c in r.get("checks") or [] if c["name"] == "suppression"), None)
+        failing = set(suppression.get("failing") or []) if suppression else set()
+        parts += ["<h2>Cells</h2>", inline(boundary_figure(boundaries), "state agreement per cell"),
                   table(["block", "unit", "state agreement", "candidate RMS (units)", "state RMS (units)", "suppression",
                          "suppression, bit right"],
                         [[str(b["block"]), str(b["unit"]), pct(b["state_agreement"]), num(b["candidate_rms_units"]),
                           num(b["state_rms_units"]), num(b["factor"]), num(b.get("factor_agreeing_frames"))]
-                         for b in boundaries])]
+                         for b in boundaries],
+                        ["bad" if f"b{b['block']}.u{b['unit']}" in failing else "" for b in boundaries])]
         rows = first_errors(boundaries)
         if ran and rows is None:
             parts += ["<p class=\"note\">First wrong state bits not shown: report.json predates them.</p>"]
@@ -327,11 +420,19 @@ def render(out: str) -> str:
                       table(["block", "unit", "clips", "on the reference's side", "across", "in frame 0",
                              "median margin (units)"], rows) if rows else "<p>No wrong state bit.</p>"]
     if r.get("power") and ran:
-        parts += ["<h2>Power</h2>", figure(save(power_figure(ran, r["power"]), out, "power"), "power by supply")]
-    rows, classes = clip_rows(r["per_clip"])
+        parts += ["<h2>Power</h2>", inline(power_figure(ran, r["power"]), "power by supply")]
+    rows, classes = clip_rows(r, out, trace_links)
+    unlinked = len(ran) - (len(traced) if trace_links else 0)
     parts += ["<h2>Clips</h2>",
+              *([f"<p class=\"note\">{unlinked} trace CSVs are not shipped with this page (not committed; "
+                 "<code>provenance.command_line</code> regenerates them): no link.</p>"] if unlinked else []),
               table(["#", "clip", "label", "reference", "circuit", "agrees", "state bits", "frame decisions",
-                     "power (nW)", "seconds", "status", "trace"], rows, classes)]
+                     "power (nW)", "seconds", "status", "trace"][:None if trace_links else -1],
+                    [row[:None if trace_links else -1] for row in rows], classes)]
+    unit = f"{p['unit_current_A']:g} A"
+    parts += ["<h2>Glossary</h2>", "<dl>" + "".join(
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(text.format(iu=unit))}</dd>"
+        for term, text in GLOSSARY) + "</dl>"]
     path = os.path.join(out, "report.html")
     with open(path, "w") as f:
         f.write(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -343,7 +444,10 @@ def render(out: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="report folder written by bmru verify --out")
-    print(render(parser.parse_args().out))
+    parser.add_argument("--no-trace-links", action="store_true",
+                        help="link no trace CSV (a report committed without its traces; the figures still use them)")
+    args = parser.parse_args()
+    print(render(args.out, trace_links=not args.no_trace_links))
 
 
 if __name__ == "__main__":

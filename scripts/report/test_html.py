@@ -60,7 +60,7 @@ def power(total: float) -> dict:
 @pytest.fixture
 def report_dir(tmp_path):
     """OUT with report.json (format version 1, with the cells' thresholds and first wrong bits) and two
-    traces."""
+    traces; `make_version_2` adds what version 2 has."""
     out = tmp_path / "out"
     (out / "traces").mkdir(parents=True)
     write_trace(str(out / "traces" / "a.csv"), flip_frame=None)
@@ -105,18 +105,90 @@ def report_dir(tmp_path):
     return out
 
 
+def make_version_2(report_dir) -> None:
+    """Turn the fixture into a format version 2 report: class names and checks, the suppression one failing."""
+    path = report_dir / "report.json"
+    report = json.load(open(path))
+    report["format_version"] = 2
+    report["provenance"]["classes"] = ["yes", "other"]
+    report["provenance"]["bmrukit_commit"] = "c81eb539a7641375602b276731f195691e65f128"
+    report["checks"] = [
+        {"name": "clip_decisions", "title": "clip decisions agree", "measured": 2 / 3, "relation": ">=", "limit": 0.5,
+         "passed": True},
+        {"name": "suppression", "title": "suppression factor at every cell boundary, frames with the bit right",
+         "measured": 0.0556, "relation": ">=", "limit": 20, "passed": False, "failing": ["b0.u1"]},
+        {"name": "power", "title": "mean power (nW)", "measured": 110.0, "relation": "<=", "limit": 200, "passed": True}]
+    path.write_text(json.dumps(report))
+
+
 def test_report_html(report_dir):
     page = open(html.render(str(report_dir))).read()
     for text in ["FAILED: prediction agreement 66.7 %", "95.0 %", "90.0 %", "0.0556 / 0.0556", "66.7 % / 33.3 %",
                  "110.0 / 11.0 / 55.0 / 44.0", "5.5", "generic180, typical", "0.01 s, fast", "ngspice-39",
                  "failed: timestep too small at t = 0.021 s", 'href="traces/b.csv"', "Worst clip: other/b.wav",
-                 "Typical clip: yes/a.wav",
-                 "thresholds beta_lo, beta_hi from report.json"]:
+                 "Typical clip: yes/a.wav", "No checks table: report.json (format version 1) predates the checks.",
+                 "thresholds beta_lo, beta_hi from report.json", "<dt>suppression factor</dt>", "<dt>state bit</dt>",
+                 "<dt>unit current (I_u)</dt>", "docs/reference/report-format.md"]:
         assert text in page, text
-    for name in ["worst_candidates", "worst_states", "worst_classes", "typical_candidates", "typical_states",
-                 "typical_classes", "agreement_histograms", "cell_agreement", "power"]:
-        assert os.path.getsize(report_dir / "figures" / f"{name}.svg") > 1000, name
-        assert f'src="figures/{name}.svg"' in page, name
+    # One self-contained file: every figure inline, nothing else loaded.
+    figures = page.count('<img src="data:image/svg+xml;base64,')
+    assert figures == 9 and page.count("<img") == figures
+    assert not (report_dir / "figures").exists()
+
+
+def test_report_version_2(report_dir):
+    make_version_2(report_dir)
+    page = open(html.render(str(report_dir))).read()
+    for text in ["FAILED 1 of 3 checks: suppression factor at every cell boundary, frames with the bit right 0.0556 "
+                 "(limit &gt;= 20) at b0.u1.", "<h2>Checks</h2>",
+                 "<tr class='bad'><td>suppression factor at every cell boundary, frames with the bit right</td>"
+                 "<td>0.0556</td><td>&gt;= 20</td><td>FAIL (b0.u1)</td></tr>",
+                 "<td>mean power (nW)</td><td>110.0</td><td>&lt;= 200.0</td><td>pass</td>",
+                 "<td>66.67 %</td><td>&gt;= 50.00 %</td>", "tiny, yes, other, nominal",
+                 "0.1.0 (c81eb539a7641375602b276731f195691e65f128)",
+                 # Classes by name in the clip table.
+                 "<td>other/b.wav</td><td>other</td><td>other</td><td>other</td>"]:
+        assert text in page, text
+    # The boundary failing the suppression check is highlighted in the cells table.
+    assert "<tr class='bad'><td>0</td><td>1</td>" in page
+
+
+def test_time_axes_and_many_clips(report_dir):
+    trace = html.read_trace(str(report_dir / "traces" / "b.csv"))
+    figure = html.class_figure(trace, "b", ("yes", "other"))
+    bottom = figure.axes[1]
+    assert bottom.get_xlabel() == "time (ms)" and bottom.get_xlim()[1] >= 50
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert labels == ["A (yes)", "B (other)"]
+    # The legends sit outside the axes, over no data.
+    figure.canvas.draw()
+    for ax in figure.axes:
+        legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert legend.x0 >= box.x1, "legend overlaps its axes"
+    # 226 clips: the power figure's axis keeps a dozen labels or so.
+    ran = [{"power": power(90.0 + n % 7)} for n in range(226)]
+    power_figure = html.power_figure(ran, power(93.0))
+    power_figure.canvas.draw()
+    axis = power_figure.axes[0]
+    low, high = axis.get_xlim()
+    ticks = [t.get_text() for t in axis.get_xticklabels() if low <= t.get_position()[0] <= high]
+    assert 3 <= len(ticks) <= 14 and ticks[0] == "mean", ticks
+
+
+def test_committed_report_without_traces(report_dir):
+    # A folder without its trace CSVs (a committed report): no dead links, no clip figures, and it says so.
+    shutil.rmtree(report_dir / "traces")
+    page = open(html.render(str(report_dir))).read()
+    assert 'href="traces/' not in page
+    assert "No clip figures: the trace CSVs are not in this folder." in page
+    assert "2 trace CSVs are not shipped with this page" in page
+
+
+def test_no_trace_links(report_dir):
+    # Traces present to draw from, but not shipped (a committed report): figures, and no link.
+    page = open(html.render(str(report_dir), trace_links=False)).read()
+    assert "Worst clip: other/b.wav" in page and 'href="traces/' not in page and "<th>trace</th>" not in page
+    assert "2 trace CSVs are not shipped with this page" in page
 
 
 def test_first_errors(report_dir):

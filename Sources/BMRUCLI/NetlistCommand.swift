@@ -16,9 +16,10 @@ struct NetlistCommand: AsyncParsableCommand {
             sequence, --clip an audio file (through the model's own MFCC front end) or --inputs with \
             --index a sequence of a features file: its frames become PWL sources of 10 ms frames with a \
             transient over them, the deck a reviewer reruns by hand for that clip ('ngspice -b deck.cir' \
-            writes deck.raw beside it). With \
-            --characterization (a folder written by 'bmru characterize') weights are sized from the \
-            measured mirror table and the cell biases corrected for the measured offsets. With \
+            writes deck.raw beside it). The deck is calibrated (the stored characterization of its PDK, \
+            corner, unit current and cell, or --characterization): weights are sized from the measured \
+            mirror tables, every bias is a mirror output of the one reference current sized from the \
+            bias tables, and the cell biases are corrected for the measured offsets. With \
             --relative-models the deck names the PDK's model files relative to its own folder, so it \
             can be committed and still runs with 'ngspice -b deck.cir' while the models stay in place.
 

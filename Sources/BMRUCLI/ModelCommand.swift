@@ -100,12 +100,8 @@ struct ModelCommand: ParsableCommand {
             let (clips, _) = try clipOptions.selection.load(model: model, modelDirectory: folder, warn: printWarning)
             let network = Network(model)
             let traces = try clips.map { try network.run($0.frames) }
-            var lint = ModelLint(model: model, unitCurrent: compiler.unitCurrent(for: model),
-                                 thresholdError: compiler.characterization?.cellThresholdError ?? 0,
-                                 mismatchSigma: mismatchSigma / compiler.cellSize.scaleOfMismatch,
-                                 minimumRatio: Compiler.minimumRatio(pdk: compiler.pdk))
-            lint.cellTopology = compiler.cellTopology
-            lint.weightSigma = weightSigma
+            var lint = ModelLint(model: model, compiler: compiler)
+            (lint.mismatchSigma, lint.weightSigma) = (mismatchSigma / compiler.cellSize.scaleOfMismatch, weightSigma)
             let findings = lint.findings(traces: traces)
             if json {
                 let encoder = JSONEncoder()

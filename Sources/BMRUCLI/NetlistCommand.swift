@@ -87,6 +87,11 @@ struct NetlistCommand: AsyncParsableCommand {
         compiler.rawFile = Compilation.rawFileName
         let compilation = try compiler.compile(network, inputs: sources)
         try compilation.write(to: URL(fileURLWithPath: out))
+        // What the deck cannot resolve: over the driving clip's frames when there is one.
+        let traces = try sequence.map { [try Network(network).run(Array($0.prefix(frames ?? $0.count)))] } ?? []
+        for finding in ModelLint(model: network, compiler: compiler).findings(traces: traces) {
+            printWarning("\(finding)")
+        }
         let totals = compilation.manifest.totals
         print("\(network.config.name) -> \(out)/\(Compilation.deckFileName): \(totals.transistors) transistors, "
             + String(format: "gate area %.0f um^2, bias %.1f nA (%.1f nW from vdd_bias), ", totals.gateArea * 1e12,

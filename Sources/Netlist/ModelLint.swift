@@ -180,6 +180,19 @@ public struct ModelLint: Sendable {
     }
 }
 
+extension ModelLint {
+    /// The lint of `model` as `compiler` builds it, without mismatch: its unit current, cell topology
+    /// and smallest realisable weight, and the cell threshold error of its characterization (0 for a
+    /// nominal compiler). What the nominal circuit itself cannot resolve; `mismatchSigma` and
+    /// `weightSigma` add a die's spread.
+    public init(model: Model, compiler: Compiler) {
+        self.init(model: model, unitCurrent: compiler.unitCurrent(for: model),
+                  thresholdError: compiler.characterization?.cellThresholdError ?? 0, mismatchSigma: 0,
+                  minimumRatio: Compiler.minimumRatio(pdk: compiler.pdk))
+        cellTopology = compiler.cellTopology
+    }
+}
+
 extension Characterization {
     /// The cell's deterministic threshold error, amperes: the RMS over the grid of the measured
     /// switch-on and switch-off currents minus the fits the compiler inverts.

@@ -17,6 +17,10 @@ extension Report {
             }
             lines += [""]
         }
+        if let lint, !lint.isEmpty {
+            lines += ["Warnings: what the model asks of the circuit finer than it resolves (model lint, without mismatch):", ""]
+            lines += lint.map { "- \($0)" } + [""]
+        }
         lines += [
             "How to read this report: `docs/reference/report-format.md` in the BMRUKit repository (commit below).", "",
             "| metric | value |", "|---|---|",

@@ -1,5 +1,6 @@
 import BMRU
 import Foundation
+import Netlist
 import Ngspice
 
 /// The verification report (`report.json`; schema in docs/reference/report-format.md): circuit against
@@ -44,6 +45,10 @@ public struct Report: Sendable, Equatable, Codable {
     public var limits: ReviewChecks?
     /// Every target against its limit, in the order `ReviewChecks.evaluate` gives them; nil in version 1 reports.
     public var checks: [Check]?
+    /// What the model asks of the circuit finer than it resolves, over the run's clips (`ModelLint` as
+    /// the compiler builds the deck, without mismatch): warnings beside the checks, not checks; nil in
+    /// reports written before them.
+    public var lint: [ModelLint.Finding]?
     /// Where the numbers come from.
     public var provenance: Provenance
     /// One entry per clip, in input order.
@@ -56,7 +61,7 @@ public struct Report: Sendable, Equatable, Codable {
         case stateDiscrepancy = "state_discrepancy", candidateDiscrepancy = "candidate_discrepancy"
         case blockOutputDiscrepancy = "block_output_discrepancy", accuracy, power
         case secondsPerClip = "seconds_per_clip", wallSeconds = "wall_seconds", minAgreement = "min_agreement", passed
-        case limits, checks, provenance, perClip = "per_clip"
+        case limits, checks, lint, provenance, perClip = "per_clip"
     }
 
     /// Candidate discrepancy over state discrepancy, RMS-based, at every cell (block, unit).

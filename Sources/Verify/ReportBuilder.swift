@@ -17,8 +17,9 @@ struct ReportBuilder {
     /// no clip's job reached one.
     var ngspice: String
 
-    /// The report over all comparisons of the run `runHash`, which took `wallSeconds`.
-    func report(_ comparisons: [Comparison], wallSeconds: Double, runHash: String) -> Report {
+    /// The report over all comparisons of the run `runHash`, which took `wallSeconds`, with the model's
+    /// `lint` findings as warnings.
+    func report(_ comparisons: [Comparison], wallSeconds: Double, runHash: String, lint: [ModelLint.Finding]) -> Report {
         let iu = compiler.unitCurrent(for: model)
         let ran = comparisons.filter { $0.report.failure == nil }
         func pooled(_ part: (Comparison) -> (Int, Int)) -> Double? {
@@ -75,7 +76,7 @@ struct ReportBuilder {
             power: ran.isEmpty ? nil : Power(mean: ran.compactMap(\.report.power)),
             secondsPerClip: ran.isEmpty ? nil : ran.map(\.report.seconds).reduce(0, +) / Double(ran.count),
             wallSeconds: wallSeconds, minAgreement: checks.clipDecisions, passed: false, limits: checks,
-            provenance: provenance, perClip: comparisons.map(\.report))
+            lint: lint, provenance: provenance, perClip: comparisons.map(\.report))
         let results = checks.evaluate(report)
         (report.checks, report.passed) = (results, results.allSatisfy(\.passed))
         return report

@@ -162,7 +162,8 @@ public struct Verifier: Sendable {
         }.first
         let builder = ReportBuilder(model: model, modelHash: modelHash(), compiler: compiler, commands: commands,
                                     checks: checks, context: context, ngspice: simulator ?? "unknown")
-        let report = builder.report(comparisons, wallSeconds: Date().timeIntervalSince(started), runHash: runHash)
+        let report = builder.report(comparisons, wallSeconds: Date().timeIntervalSince(started), runHash: runHash,
+                                    lint: ModelLint(model: model, compiler: compiler).findings(traces: references))
         try folder.write(try report.json(), to: "report.json")
         try folder.write(Data(report.markdown().utf8), to: "report.md")
         return report

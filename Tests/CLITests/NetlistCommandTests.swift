@@ -44,7 +44,7 @@ struct CharacterizeCommandTests {
 
 @Suite("bmru netlist")
 struct NetlistCommandTests {
-    @Test("netlist writes deck.cir and manifest.json; --relative-models writes paths relative to the deck")
+    @Test("netlist writes deck.cir and manifest.json, warns of what the model asks finer than the deck resolves; --relative-models writes paths relative to the deck")
     func writes() throws {
         let folder = scratch("netlist")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -52,6 +52,9 @@ struct NetlistCommandTests {
                                   "--relative-models", "--out", folder.path])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("transistors"))
+        // Two pre weights are below the smallest realisable ratio (model lint, as in the report).
+        #expect(output.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: pre.weight[") && $0.hasSuffix("the compiler omits it") }.count == 2,
+                "\(output.stderr)")
         let deck = try String(contentsOf: folder.appendingPathComponent("deck.cir"), encoding: .utf8)
         let library = try #require(deck.split(separator: "\n").first { $0.hasPrefix(".lib ") })
         #expect(library.hasSuffix("/pdk/generic180/generic180.lib typical") && !library.contains(" /"))

@@ -379,6 +379,14 @@ def render(out: str, trace_links: bool = True) -> str:
         parts += ["<h2>Checks</h2>", table(["check", "measured", "limit", "verdict"], *check_rows(r))]
     else:
         parts += ["<p class=\"note\">No checks table: report.json (format version 1) predates the checks.</p>"]
+    if r.get("lint"):
+        parts += ["<h2>Warnings</h2>",
+                  "<p class=\"note\">What the model asks of the circuit finer than it resolves (model lint, without "
+                  "mismatch): warnings, not checks.</p>",
+                  table(["parameter", "kind", "value (units)", "margin (pA)", "resolution (pA)", "frames within 3 sigma"],
+                        [[html.escape(f["parameter"]), html.escape(f["kind"]), num(f["value"], ".4g"),
+                          num(f["margin_A"] * 1e12, ".1f"), num(f["resolution_A"] * 1e12, ".1f"),
+                          "" if f.get("frames") is None else f"{f.get('close', 0)} of {f['frames']}"] for f in r["lint"]])]
     parts += [f"<p class=\"note\">How to read this report: {format_doc_link(out)}; terms in the glossary at the end.</p>",
               "<h2>Summary</h2>", table(["metric", "value"], [[m, html.escape(v)] for m, v in summary_rows(r)], kind="summary")]
     cells_thresholds, note = thresholds(r)

@@ -118,6 +118,8 @@ def make_version_2(report_dir) -> None:
         {"name": "suppression", "title": "suppression factor at every cell boundary, frames with the bit right",
          "measured": 0.0556, "relation": ">=", "limit": 20, "passed": False, "failing": ["b0.u1"]},
         {"name": "power", "title": "mean power (nW)", "measured": 110.0, "relation": "<=", "limit": 200, "passed": True}]
+    report["lint"] = [{"parameter": "pre.weight[2][12]", "value": 0.003211, "kind": "omitted weight",
+                       "margin_A": 1.6e-12, "resolution_A": 2.8e-12}]
     path.write_text(json.dumps(report))
 
 
@@ -147,7 +149,9 @@ def test_report_version_2(report_dir):
                  "<td>66.67 %</td><td>&gt;= 50.00 %</td>", "tiny, yes, other, nominal",
                  "0.1.0 (c81eb539a7641375602b276731f195691e65f128)",
                  # Classes by name in the clip table.
-                 "<td>other/b.wav</td><td>other</td><td>other</td><td>other</td>"]:
+                 "<td>other/b.wav</td><td>other</td><td>other</td><td>other</td>",
+                 # Model lint as warnings.
+                 "<h2>Warnings</h2>", "<td>pre.weight[2][12]</td><td>omitted weight</td><td>0.003211</td><td>1.6</td><td>2.8</td>"]:
         assert text in page, text
     # The boundary failing the suppression check is highlighted in the cells table.
     assert "<tr class='bad'><td>0</td><td>1</td>" in page

@@ -102,7 +102,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),
         .testTarget(name: "CharacterizeTests", dependencies: ["Characterize", "Netlist", "PDK", "Ngspice", "TestSupport"]),
         // VerifyTests also imports ClipSources: the mode guard runs a real WAV clip.
-        .testTarget(name: "VerifyTests", dependencies: ["Verify", "ClipSources", "Netlist", "BMRU", "Ngspice", "TestSupport"],
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "ClipSources", "Netlist", "PDK", "BMRU", "Ngspice", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "ClipSourcesTests", dependencies: ["ClipSources", "Verify", "BMRU", "TestSupport"]),
         .testTarget(name: "SweepTests", dependencies: [

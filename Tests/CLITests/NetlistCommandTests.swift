@@ -89,7 +89,7 @@ struct NetlistCommandTests {
         #expect(large.status == 0 && large.stdout.hasSuffix("results/characterization/gf180mcu-cell16\n"), "\(large.stdout)")
         for (options, reason) in [(["--unit-current", "1e-9"], "measured at unit current 5e-10 A, the deck's is 1e-09 A"),
                                   (["--corner", "ff"], "measured at corner typical, the deck is for ff"),
-                                  (["--cell-area", "4"], "its cells were measured at W=1.0u L=2.0u, the deck's are W=2.0u L=4.0u")] {
+                                  (["--cell-area", "4"], "its cells were measured at W=1u L=2u, the deck's are W=2u L=4u")] {
             let run = try CLI.run(model + ["--pdk", "gf180mcu", "--characterization", "results/characterization/gf180mcu"] + options)
             #expect(run.status == 1 && run.stderr.split(separator: "\n").count == 1 && run.stderr.contains(reason),
                     "\(options): \(run.stderr)")

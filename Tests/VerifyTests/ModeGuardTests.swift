@@ -2,6 +2,7 @@ import BMRU
 import ClipSources
 import Foundation
 import Netlist
+import PDK
 import Testing
 import TestSupport
 @testable import Verify
@@ -22,25 +23,41 @@ struct ModeGuardTests {
     /// A real held-out clip on which a looser fast mode (reltol 1e-3) diverged from the reference from
     /// the first frame on with that model (20-clip guard, docs/design/simulation-modes.md): cell 0/0 sits within a few
     /// percent of its switch-on current. All 101 frames: ngspice's first step depends on the stop time,
-    /// and over 30 frames the loose mode happens to agree.
+    /// and over 30 frames the loose mode happens to agree. Since mirror widths are inverted finger count
+    /// by finger count, the fixture's deck has moved enough that reltol 1e-3 no longer diverges here
+    /// (candidate RMS error 0.0807 against 0.0807 units) and the test loosens to 1e-2, which does (98.5 %
+    /// of candidates within 1 % or 5 pA, limit 99.9 %).
     static let clipFile = "yes/7e1054e7_nohash_0.wav"
+
+    /// GF180 as the fixture's decks were drawn, before sizes were snapped to its 5 nm grid: snapped (mirror
+    /// widths moved by up to 2.5 nm), even reltol 1e-2 keeps every candidate of this clip within 1 % or 5 pA.
+    static func unsnappedPDK() throws -> PDK {
+        let file = TestSupport.repository.appendingPathComponent("pdk/gf180mcu/pdk.json")
+        var descriptor = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        descriptor.removeValue(forKey: "manufacturing_grid")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-guard-pdk-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: descriptor).write(to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        return try PDK(descriptorFile: copy, environment: TestSupport.environment())
+    }
 
     func run(_ mode: SimulationMode, _ clips: [Clip], into folder: URL, commands: [String] = [],
              model directory: URL = modelDirectory) async throws -> Report {
         let model = try Model.load(from: directory)
-        let pdk = try TestSupport.catalog.pdk("gf180mcu", environment: TestSupport.environment())
-        var compiler = try Compiler(pdk: pdk, characterization: try Characterization.load(from: Self.characterization))
+        var compiler = try Compiler(pdk: try Self.unsnappedPDK(), characterization: try Characterization.load(from: Self.characterization))
         compiler.mode = mode
         // The fixture is a continuous-cell failure that the guard caught, whatever the defaults: its
-        // cells and the calibration range of that time.
+        // cells, calibration range and ideal biases of that time (its revision-0 tables have no bias
+        // mirrors).
         compiler.cellTiming = .continuous
         compiler.calibrationRange = 0.1...3.0
+        compiler.idealBiases = true
         var verifier = Verifier(model: model, modelDirectory: directory, compiler: compiler)
         verifier.commands = commands
         return try await verifier.run(clips, writingTo: folder, context: .init(inputs: "test", commandLine: ["test"], version: "test", commit: "test"))
     }
 
-    @Test("fast reproduces transient on a sensitive real clip; the same mode with reltol 1e-3 is caught")
+    @Test("fast reproduces transient on a sensitive real clip; the same mode with reltol 1e-2 is caught")
     func fastAgainstTransient() async throws {
         let model = try Model.load(from: Self.modelDirectory)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-guard-\(UUID().uuidString)")
@@ -54,7 +71,7 @@ struct ModeGuardTests {
                                              root.appendingPathComponent("loose"))
         let slow = try await run(.transient, clips, into: reference)
         let fast = try await run(.fast, clips, into: candidate)
-        _ = try await run(.fast, clips, into: loose, commands: ["option reltol=1e-3"])
+        _ = try await run(.fast, clips, into: loose, commands: ["option reltol=1e-2"])
         #expect(slow.failed == 0 && fast.failed == 0)
         #expect(slow.provenance.mode == "transient" && fast.provenance.mode == "fast")
         let agreement = try ModeAgreement(reference: reference, candidate: candidate)

@@ -372,12 +372,13 @@ extension Builder {
     }
 
     /// The nodes an element connects, each with whether it is a MOSFET's gate (what a partition's
-    /// cut may cross: `partitioning(of:load:)`).
+    /// cut may cross: `partitioning(of:load:frames:)`).
     static func terminals(_ element: Element) -> [(node: String, gate: Bool)] {
         switch element {
         case let .mosfet(m): [(m.drain, false), (m.gate, true), (m.source, false), (m.bulk, false)]
         case let .currentSource(_, positive, negative, _), let .voltageSource(_, positive, negative, _),
-             let .resistor(_, positive, negative, _), let .capacitor(_, positive, negative, _):
+             let .resistor(_, positive, negative, _), let .capacitor(_, positive, negative, _),
+             let .timeTable(_, positive, negative, _):
             [(positive, false), (negative, false)]
         case let .instance(instance): instance.nodes.map { ($0, false) }
         case .comment: []

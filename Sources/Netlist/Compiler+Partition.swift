@@ -32,6 +32,10 @@ public struct Partitioning: Sendable, Equatable {
 
     /// The partition of the bias reference, whose lines every bias output reads.
     public static let biasPartition = "bias"
+
+    /// The 0 V source (and its node) whose PWL corners are the whole circuit's breakpoints, the input
+    /// ramps at the frame edges (`InputSource.corners`), in every partition of a deck driven by frames.
+    public static let frameEdges = "frame_edges"
 }
 
 /// One partition of a `Partitioning`: a circuit of its own with the lines it reads left to be driven.
@@ -49,14 +53,19 @@ public struct Partition: Sendable, Equatable {
     /// circuit is the sum of its partitions'.
     public var probes: [NetworkSignal]
 
-    /// The circuit with each imported line driven by a PWL voltage source through the points of its
-    /// waveform (the upstream partition's accepted time points), named `drive_<line>`.
+    /// The circuit with each imported line driven through the points of its waveform (the upstream
+    /// partition's accepted time points) by a time table named `drive_<line>` (`Element.timeTable`).
+    ///
+    /// A table, not a PWL source: a PWL corner is a breakpoint, after which ngspice restarts from a
+    /// small step, so every partition would step at every accepted point of every line it reads and
+    /// the points would multiply stage by stage (a block-1 cell of kws-yes-d4 read 147,000 corners
+    /// over 12 frames). The partition steps instead at the frame edges (`Partitioning.frameEdges`),
+    /// as the whole circuit does, and by its own error control in between.
     public func circuit(driving waveforms: [String: Waveform]) throws(NetlistError) -> Circuit {
         var circuit = circuit
         for line in imports {
             guard let waveform = waveforms[line] else { throw .invalidParameter("partition \(name): no waveform for line \(line)") }
-            circuit.elements.append(.voltageSource(name: "drive_\(line)", positive: line, negative: "0",
-                                                   value: .pwl(waveform.points)))
+            circuit.elements.append(.timeTable(name: "drive_\(line)", positive: line, negative: "0", points: waveform.points))
         }
         return circuit
     }
@@ -84,21 +93,23 @@ public struct Waveform: Sendable, Equatable, Codable {
     /// The first and last points are always kept.
     public func thinned(tolerance: Double) -> Waveform {
         guard times.count > 2 else { return self }
+        // One pass: the slopes from the last kept point that pass within `tolerance` of every point
+        // since form an interval; the next point is kept when the slope to the point after it leaves it.
         var kept = [0]
-        var anchor = 0, end = 2
-        while end < times.count {
-            // Can the segment anchor -> end replace every point between them?
-            let (t0, v0, t1, v1) = (times[anchor], values[anchor], times[end], values[end])
-            let fits = (anchor + 1..<end).allSatisfy { i in
-                abs(v0 + (v1 - v0) * (times[i] - t0) / (t1 - t0) - values[i]) <= tolerance
-            }
-            if !fits {
-                anchor = end - 1
+        var anchor = 0, low = -Double.infinity, high = Double.infinity
+        for i in 1..<times.count {
+            let dt = times[i] - times[anchor], slope = (values[i] - values[anchor]) / dt
+            if slope < low || slope > high {
+                anchor = i - 1
                 kept.append(anchor)
+                let dt = times[i] - times[anchor]
+                (low, high) = ((values[i] - tolerance - values[anchor]) / dt, (values[i] + tolerance - values[anchor]) / dt)
+            } else {
+                (low, high) = (max(low, (values[i] - tolerance - values[anchor]) / dt),
+                               min(high, (values[i] + tolerance - values[anchor]) / dt))
             }
-            end += 1
         }
-        kept.append(times.count - 1)
+        if kept.last != times.count - 1 { kept.append(times.count - 1) }
         return Waveform(times: kept.map { times[$0] }, values: kept.map { values[$0] })
     }
 }
@@ -114,7 +125,9 @@ extension Compiler {
         let iu = try validate(model, inputs: inputs)
         return try building(model, unitCurrent: iu) { builder throws in
             let compilation = try builder.build(inputs: inputs)
-            return try builder.partitioning(of: compilation, load: load)
+            var frames: Int?
+            if case let .frames(values) = inputs { frames = values.count }
+            return try builder.partitioning(of: compilation, load: load, frames: frames)
         }
     }
 }
@@ -126,7 +139,8 @@ extension Builder {
     }
 
     /// Cuts `compilation` (just built by this builder) along `placed` into a `Partitioning`.
-    func partitioning(of compilation: Compilation, load: Partitioning.Load) throws -> Partitioning {
+    /// `frames`: the number of input frames, whose edges become every partition's breakpoints.
+    func partitioning(of compilation: Compilation, load: Partitioning.Load, frames: Int?) throws -> Partitioning {
         var names: [String] = []
         var owned: [String: [Element]] = [:]
         for (partition, element) in placed {
@@ -175,7 +189,8 @@ extension Builder {
             let index = try level(name, [])
             while stages.count <= index { stages.append([]) }
             stages[index].append(try partition(name, elements: owned[name]!, owned: owned, imports: imports[name] ?? [],
-                                               exports: exports[name] ?? [], compilation: compilation, load: load))
+                                               exports: exports[name] ?? [], compilation: compilation, load: load,
+                                               frames: frames))
         }
         return Partitioning(stages: stages, load: load)
     }
@@ -183,12 +198,19 @@ extension Builder {
     /// One partition's circuit: supplies, its elements, the loads of its exported lines, its cells'
     /// initial conditions, and the whole deck's models, options and analysis.
     private func partition(_ name: String, elements: [Element], owned: [String: [Element]], imports: [String],
-                           exports: [String], compilation: Compilation, load: Partitioning.Load) throws -> Partition {
+                           exports: [String], compilation: Compilation, load: Partitioning.Load,
+                           frames: Int?) throws -> Partition {
         let whole = compilation.circuit
         var circuit = Circuit(title: whole.title + ", partition \(name)", models: whole.models, options: whole.options,
                               analyses: whole.analyses)
         circuit.initialConditions = placedConditions.filter { $0.partition == name }.map(\.condition)
         circuit.elements = supplySources() + elements
+        if let frames {
+            let corners = InputSource.corners(values: [Double](repeating: 0, count: frames), frameDuration: compiler.frameDuration,
+                                              edge: compiler.mode.inputEdge)
+            circuit.elements.append(.voltageSource(name: Partitioning.frameEdges, positive: Partitioning.frameEdges, negative: "0",
+                                                   value: .pwl(corners)))
+        }
         if load == .replica {
             var replicas: [Element] = []
             for (reader, readerElements) in owned.sorted(by: { $0.key < $1.key }) where reader != name {

@@ -72,7 +72,7 @@ public struct Partition: Sendable, Equatable {
 }
 
 /// A node voltage over time at a partition's accepted time points: what crosses a cut.
-public struct Waveform: Sendable, Equatable, Codable {
+public struct Waveform: Sendable, Equatable {
     /// Strictly increasing times, seconds.
     public var times: [Double]
     /// Volts at each time.

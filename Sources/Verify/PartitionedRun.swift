@@ -27,8 +27,6 @@ struct PartitionedRun: Sendable {
         var series: [[CircuitSamples.Series]]
         /// Simulation seconds summed over every partition's job (core-seconds), per stage.
         var stageSeconds: [Double]
-        /// Accepted time points summed over the partitions, and the points handed to readers after thinning.
-        var points: Int, handedPoints: Int
         /// The simulator that ran the jobs.
         var simulator: String?
         /// Total simulation seconds.
@@ -40,7 +38,7 @@ struct PartitionedRun: Sendable {
     func run(on runner: any SimulationRunner, signals: [NetworkSignal]) async -> Result<Outcome, ClipFailure> {
         var waveforms: [String: Waveform] = [:]
         var series: [NetworkSignal: [CircuitSamples.Series]] = [:]
-        var outcome = Outcome(series: [], stageSeconds: [], points: 0, handedPoints: 0)
+        var outcome = Outcome(series: [], stageSeconds: [])
         for stage in partitioning.stages {
             var jobs: [SimulationJob] = []
             do {
@@ -65,7 +63,6 @@ struct PartitionedRun: Sendable {
                     return .failure(ClipFailure(description: "partition \(partition.name): \(reason)", kind: kind,
                                                 seconds: outcome.seconds + seconds, attempts: job.attempts, simulator: job.simulator))
                 }
-                outcome.points += time.count
                 for (signal, probe) in zip(partition.probes, partition.circuit.saves) {
                     guard let name = try? SpiceWriter.expression(probe), let values = result.vectors[name] else { continue }
                     series[signal, default: []].append(CircuitSamples.Series(time: time, values: values))
@@ -74,9 +71,7 @@ struct PartitionedRun: Sendable {
                     guard let name = try? SpiceWriter.expression(.voltage(line)), let values = result.vectors[name] else {
                         return .failure(ClipFailure(description: "partition \(partition.name) returned no v(\(line))", kind: .circuit))
                     }
-                    let waveform = Waveform(times: time, values: values).thinned(tolerance: tolerance)
-                    outcome.handedPoints += waveform.times.count
-                    waveforms[line] = waveform
+                    waveforms[line] = Waveform(times: time, values: values).thinned(tolerance: tolerance)
                 }
             }
             outcome.stageSeconds.append(seconds)

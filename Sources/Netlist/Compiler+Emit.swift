@@ -108,7 +108,7 @@ extension Builder {
         // Each layer's elements and probe ports; made into subcircuits once every node's users are known.
         var built: [(layer: String, elements: [Element], probePorts: [String])] = []
         // Each probed diode current: its signal and the 0 V source from its rail to its port.
-        var probed: [(signal: NetworkSignal, sense: Element)] = []
+        var probed: [(signal: NetworkSignal, sense: Element, partition: String)] = []
         for layer in layers {
             var elements: [Element] = []
             var counts: [String: Int] = [:]
@@ -119,30 +119,33 @@ extension Builder {
                     if let signal = node.probe, let port = signal.diodePort {
                         // Positive node first in the current's direction: i(sense) is the diode's current.
                         let (positive, negative) = node.direction == .pmos ? (source, port) : (port, source)
-                        probed.append((signal, signal.sense(from: positive, to: negative)))
+                        probed.append((signal, signal.sense(from: positive, to: negative), node.partition))
                         probePorts.append(port)
                         source = port
                     }
-                    elements.append(transistor("d_\(node.name)", node.direction, drain: node.name, gate: node.name,
-                                               source: source, bulk: rail(node.direction), size: size, pdk: pdk))
+                    place([transistor("d_\(node.name)", node.direction, drain: node.name, gate: node.name,
+                                      source: source, bulk: rail(node.direction), size: size, pdk: pdk)],
+                          in: node.partition, into: &elements)
                 }
                 if converted.contains(node.name) {
                     let other = node.direction.opposite
                     let (copy, _) = try weightOutput("conv_\(node.name)", node.direction, gate: node.name,
                                                      drain: node.name + "_c", node: other, ratio: 1, layer: layer)
                     // A 1:1 copy is always realisable.
-                    elements += [.comment("\(node.name)_c: \(node.name) copied 1:1 into a \(other.rawValue) diode, for terms of the other sign")]
-                        + copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
-                                                  source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)]
+                    place([.comment("\(node.name)_c: \(node.name) copied 1:1 into a \(other.rawValue) diode, for terms of the other sign")]
+                            + copy + [transistor("d_\(node.name)_c", other, drain: node.name + "_c", gate: node.name + "_c",
+                                                 source: rail(other), bulk: rail(other), size: CurrentMirror.mirrorUnit, pdk: pdk)],
+                          in: node.partition, into: &elements)
                 }
             }
-            if layer.hasSuffix("_cells") { elements += try cellElements(layer: layer, &circuit) }
+            if layer.hasSuffix("_cells") { try cellElements(layer: layer, into: &elements) }
             if layer == "cls" {
                 let tail = Characterization.readoutTail(unitCurrent)
-                elements.append(.comment("readout tail: \(spiceNumber(tail / unitCurrent)) I_u"))
-                elements.append(transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
-                                           size: readout.size, pdk: pdk))
-                elements += try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0
+                place([.comment("readout tail: \(spiceNumber(tail / unitCurrent)) I_u"),
+                       transistor("d_ro_tail", .nmos, drain: "ro_tail", gate: "ro_tail", source: "0", bulk: "0",
+                                  size: readout.size, pdk: pdk)]
+                          + (try biasSource("ro_tail", node: "ro_tail", amperes: tail, direction: .nmos, layer: layer).0),
+                      in: Self.readoutPartition, into: &elements)
             }
             for term in terms where term.layer == layer {
                 guard term.weight != 0 else {
@@ -160,7 +163,8 @@ extension Builder {
                 } ?? biasSource(name, node: term.target, amperes: term.weight * unitCurrent,
                                 direction: direction(of: term.target), layer: layer)
                 if !added.isEmpty {
-                    elements += [Self.parameterComment(term.parameter, term.value, "\(term.source ?? "bias") -> \(term.target)")] + added
+                    place([Self.parameterComment(term.parameter, term.value, "\(term.source ?? "bias") -> \(term.target)")] + added,
+                          in: partition(of: term.target), into: &elements)
                 }
                 record(term.parameter, term.value, info)
             }
@@ -171,18 +175,25 @@ extension Builder {
             // The bias domain's one reference current, the only ideal source besides the inputs.
             let reference = BiasReference(), (p, n) = Self.biasReference
             try circuit.define(reference.subcircuit(pdk: pdk))
-            circuit.elements += [
+            place([
                 .comment("bias reference: I_u from vdd_bias, every bias a mirror output of \(n) or \(p)"),
                 .currentSource(name: "bias_ref", positive: "vdd_bias", negative: n, value: .dc(.number(unitCurrent))),
                 .instance(Instance(name: "bias_reference", of: try reference.subcircuit(pdk: pdk),
                                    connections: ["refn": n, "refp": p, "vdd": "vdd_bias", "vss": "0"])),
-            ]
+            ], in: Partitioning.biasPartition, into: &circuit.elements)
             biasSupplyCurrent += 2 * unitCurrent
         }
         circuit.initialConditions = model.blocks.enumerated().flatMap { k, block in
             (0..<d).map { i in
                 InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["b\(k)_cells", "u\(i)"]),
                                  volts: block.cell.s0[i] ? compiler.supply : 0)
+            }
+        }
+        // In its partition a cell is a top-level instance.
+        placedConditions = model.blocks.enumerated().flatMap { k, block in
+            (0..<d).map { i in
+                (Self.cellPartition(block: k, unit: i),
+                 InitialCondition(.voltage(MemoryCell.comparatorNode, path: ["u\(i)"]), volts: block.cell.s0[i] ? compiler.supply : 0))
             }
         }
         for (k, block) in model.blocks.enumerated() {
@@ -194,7 +205,7 @@ extension Builder {
         }
         // Candidates first, then block outputs, each block by block.
         probed = probed.filter(\.signal.isCandidate) + probed.filter { !$0.signal.isCandidate }
-        circuit.elements += probed.map(\.sense)
+        for probe in probed { place([probe.sense], in: probe.partition, into: &circuit.elements) }
         // A layer's ports are the nodes it shares with the top level or another layer.
         let users = built.map { Set(nodes(of: $0.elements, in: circuit)) }
         let topNodes = Set(nodes(of: circuit.elements, in: circuit))
@@ -234,12 +245,12 @@ extension Builder {
         return Compilation(circuit: circuit, manifest: manifest, probes: probes)
     }
 
-    /// The memory cells of a block with their bias diodes and sources.
-    mutating func cellElements(layer: String, _ circuit: inout Circuit) throws -> [Element] {
+    /// The memory cells of a block with their bias diodes and sources, appended to the layer's `elements`.
+    mutating func cellElements(layer: String, into layerElements: inout [Element]) throws {
         let k = Int(layer.dropFirst().prefix { $0.isNumber })!
         let block = model.blocks[k].cell
-        var elements: [Element] = []
         for i in 0..<d {
+            var elements: [Element] = []
             let iu = unitCurrent
             let (on, width, high) = (block.betaHi[i] * iu, block.delta[i] * iu, block.alpha[i] * iu)
             // The cell's high level is measured with its PMOS output at half the supply; in the network
@@ -283,44 +294,48 @@ extension Builder {
                 record(parameter, value, info)
             }
             elements.append(.instance(Instance(name: "u\(i)", of: try cell.subcircuit(pdk: pdk), connections: connections)))
+            place(elements, in: Self.cellPartition(block: k, unit: i), into: &layerElements)
         }
-        return elements
+    }
+
+    /// The three supplies, each at `Compiler.supply`: the whole circuit's, and each partition's own.
+    func supplySources() -> [Element] {
+        NetworkSignal.supplies.map { .voltageSource(name: $0, positive: $0, negative: "0", value: .dc(.number(compiler.supply))) }
     }
 
     /// Supplies, inputs, sense sources and the readout.
-    func topLevel(inputs: Compiler.Inputs, readout: DifferentialPair, circuit: Circuit) throws -> [Element] {
-        var elements: [Element] = NetworkSignal.supplies.map {
-            .voltageSource(name: $0, positive: $0, negative: "0", value: .dc(.number(compiler.supply)))
-        }
+    mutating func topLevel(inputs: Compiler.Inputs, readout: DifferentialPair, circuit: Circuit) throws -> [Element] {
+        var elements = supplySources()
         if let clock { elements += (0..<blocks).flatMap(clock.sources) }
         for j in 0..<model.config.inputs {
             for (sign, part) in [("p", 1.0), ("n", -1.0)] {
                 let name = "x\(j)\(sign)"
                 switch inputs {
                 case .external:
-                    elements.append(InputSource.external(name: name, from: "0", into: name))
+                    place([InputSource.external(name: name, from: "0", into: name)], in: partition(of: name), into: &elements)
                 case let .frames(frames):
                     let values = frames.map { max(part * $0[j], 0) * unitCurrent }
-                    elements.append(try InputSource.frames(name: name, from: "0", into: name, values: values,
-                                                           frameDuration: compiler.frameDuration,
-                                                           edge: compiler.mode.inputEdge))
-                    elements += noise(name, "0", name, amperes: values.reduce(0, +) / Double(values.count))
+                    place([try InputSource.frames(name: name, from: "0", into: name, values: values,
+                                                  frameDuration: compiler.frameDuration, edge: compiler.mode.inputEdge)]
+                              + noise(name, "0", name, amperes: values.reduce(0, +) / Double(values.count)),
+                          in: partition(of: name), into: &elements)
                 }
             }
         }
         for k in 0..<blocks {
             for i in 0..<d {
                 let state = NetworkSignal.state(block: k, unit: i)
-                elements.append(state.sense(from: state.node, to: "h\(k)_\(i)"))
+                place([state.sense(from: state.node, to: "h\(k)_\(i)")], in: Self.cellPartition(block: k, unit: i),
+                      into: &elements)
             }
         }
-        elements += [
+        place([
             NetworkSignal.readoutInput(0).sense(from: NetworkSignal.readoutInput(0).node, to: "ro_a"),
             NetworkSignal.readoutInput(1).sense(from: NetworkSignal.readoutInput(1).node, to: "ro_b"),
             .instance(Instance(name: "readout", of: try readout.subcircuit(pdk: pdk), connections: [
                 "a": "ro_a", "b": "ro_b", "tail": "ro_tail", "out": NetworkSignal.decisionNode, "vdd": "vdd_ff", "vss": "0",
             ])),
-        ]
+        ], in: Self.readoutPartition, into: &elements)
         return elements
     }
 
@@ -350,21 +365,24 @@ extension Builder {
     /// Every node the elements touch except ground, in order of first use.
     func nodes(of elements: [Element], in circuit: Circuit) -> [String] {
         var seen = Set<String>(), ports: [String] = []
-        func add(_ node: String) {
-            if node != "0", seen.insert(node).inserted { ports.append(node) }
-        }
-        for element in elements {
-            switch element {
-            case let .mosfet(m): [m.drain, m.gate, m.source, m.bulk].forEach(add)
-            case let .currentSource(_, positive, negative, _), let .voltageSource(_, positive, negative, _),
-                 let .resistor(_, positive, negative, _), let .capacitor(_, positive, negative, _):
-                add(positive)
-                add(negative)
-            case let .instance(instance): instance.nodes.forEach(add)
-            case .comment: break
-            }
+        for (node, _) in elements.flatMap(Self.terminals) where node != "0" && seen.insert(node).inserted {
+            ports.append(node)
         }
         return ports
+    }
+
+    /// The nodes an element connects, each with whether it is a MOSFET's gate (what a partition's
+    /// cut may cross: `partitioning(of:load:frames:)`).
+    static func terminals(_ element: Element) -> [(node: String, gate: Bool)] {
+        switch element {
+        case let .mosfet(m): [(m.drain, false), (m.gate, true), (m.source, false), (m.bulk, false)]
+        case let .currentSource(_, positive, negative, _), let .voltageSource(_, positive, negative, _),
+             let .resistor(_, positive, negative, _), let .capacitor(_, positive, negative, _),
+             let .timeTable(_, positive, negative, _):
+            [(positive, false), (negative, false)]
+        case let .instance(instance): instance.nodes.map { ($0, false) }
+        case .comment: []
+        }
     }
 
     /// Transistor count (fingers counted) and total gate area of the top level, through every instance.

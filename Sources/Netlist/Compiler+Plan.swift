@@ -11,6 +11,9 @@ struct SumNode {
     var layer: String
     /// The signal its diode's current is, when the compiler probes it.
     var probe: NetworkSignal?
+    /// The partition that owns the node (`Partitioning`): its own name for a feedforward node, the
+    /// cell's for a candidate and a state node, `readout` for the class currents.
+    var partition: String
 }
 
 /// A contribution to a node: a mirror output from a signal's line, or (no source) an ideal bias.
@@ -39,6 +42,12 @@ struct Builder {
     var terms: [Term] = []
     var entries: [Manifest.Entry] = []
     var biasCurrent = 0.0, biasSupplyCurrent = 0.0
+    /// Every element `build(inputs:)` emits outside the supplies, with the partition it belongs to
+    /// (`SumNode.partition`, `Partitioning.biasPartition`), in emission order: what `partitioning()`
+    /// cuts the circuit along, so that both views of a compilation hold the same elements.
+    var placed: [(partition: String, element: Element)] = []
+    /// Each cell's initial condition with its path inside the cell's partition.
+    var placedConditions: [(partition: String, condition: InitialCondition)] = []
 
     init(compiler: Compiler, model: Model, unitCurrent: Double) {
         self.compiler = compiler
@@ -61,9 +70,24 @@ struct Builder {
     }
 
     mutating func node(_ name: String, _ direction: Polarity, layer: String, diode: DeviceSize? = CurrentMirror.mirrorUnit,
-                       probe: NetworkSignal? = nil) {
+                       probe: NetworkSignal? = nil, partition: String? = nil) {
         nodes.append(SumNode(name: name, direction: direction, diode: diode, layer: layer,
-                             probe: compiler.probeDiodeCurrents ? probe : nil))
+                             probe: compiler.probeDiodeCurrents ? probe : nil, partition: partition ?? name))
+    }
+
+    /// The partition of a cell: its candidate node, the cell with its bias diodes, and its state node.
+    static func cellPartition(block: Int, unit: Int) -> String { "cell\(block)_\(unit)" }
+
+    /// The partition of the readout: the class-current nodes, the readout and its tail.
+    static let readoutPartition = "readout"
+
+    /// The partition that owns summing node `node`.
+    func partition(of node: String) -> String { nodes.first { $0.name == node }!.partition }
+
+    /// Appends `added` to a layer's `elements` and records them as `partition`'s (`placed`).
+    mutating func place(_ added: [Element], in partition: String, into elements: inout [Element]) {
+        elements += added
+        placed += added.map { (partition, $0) }
     }
 
     mutating func term(_ source: String?, _ target: String, _ weight: Double, layer: String, _ parameter: String,
@@ -91,14 +115,15 @@ struct Builder {
             let (cand, cells, post) = ("b\(k)_cand", "b\(k)_cells", "b\(k)_post")
             for i in 0..<d {
                 let candidate = NetworkSignal.candidate(block: k, unit: i)
-                node(candidate.node, .pmos, layer: cand, diode: cell.size, probe: candidate)
+                node(candidate.node, .pmos, layer: cand, diode: cell.size, probe: candidate,
+                     partition: Self.cellPartition(block: k, unit: i))
                 term(nil, "c\(k)_\(i)", block.cell.candidate.bias[i], layer: cand, "blocks.\(k).cell.bias[\(i)]")
                 for j in 0..<d {
                     term("u\(k)_\(j)", "c\(k)_\(i)", block.cell.candidate.weight[i * d + j], layer: cand,
                          "blocks.\(k).cell.weight[\(i)][\(j)]")
                 }
             }
-            for i in 0..<d { node("h\(k)_\(i)", .nmos, layer: cells) }
+            for i in 0..<d { node("h\(k)_\(i)", .nmos, layer: cells, partition: Self.cellPartition(block: k, unit: i)) }
             for i in 0..<d {
                 let output = NetworkSignal.blockOutput(block: k, unit: i)
                 node(output.node, .nmos, layer: post, probe: output)
@@ -114,7 +139,7 @@ struct Builder {
         }
         // A and B of the readout: the readout's own input diodes are the NMOS diodes here.
         let targets = [NetworkSignal.readoutInput(0).node, NetworkSignal.readoutInput(1).node]
-        for target in targets { node(target, .nmos, layer: "cls", diode: nil) }
+        for target in targets { node(target, .nmos, layer: "cls", diode: nil, partition: Self.readoutPartition) }
         for c in 0..<2 {
             let bias = model.classifier.bias[c]
             term(nil, targets[Compiler.readoutInput(logit: c, value: bias)], abs(bias), layer: "cls",

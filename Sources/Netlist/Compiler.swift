@@ -177,6 +177,12 @@ public struct Compiler: Sendable {
     /// produces nothing. The unit current must lie in `ModelConfig.unitCurrentRange`, and every
     /// parameter and input value within `maximumMagnitude` units.
     public func compile(_ model: Model, inputs: Inputs = .external) throws(CompileError) -> Compilation {
+        let iu = try validate(model, inputs: inputs)
+        return try building(model, unitCurrent: iu) { builder throws in try builder.build(inputs: inputs) }
+    }
+
+    /// Checks everything `compile` requires of `model` and `inputs` and returns the unit current.
+    func validate(_ model: Model, inputs: Inputs) throws(CompileError) -> Double {
         let iu = unitCurrent(for: model)
         guard ModelConfig.unitCurrentRange.contains(iu) else {
             let range = ModelConfig.unitCurrentRange
@@ -210,12 +216,19 @@ public struct Compiler: Sendable {
         if let reason = characterization?.cellDisagreement(cellSize: cellSize, cellTopology: cellTopology) {
             throw .characterization(.invalid(reason + ": characterize those cells (bmru characterize --cell-area, --cell-topology)"))
         }
+        return iu
+    }
+
+    /// Runs `body` on a builder of `model` (the PDK varied by `statistics`) and maps what it throws
+    /// to `CompileError`: the one place `compile` and `partition` build through.
+    func building<T>(_ model: Model, unitCurrent iu: Double,
+                     _ body: (inout Builder) throws -> T) throws(CompileError) -> T {
         do {
             // With variation on, the PDK's statistical devices (if it names some) are instantiated.
             var compiler = self
             compiler.pdk = pdk.varied(statistics)
             var builder = Builder(compiler: compiler, model: model, unitCurrent: iu)
-            return try builder.build(inputs: inputs)
+            return try body(&builder)
         } catch let error as CompileError {
             throw error
         } catch let error as NetlistError {

@@ -16,6 +16,11 @@ public enum Element: Sendable, Equatable {
     case voltageSource(name: String, positive: String, negative: String, value: SourceValue)
     /// An independent current source, in amperes.
     case currentSource(name: String, positive: String, negative: String, value: SourceValue)
+    /// A voltage that follows a piecewise-linear table of time (ngspice's `B` source,
+    /// `v = pwl(time, ...)`), linear between the points and constant after the last. Unlike a PWL
+    /// source's, its points are not simulator breakpoints: the simulator steps by its own error
+    /// control, so a table of thousands of accepted points from another run costs no forced steps.
+    case timeTable(name: String, positive: String, negative: String, points: [PWLPoint])
     /// An instance of a subcircuit defined in the same circuit.
     case instance(Instance)
     /// A comment line.

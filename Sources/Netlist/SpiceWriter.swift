@@ -136,6 +136,18 @@ public struct SpiceWriter: Sendable {
         case let .currentSource(name, positive, negative, source):
             return [try Self.elementName(name, letter: "i"), try Self.sanitize(positive), try Self.sanitize(negative)]
                 + (try tokens(source, name))
+        case let .timeTable(name, positive, negative, points):
+            guard !points.isEmpty else { throw .invalidValue(name, "empty table") }
+            var pairs: [String] = []
+            var previous = -Double.infinity
+            for (index, point) in points.enumerated() {
+                guard point.time > previous else { throw .invalidValue(name, "table times must increase") }
+                previous = point.time
+                let last = index == points.count - 1
+                pairs.append(try number(point.time, name) + ", " + (try number(point.value, name)) + (last ? ")" : ","))
+            }
+            return [try Self.elementName(name, letter: "b"), try Self.sanitize(positive), try Self.sanitize(negative),
+                    "v=pwl(time,"] + pairs
         case let .instance(instance):
             let target = try Self.sanitize(instance.subcircuit)
             var definition: Subcircuit?

@@ -67,43 +67,71 @@ struct CircuitSamples: Sendable, Equatable, Codable {
         }
     }
 
+    /// One signal's values at the accepted time points of the transient that computed it.
+    struct Series: Sendable {
+        /// Increasing times, seconds, and the signal's values at them.
+        var time: [Double], values: [Double]
+    }
+
     /// Samples a finished transient of `sampling.frames` frames.
     init(_ result: SimulationResult, _ sampling: Sampling) throws(VerifyError) {
-        let (frames, blocks, hidden, period, supply) =
-            (sampling.frames, sampling.blocks, sampling.hidden, sampling.period, sampling.supply)
-        let names = try Self.vectors(blocks: blocks, hidden: hidden)
+        let names = try Self.vectors(blocks: sampling.blocks, hidden: sampling.hidden)
         guard let time = result.vectors["time"], time.count >= 2 else { throw .samples("transient returned no time vector") }
-        var series: [[Double]] = []
+        var series: [[Series]] = []
         for name in names {
             guard let values = result.vectors[name], values.count == time.count else {
                 throw .samples("transient returned no vector \(name)")
             }
-            series.append(values)
+            series.append([Series(time: time, values: values)])
         }
-        guard time.last! >= Double(frames) * period * (1 - 1e-9) else {
-            throw .samples("transient ended at \(time.last!) s, before the last frame's end")
+        try self.init(series: series, sampling)
+    }
+
+    /// Samples `series`, one entry per signal of `signals(blocks:hidden:)` in its order, each the sum
+    /// of its parts: one series in a whole-circuit transient; a supply's current in a partitioned
+    /// run is the sum of its partitions' (`PartitionedRun`), each on its own time points.
+    init(series: [[Series]], _ sampling: Sampling) throws(VerifyError) {
+        let (frames, blocks, hidden, period, supply) =
+            (sampling.frames, sampling.blocks, sampling.hidden, sampling.period, sampling.supply)
+        for part in series.joined() {
+            guard part.time.count >= 2, part.values.count == part.time.count else { throw .samples("a signal has no transient") }
+            guard part.time.last! >= Double(frames) * period * (1 - 1e-9) else {
+                throw .samples("transient ended at \(part.time.last!) s, before the last frame's end")
+            }
         }
         // Frame t's end is the last point at or before (t + 1) * period (relative slack for rounding).
-        var ends: [Int] = []
-        var index = 0
-        for t in 0..<frames {
-            let end = Double(t + 1) * period * (1 + 1e-9)
-            while index + 1 < time.count, time[index + 1] <= end { index += 1 }
-            ends.append(index)
+        func frameEnds(_ time: [Double]) -> [Int] {
+            var ends: [Int] = []
+            var index = 0
+            for t in 0..<frames {
+                let end = Double(t + 1) * period * (1 + 1e-9)
+                while index + 1 < time.count, time[index + 1] <= end { index += 1 }
+                ends.append(index)
+            }
+            return ends
+        }
+        // [signal][frame]: each part sampled at its own frame ends.
+        let sampled = series.map { parts in
+            parts.map { part in frameEnds(part.time).map { part.values[$0] } }
+                .reduce(into: [Double](repeating: 0, count: frames)) { sum, values in
+                    for t in 0..<frames { sum[t] += values[t] }
+                }
         }
         let cells = blocks * hidden
         (self.frames, self.blocks, self.hidden) = (frames, blocks, hidden)
-        stateCurrents = ends.flatMap { i in (0..<cells).map { series[$0][i] } }
-        candidates = ends.flatMap { i in (0..<cells).map { series[cells + $0][i] } }
-        blockOutputs = ends.flatMap { i in (0..<cells).map { series[2 * cells + $0][i] } }
-        classCurrents = ends.flatMap { i in [series[3 * cells][i], series[3 * cells + 1][i]] }
-        decisionVolts = ends.map { series[3 * cells + 2][$0] }
-        // Mean of -i(supply) * V over the transient by the trapezoid rule (the steps are uneven).
-        let duration = time.last! - time.first!
-        supplyPower = series[(3 * cells + 3)...].map { current in
-            var charge = 0.0
-            for i in 1..<time.count { charge += (current[i] + current[i - 1]) / 2 * (time[i] - time[i - 1]) }
-            return -charge / duration * supply
+        stateCurrents = (0..<frames).flatMap { t in (0..<cells).map { sampled[$0][t] } }
+        candidates = (0..<frames).flatMap { t in (0..<cells).map { sampled[cells + $0][t] } }
+        blockOutputs = (0..<frames).flatMap { t in (0..<cells).map { sampled[2 * cells + $0][t] } }
+        classCurrents = (0..<frames).flatMap { t in [sampled[3 * cells][t], sampled[3 * cells + 1][t]] }
+        decisionVolts = (0..<frames).map { sampled[3 * cells + 2][$0] }
+        // Mean of -i(supply) * V over each part's transient by the trapezoid rule (the steps are uneven).
+        supplyPower = series[(3 * cells + 3)...].map { parts in
+            parts.map { part in
+                let time = part.time, current = part.values
+                var charge = 0.0
+                for i in 1..<time.count { charge += (current[i] + current[i - 1]) / 2 * (time[i] - time[i - 1]) }
+                return -charge / (time.last! - time.first!) * supply
+            }.reduce(0, +)
         }
     }
 

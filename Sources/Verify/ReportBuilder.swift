@@ -16,6 +16,9 @@ struct ReportBuilder {
     /// The version banner of the simulator that ran the clips (`JobOutcome.simulator`), "unknown" when
     /// no clip's job reached one.
     var ngspice: String
+    /// The partitions' load when the clips ran partitioned (`Verifier.partitioned`): the provenance's
+    /// mode is then `partitioned-<load>`, over the compiler's step control.
+    var partitioned: Partitioning.Load? = nil
 
     /// The report over all comparisons of the run `runHash`, which took `wallSeconds`, with the model's
     /// `lint` findings as warnings.
@@ -51,7 +54,7 @@ struct ReportBuilder {
             corner: compiler.corner, pdkModelsHash: sha256Hex(files: compiler.pdk.modelFiles) ?? "unavailable",
             unitCurrent: iu, supply: compiler.supply, characterized: compiler.characterization != nil,
             characterizationHash: (try? compiler.characterization?.encoded()).map(sha256Hex),
-            inputs: context.inputs, framePeriod: compiler.frameDuration, mode: compiler.mode.rawValue,
+            inputs: context.inputs, framePeriod: compiler.frameDuration, mode: partitioned.map { "partitioned-\($0.rawValue)" } ?? compiler.mode.rawValue,
             cells: compiler.cellTiming.rawValue, ngspice: ngspice,
             bmrukit: context.version, bmrukitCommit: context.commit, commands: commands, commandLine: context.commandLine,
             created: ISO8601DateFormatter().string(from: Date()), runHash: runHash)

@@ -56,13 +56,20 @@ struct SavedClip: Codable {
     /// throws when the file cannot be written.
     static func make(_ outcome: JobOutcome, key: String, sampling: CircuitSamples.Sampling,
                      file: URL) throws(VerifyError) -> Result<SavedClip, ClipFailure> {
+        try make(CircuitSamples.read(outcome, sampling), key: key, seconds: outcome.seconds, attempts: outcome.attempts,
+                 simulator: outcome.simulator, file: file)
+    }
+
+    /// The saved clip of `samples` (written to `file`, atomically), or the clip's failure; throws when
+    /// the file cannot be written.
+    static func make(_ read: Result<CircuitSamples, ClipFailure>, key: String, seconds: Double, attempts: Int,
+                     simulator: String?, file: URL) throws(VerifyError) -> Result<SavedClip, ClipFailure> {
         let samples: CircuitSamples
-        switch CircuitSamples.read(outcome, sampling) {
+        switch read {
         case let .failure(failure): return .failure(failure)
         case let .success(read): samples = read
         }
-        let saved = SavedClip(key: key, samples: samples, seconds: outcome.seconds, attempts: outcome.attempts,
-                              simulator: outcome.simulator)
+        let saved = SavedClip(key: key, samples: samples, seconds: seconds, attempts: attempts, simulator: simulator)
         let data: Data
         do { data = try JSONEncoder().encode(saved) } catch { throw .file(file.path, "samples hold a non-finite value") }
         try ReportFolder.write(data, to: file)

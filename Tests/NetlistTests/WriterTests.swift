@@ -130,6 +130,31 @@ struct WriterTests {
         }
     }
 
+    @Test("A long time table is wrapped, read back by ngspice between its points, and sets no breakpoints")
+    func timeTable() throws {
+        let points = (0..<300).map { PWLPoint(Double($0) * 1e-5, 0.5 + 0.1 * sin(Double($0) / 7)) }
+        let circuit = Circuit(title: "time table", elements: [
+            .timeTable(name: "drive", positive: "n", negative: "0", points: points),
+            .resistor(name: "load", positive: "n", negative: "0", ohms: 1e6),
+        ], saves: [.voltage("n")], analyses: [.tran(step: 1e-4, stop: 3e-3)])
+        let lines = try SpiceWriter().lines(circuit)
+        #expect(lines.contains { $0.hasPrefix("bdrive n 0 v=pwl(time, 0, 0.5, 1e-05, ") })
+        #expect(lines.allSatisfy { $0.count <= 100 } && lines.filter { $0.hasPrefix("+ ") }.count > 25)
+        let session = try simulate(circuit)
+        let time = try session.vector("time"), voltage = try session.vector("v(n)")
+        // Far fewer points than the table has: its points are not breakpoints.
+        #expect(time.count < points.count / 2)
+        for (t, v) in zip(time, voltage) {
+            let k = min(Int(t / 1e-5), points.count - 2)
+            let line = points[k].value + (points[k + 1].value - points[k].value) * (t - points[k].time) / 1e-5
+            #expect(abs(v - line) < 1e-6)
+        }
+        #expect(throws: NetlistError.self) {
+            try SpiceWriter().lines(Circuit(title: "bad", elements: [
+                .timeTable(name: "d", positive: "n", negative: "0", points: [PWLPoint(1, 0), PWLPoint(1, 1)])]))
+        }
+    }
+
     @Test("Frame inputs hold each value and ramp at frame edges")
     func frames() throws {
         let element = try InputSource.frames(name: "x", from: "vdd", into: "n", values: [1, 2, 3], frameDuration: 0.01,

@@ -15,12 +15,19 @@ public enum InputSource {
         guard frameDuration > 0, edge > 0, edge < frameDuration else {
             throw .invalidParameter("input \(name): need 0 < edge (\(edge)) < frame duration (\(frameDuration))")
         }
+        return .currentSource(name: name, positive: from, negative: node,
+                              value: .pwl(corners(values: values, frameDuration: frameDuration, edge: edge)))
+    }
+
+    /// The PWL corners holding `values[k]` during frame k, each change a ramp of `edge` from the frame
+    /// boundary: the breakpoints of every deck driven by frames.
+    static func corners(values: [Double], frameDuration: Double, edge: Double) -> [PWLPoint] {
         var points = [PWLPoint(0, values[0])]
         for index in values.indices.dropFirst() {
             let start = Double(index) * frameDuration
             points += [PWLPoint(start, values[index - 1]), PWLPoint(start + edge, values[index])]
         }
-        return .currentSource(name: name, positive: from, negative: node, value: .pwl(points))
+        return points
     }
 
     /// A source whose value the host program supplies at every time point (ngspice's GetISRCData

@@ -27,28 +27,33 @@ struct CheckOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Most mean power in nW (default 100, the published keyword spotter's).")
     var maxPower: Double?
 
+    /// The flag that sets each checks-file field.
+    static let flags = ["min_clip_decisions": "--min-agreement", "min_state_bits": "--min-state-bits",
+                        "min_frame_decisions": "--min-frame-decisions", "min_suppression": "--min-suppression",
+                        "max_failed_clips": "--max-failed-clips", "max_power_nW": "--max-power"]
+
+    /// Refuses a flag out of range, by the rules the checks file is read with (`ReviewChecks.problem`).
     func validate() throws {
-        for (flag, value) in [("--min-agreement", minAgreement), ("--min-state-bits", minStateBits),
-                              ("--min-frame-decisions", minFrameDecisions)] {
-            if let value, !(0...1).contains(value) { throw ValidationError("\(flag) must be in 0...1") }
-        }
-        if let minSuppression, !(minSuppression >= 0 && minSuppression.isFinite) {
-            throw ValidationError("--min-suppression must be >= 0")
-        }
-        if let maxFailedClips, maxFailedClips < 0 { throw ValidationError("--max-failed-clips must be >= 0") }
-        if let maxPower, !(maxPower > 0 && maxPower.isFinite) { throw ValidationError("--max-power must be > 0") }
+        var flagged = ReviewChecks()
+        apply(to: &flagged)
+        if let problem = flagged.problem { throw ValidationError("\(Self.flags[problem.field] ?? problem.field) \(problem.rule)") }
     }
 
     /// The limits: the defaults, replaced by the checks file's and then by the flags given.
     func limits() throws -> ReviewChecks {
         var limits = try checks.map { path throws(VerifyError) in try ReviewChecks.load(from: URL(fileURLWithPath: path)) }
             ?? ReviewChecks()
+        apply(to: &limits)
+        return limits
+    }
+
+    /// Replaces `limits` by the flags given.
+    private func apply(to limits: inout ReviewChecks) {
         if let minAgreement { limits.clipDecisions = minAgreement }
         if let minStateBits { limits.stateBits = minStateBits }
         if let minFrameDecisions { limits.frameDecisions = minFrameDecisions }
         if let minSuppression { limits.suppression = minSuppression }
         if let maxFailedClips { limits.failedClips = maxFailedClips }
         if let maxPower { limits.powerNW = maxPower }
-        return limits
     }
 }

@@ -207,11 +207,11 @@ extension Builder {
         probed = probed.filter(\.signal.isCandidate) + probed.filter { !$0.signal.isCandidate }
         for probe in probed { place([probe.sense], in: probe.partition, into: &circuit.elements) }
         // A layer's ports are the nodes it shares with the top level or another layer.
-        let users = built.map { Set(nodes(of: $0.elements, in: circuit)) }
-        let topNodes = Set(nodes(of: circuit.elements, in: circuit))
+        let users = built.map { Set(nodes(of: $0.elements)) }
+        let topNodes = Set(nodes(of: circuit.elements))
         var instances: [Element] = []
         for (index, layer) in built.enumerated() {
-            let shared = nodes(of: layer.elements, in: circuit).filter { node in
+            let shared = nodes(of: layer.elements).filter { node in
                 topNodes.contains(node) || users.indices.contains { $0 != index && users[$0].contains(node) }
             }
             let subcircuit = Subcircuit(name: layer.layer, ports: portOrder(shared, layer: layer.layer, probePorts: layer.probePorts),
@@ -363,7 +363,7 @@ extension Builder {
     }
 
     /// Every node the elements touch except ground, in order of first use.
-    func nodes(of elements: [Element], in circuit: Circuit) -> [String] {
+    func nodes(of elements: [Element]) -> [String] {
         var seen = Set<String>(), ports: [String] = []
         for (node, _) in elements.flatMap(Self.terminals) where node != "0" && seen.insert(node).inserted {
             ports.append(node)

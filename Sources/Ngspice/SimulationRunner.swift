@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Runs simulation jobs and hands back each job's outcome as the job ends.
 ///
 /// `WorkerPool` is the runner of every command: worker processes, each with its own libngspice. The
@@ -16,3 +18,29 @@ public protocol SimulationRunner: Sendable {
 }
 
 extension WorkerPool: SimulationRunner {}
+
+extension SimulationRunner {
+    /// Runs every job and returns one outcome per job, in the jobs' order.
+    ///
+    /// `progress` is called as each job finishes (from any thread).
+    public func run(_ jobs: [SimulationJob], progress: (@Sendable (JobOutcome) -> Void)? = nil) async -> [JobOutcome] {
+        let outcomes = Outcomes(count: jobs.count)
+        await forEachOutcome(of: jobs) { outcome in
+            outcomes.set(outcome)
+            progress?(outcome)
+        }
+        return outcomes.values.enumerated().map { index, outcome in
+            outcome ?? JobOutcome(index: index, result: .failure(.worker("job was never run")), warnings: [],
+                                  seconds: 0, attempts: 0)
+        }
+    }
+}
+
+/// The outcomes of one `run`, filled from the workers' tasks.
+private final class Outcomes: Sendable {
+    private let slots: Mutex<[JobOutcome?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ outcome: JobOutcome) { slots.withLock { $0[outcome.index] = outcome } }
+    var values: [JobOutcome?] { slots.withLock { $0 } }
+}
+

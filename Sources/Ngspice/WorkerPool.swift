@@ -85,21 +85,6 @@ public struct WorkerPool: Sendable {
         self.configuration = configuration
     }
 
-    /// Runs every job and returns one outcome per job, in the jobs' order.
-    ///
-    /// `progress` is called as each job finishes (from any thread).
-    public func run(_ jobs: [SimulationJob], progress: (@Sendable (JobOutcome) -> Void)? = nil) async -> [JobOutcome] {
-        let outcomes = Outcomes(count: jobs.count)
-        await forEachOutcome(of: jobs) { outcome in
-            outcomes.set(outcome)
-            progress?(outcome)
-        }
-        return outcomes.values.enumerated().map { index, outcome in
-            outcome ?? JobOutcome(index: index, result: .failure(.worker("job was never run")), warnings: [],
-                                  seconds: 0, attempts: 0)
-        }
-    }
-
     /// Runs every job and hands each outcome to `handle` as soon as its job ends (from any thread, in
     /// the order jobs end), keeping none: a long run's results never have to fit in memory together.
     ///
@@ -224,14 +209,6 @@ private final class Flag: Sendable {
     private let value = Atomic(false)
     func set() { value.store(true, ordering: .relaxed) }
     var isSet: Bool { value.load(ordering: .relaxed) }
-}
-
-/// The outcomes of one `run`, filled from the workers' tasks.
-private final class Outcomes: Sendable {
-    private let slots: Mutex<[JobOutcome?]>
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-    func set(_ outcome: JobOutcome) { slots.withLock { $0[outcome.index] = outcome } }
-    var values: [JobOutcome?] { slots.withLock { $0 } }
 }
 
 /// The first error a `forEachOutcome` handler threw, from any thread.

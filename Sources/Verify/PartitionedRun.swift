@@ -50,10 +50,8 @@ struct PartitionedRun: Sendable {
             } catch {
                 return .failure(ClipFailure(description: "partition deck: \(error)", kind: .setup))
             }
-            let results = Results()
-            await runner.forEachOutcome(of: jobs) { results.add($0) }
             var seconds = 0.0
-            for job in results.sorted {
+            for job in await runner.run(jobs) {
                 let partition = stage[job.index]
                 seconds += job.seconds
                 outcome.simulator = outcome.simulator ?? job.simulator
@@ -84,12 +82,4 @@ struct PartitionedRun: Sendable {
         }
         return .success(outcome)
     }
-}
-
-/// The outcomes of one stage's jobs, filled from the runner's threads.
-private final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcomes: [JobOutcome] = []
-    func add(_ outcome: JobOutcome) { lock.withLock { outcomes.append(outcome) } }
-    var sorted: [JobOutcome] { lock.withLock { outcomes.sorted { $0.index < $1.index } } }
 }

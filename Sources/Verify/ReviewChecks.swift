@@ -68,19 +68,20 @@ public struct ReviewChecks: Sendable, Equatable, Codable {
         } catch {
             throw .file(url.path, fileErrorReason(error))
         }
-        if let problem = checks.problem { throw .file(url.path, problem) }
+        if let problem = checks.problem { throw .file(url.path, "field \(problem.field): \(problem.value) \(problem.rule)") }
         return checks
     }
 
-    /// What is wrong with these limits, naming the field as a checks file does; nil when they are usable.
-    public var problem: String? {
+    /// The first limit out of range: its checks-file field, its value and the rule it breaks; nil when
+    /// every limit is usable. The checks file and the flags (`bmru verify`) report it in their own names.
+    public var problem: (field: String, value: Double, rule: String)? {
         for (key, value) in [(CodingKeys.clipDecisions, clipDecisions), (.stateBits, stateBits), (.frameDecisions, frameDecisions)]
         where !(0...1).contains(value) {
-            return "field \(key.rawValue): \(value) is not a fraction in 0...1"
+            return (key.rawValue, value, "must be in 0...1")
         }
-        if !(suppression >= 0 && suppression.isFinite) { return "field \(CodingKeys.suppression.rawValue): \(suppression) must be >= 0" }
-        if failedClips < 0 { return "field \(CodingKeys.failedClips.rawValue): \(failedClips) must be >= 0" }
-        if !(powerNW > 0 && powerNW.isFinite) { return "field \(CodingKeys.powerNW.rawValue): \(powerNW) must be > 0" }
+        if !(suppression >= 0 && suppression.isFinite) { return (CodingKeys.suppression.rawValue, suppression, "must be >= 0") }
+        if failedClips < 0 { return (CodingKeys.failedClips.rawValue, Double(failedClips), "must be >= 0") }
+        if !(powerNW > 0 && powerNW.isFinite) { return (CodingKeys.powerNW.rawValue, powerNW, "must be > 0") }
         return nil
     }
 

@@ -126,22 +126,22 @@ public struct Verifier: Sendable {
             }
         }
         let runner = self.runner ?? WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
+        // Each clip's result is saved (by the caller) as soon as it finishes, so an interrupted run keeps
+        // it; failures are not saved.
+        let finish = { @Sendable (index: Int, result: Result<SavedClip, ClipFailure>) in
+            store.set(index, result)
+            clipFinished?(index, comparison(clips[index], referenceTraces[index], result).report)
+            progress?(done.increment(), total)
+        }
         if let load = partitioned {
             for index in pending {
-                let result = try await partitionedClip(clips[index], load: load, runner: runner, key: keys[index],
-                                                       sampling: samplings[index], file: files[index])
-                store.set(index, result)
-                clipFinished?(index, comparison(clips[index], referenceTraces[index], result).report)
-                progress?(done.increment(), total)
+                finish(index, try await partitionedClip(clips[index], load: load, runner: runner, key: keys[index],
+                                                        sampling: samplings[index], file: files[index]))
             }
         } else {
             try await runner.forEachOutcome(of: pending.map { jobs[$0] }) { outcome throws(VerifyError) in
                 let index = pending[outcome.index]
-                // Saved as soon as it finishes, so an interrupted run keeps it; failures are not saved.
-                let result = try SavedClip.make(outcome, key: keys[index], sampling: samplings[index], file: files[index])
-                store.set(index, result)
-                clipFinished?(index, comparison(clips[index], referenceTraces[index], result).report)
-                progress?(done.increment(), total)
+                finish(index, try SavedClip.make(outcome, key: keys[index], sampling: samplings[index], file: files[index]))
             }
         }
         finished.merge(store.results) { saved, _ in saved }

@@ -12,17 +12,23 @@ struct ReviewChecksTests {
     static let modelDirectory = TestSupport.repository.appendingPathComponent("results/models/latch-d4")
     static let context = Verifier.Context(inputs: "golden", commandLine: ["test"], version: "test", commit: "test")
 
+    /// latch-d4, the first `clips` golden sequences (16 frames each) and a verifier on generic180.
+    static func run(clips count: Int) throws -> (Model, [Clip], Verifier) {
+        let model = try Model.load(from: modelDirectory)
+        let clips = try Clip.features(modelDirectory.appendingPathComponent(Model.goldenFileName), config: model.config, limit: count)
+            .map { Clip(name: $0.name, frames: Array($0.frames.prefix(16)), label: $0.label) }
+        let pdk = try TestSupport.catalog.pdk("generic180", environment: TestSupport.environment())
+        return (model, clips, Verifier(model: model, modelDirectory: modelDirectory, compiler: try Compiler(pdk: pdk)))
+    }
+
     func folder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("bmru-checks-\(UUID().uuidString)")
     }
 
     @Test("Every check is computed from the run's own figures; a power budget below the measured power fails only that check")
     func realRun() async throws {
-        let model = try Model.load(from: Self.modelDirectory)
-        let clips = try Clip.features(Self.modelDirectory.appendingPathComponent(Model.goldenFileName), config: model.config, limit: 2)
-            .map { Clip(name: $0.name, frames: Array($0.frames.prefix(16)), label: $0.label) }
-        let pdk = try TestSupport.catalog.pdk("generic180", environment: TestSupport.environment())
-        var verifier = Verifier(model: model, modelDirectory: Self.modelDirectory, compiler: try Compiler(pdk: pdk))
+        let (model, clips, first) = try Self.run(clips: 2)
+        var verifier = first
         let out = folder()
         defer { try? FileManager.default.removeItem(at: out) }
         let report = try await verifier.run(clips, writingTo: out, context: Self.context)
@@ -43,7 +49,7 @@ struct ReviewChecksTests {
         #expect(checks[3].failing == failing && checks[3].passed == failing.isEmpty)
         #expect(report.passed == checks.allSatisfy(\.passed))
         #expect(report.provenance.classes == model.config.classes && report.provenance.bmrukitCommit == "test")
-        #expect(report.provenance.pdkModelsHash == sha256Hex(files: pdk.modelFiles) && report.provenance.pdkModelsHash?.count == 64)
+        #expect(report.provenance.pdkModelsHash == sha256Hex(files: verifier.compiler.pdk.modelFiles) && report.provenance.pdkModelsHash?.count == 64)
         #expect(try Report.load(from: out.appendingPathComponent("report.json")) == report)
         // latch-d4 has one weight below the smallest realisable ratio: a warning, not a check.
         let lint = try #require(report.lint)
@@ -66,11 +72,8 @@ struct ReviewChecksTests {
 
     @Test("A disagreement is explained from the clip's trace: its wrong frame decisions, the reference's margin there, the first wrong state bit")
     func disagreement() async throws {
-        let model = try Model.load(from: Self.modelDirectory)
-        let clips = try Clip.features(Self.modelDirectory.appendingPathComponent(Model.goldenFileName), config: model.config, limit: 1)
-            .map { Clip(name: $0.name, frames: Array($0.frames.prefix(16)), label: $0.label) }
-        let pdk = try TestSupport.catalog.pdk("generic180", environment: TestSupport.environment())
-        var verifier = Verifier(model: model, modelDirectory: Self.modelDirectory, compiler: try Compiler(pdk: pdk))
+        let (model, clips, plain) = try Self.run(clips: 1)
+        var verifier = plain
         // Every cell's threshold far too high: no cell switches on, so bits and decisions go wrong. Ideal
         // biases, so that the threshold is a source that alter sets.
         verifier.compiler.idealBiases = true
@@ -104,7 +107,7 @@ struct ReviewChecksTests {
             (#"{"min_state_bit": 0.9}"#, "field min_state_bit: unknown (known: \(known))"),
             (#"{"min_state_bits": "high"}"#, "field min_state_bits: expected Double"),
             (#"{"max_failed_clips": 1.5}"#, "field max_failed_clips: 1.5 is not a whole number"),
-            (#"{"min_state_bits": 1.5}"#, "field min_state_bits: 1.5 is not a fraction in 0...1"),
+            (#"{"min_state_bits": 1.5}"#, "field min_state_bits: 1.5 must be in 0...1"),
             (#"{"max_power_nW": 0}"#, "field max_power_nW: 0.0 must be > 0"),
             (#"{"min_suppression": -1}"#, "field min_suppression: -1.0 must be >= 0"),
             ("min_suppression = 20", "not valid JSON"),

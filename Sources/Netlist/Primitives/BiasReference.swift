@@ -8,9 +8,10 @@ import PDK
 /// Ports: `refn` (where I_u enters; the NMOS gate line), `refp` (the PMOS gate line), `vdd`, `vss`.
 ///
 /// The copy's drain sits at the PMOS diode's gate, not at its own gate voltage, so the PMOS line
-/// carries I_u times a factor a few percent above 1 (GF180 typical: about 1.05). The characterization
-/// measures every bias output through this same reference (`Characterization.BiasTable`), so the
-/// compiler's calibration absorbs the factor with the outputs' own errors.
+/// carries I_u times a factor a few percent above 1 (GF180 typical: PMOS biases sized as weights came
+/// out 3-6 % high). The characterization measures every bias output through this same reference
+/// (`Characterization.BiasTable`), so the compiler's calibration absorbs the factor with the
+/// outputs' own errors.
 public struct BiasReference: Sendable, Equatable {
     /// The subcircuit's name.
     public static let name = "bias_reference"

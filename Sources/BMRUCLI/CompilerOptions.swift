@@ -5,6 +5,7 @@ import Foundation
 import Netlist
 import Ngspice
 import PDK
+import Verify
 
 /// How a model becomes a circuit and how it is simulated: PDK, corner, sizing, mode. Shared by
 /// `netlist` and `verify` (through `CompilerOptions`, which require `--pdk`) and `kws --spice`.
@@ -24,8 +25,8 @@ struct CircuitOptions: ParsableArguments {
     @Flag(help: "Build the nominal, uncalibrated circuit (no characterization).")
     var nominal = false
 
-    @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference) or 'transient' (the reference settings; docs/design/simulation-modes.md).")
-    var mode: SimulationMode = .fast
+    @Option(help: "Transient of PWL input frames: 'fast' (5x faster, guarded against the reference), 'transient' (the reference settings; docs/design/simulation-modes.md) or 'partitioned' (fast settings on the network cut at its gate lines, run stage by stage: for d >= 16; docs/design/partitioned-simulation.md).")
+    var mode: RunMode = .fast
 
     @Option(help: "Memory cells: 'filtered' (the 9-transistor cell with 200 fF on its comparator node, which input transients cannot charge), 'continuous' (the published 9-transistor cell as it is) or 'sampled' (compare only in a window at the end of each frame; about 6x slower to simulate); docs/design/cell-variants.md.")
     var cells: CellTiming = .filtered
@@ -57,7 +58,7 @@ struct CircuitOptions: ParsableArguments {
         guard let pdk else { throw ValidationError("--pdk is required") }
         let catalog = try PDKCatalog.locate()
         var compiler = try Compiler(pdk: try catalog.pdk(pdk), corner: corner, unitCurrent: unitCurrent)
-        compiler.mode = mode
+        compiler.mode = mode.simulation
         compiler.cellTiming = cells
         compiler.idealBiases = idealBiases
         if let cellArea { compiler.cellSize = DeviceSize.unit.scaled(area: cellArea) }
@@ -126,6 +127,6 @@ func validateCellArea(_ area: Double) throws {
     guard (1.0...1000).contains(area) else { throw ValidationError("--cell-area is \(area), must be in 1...1000") }
 }
 
-extension SimulationMode: ExpressibleByArgument {}
+extension RunMode: ExpressibleByArgument {}
 extension CellTiming: ExpressibleByArgument {}
 extension MemoryCell.Topology: ExpressibleByArgument {}

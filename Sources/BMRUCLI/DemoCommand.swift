@@ -81,6 +81,7 @@ struct DemoCommand: AsyncParsableCommand {
         let (compiler, characterization) = try await circuit.compiler(for: loaded, jobs: jobs)
         var verifier = Verifier(model: loaded, modelDirectory: directory, compiler: compiler)
         verifier.workers = jobs
+        verifier.partitioned = circuit.mode.partitionLoad
         // The report is the demo's by-product: a demo of other clips or options replaces it.
         verifier.force = true
         verifier.checks = limits

@@ -110,6 +110,7 @@ struct KWSCommand: AsyncParsableCommand {
                                     compiler: try await circuit.compiler(for: loaded, jobs: jobs).compiler)
             verifier.workers = jobs
             verifier.force = force
+            verifier.partitioned = circuit.mode.partitionLoad
             let folder = out.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bmru-kws-\(UUID().uuidString)")
             defer { if out == nil { try? FileManager.default.removeItem(at: folder) } }

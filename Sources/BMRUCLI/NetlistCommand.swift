@@ -59,6 +59,9 @@ struct NetlistCommand: AsyncParsableCommand {
         if sources > 1 { throw ValidationError("give one of --golden, --clip and --inputs") }
         if (inputs == nil) != (index == nil) { throw ValidationError("--inputs and --index go together") }
         if frames != nil, sources == 0 { throw ValidationError("--frames needs --golden, --clip or --inputs") }
+        if options.circuit.mode == .partitioned {
+            throw ValidationError("--mode partitioned is a way to simulate; the deck is the whole circuit (give fast or transient)")
+        }
     }
 
     func run() async throws {

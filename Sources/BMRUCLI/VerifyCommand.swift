@@ -90,6 +90,7 @@ struct VerifyCommand: AsyncParsableCommand {
         verifier.checks = limits
         verifier.force = force
         verifier.keepDecks = keepDecks
+        verifier.partitioned = options.circuit.mode.partitionLoad
         let progress = ProgressLine("verify", unit: "clips")
         progress.update(done: 0, total: selected.count)
         let result = try await verifier.run(

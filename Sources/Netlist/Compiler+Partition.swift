@@ -39,9 +39,15 @@ public struct Partitioning: Sendable, Equatable {
 }
 
 /// One partition of a `Partitioning`: a circuit of its own with the lines it reads left to be driven.
+///
+/// A partition is one cut piece (`members` holds its one name) or a batch of the stateless pieces of
+/// one stage simulated as one deck (`Compiler.partition(_:inputs:load:batches:)`).
 public struct Partition: Sendable, Equatable {
-    /// Its name: a feedforward node's (`u0_1`), `cell<k>_<i>`, `readout` or `bias`.
+    /// Its name: a feedforward node's (`u0_1`), `cell<k>_<i>`, `readout` or `bias`; a batch is named
+    /// by its first member and how many follow (`u0_0+7`).
     public var name: String
+    /// The cut pieces it holds, by name.
+    public var members: [String]
     /// The partition's circuit: its supplies, elements, replica loads, initial conditions, saves and
     /// analysis, without the sources of the lines it reads (`circuit(driving:)`).
     public var circuit: Circuit
@@ -118,7 +124,14 @@ extension Compiler {
     /// Compiles `model` and cuts the circuit at its gate lines (`Partitioning`), each exported line
     /// loaded by `load`. The elements are exactly the compiled deck's; sampled cells, whose clock
     /// lines every cell of a block shares, are not partitioned.
-    public func partition(_ model: Model, inputs: Inputs, load: Partitioning.Load = .replica)
+    ///
+    /// With `batches`, the stateless pieces of each stage (summing nodes, the readout, the bias
+    /// reference) are merged into at most that many partitions, balanced by element count. They
+    /// settle smoothly after the same frame edges, so a batch steps about as often as each piece
+    /// would, and one deck saves the fixed cost of a job (parsing the PDK's models, the round trip
+    /// through the pool) for every piece it absorbs. Cells stay alone: a switching cell forces small
+    /// steps on whatever shares its deck.
+    public func partition(_ model: Model, inputs: Inputs, load: Partitioning.Load = .replica, batches: Int? = nil)
         throws(CompileError) -> Partitioning
     {
         guard cellTiming != .sampled else { throw .invalidModel("sampled cells cannot be partitioned: their clock lines are shared") }
@@ -127,7 +140,7 @@ extension Compiler {
             let compilation = try builder.build(inputs: inputs)
             var frames: Int?
             if case let .frames(values) = inputs { frames = values.count }
-            return try builder.partitioning(of: compilation, load: load, frames: frames)
+            return try builder.partitioning(of: compilation, load: load, frames: frames, batches: batches)
         }
     }
 }
@@ -139,8 +152,9 @@ extension Builder {
     }
 
     /// Cuts `compilation` (just built by this builder) along `placed` into a `Partitioning`.
-    /// `frames`: the number of input frames, whose edges become every partition's breakpoints.
-    func partitioning(of compilation: Compilation, load: Partitioning.Load, frames: Int?) throws -> Partitioning {
+    /// `frames`: the number of input frames, whose edges become every partition's breakpoints;
+    /// `batches`: how many decks the stateless pieces of a stage are merged into (nil: none merged).
+    func partitioning(of compilation: Compilation, load: Partitioning.Load, frames: Int?, batches: Int?) throws -> Partitioning {
         var names: [String] = []
         var owned: [String: [Element]] = [:]
         for (partition, element) in placed {
@@ -184,26 +198,53 @@ extension Builder {
             stage[name] = value
             return value
         }
-        var stages: [[Partition]] = []
+        var levels: [[String]] = []
         for name in names {
             let index = try level(name, [])
-            while stages.count <= index { stages.append([]) }
-            stages[index].append(try partition(name, elements: owned[name]!, owned: owned, imports: imports[name] ?? [],
-                                               exports: exports[name] ?? [], compilation: compilation, load: load,
-                                               frames: frames))
+            while levels.count <= index { levels.append([]) }
+            levels[index].append(name)
+        }
+        let stateful = Set(placedConditions.map(\.partition))
+        let stages = try levels.map { level in
+            try Self.groups(level, stateful: stateful, batches: batches) { owned[$0]!.count }.map { members in
+                try partition(members, owned: owned, imports: imports, exports: exports, compilation: compilation,
+                              load: load, frames: frames)
+            }
         }
         return Partitioning(stages: stages, load: load)
     }
 
-    /// One partition's circuit: supplies, its elements, the loads of its exported lines, its cells'
-    /// initial conditions, and the whole deck's models, options and analysis.
-    private func partition(_ name: String, elements: [Element], owned: [String: [Element]], imports: [String],
-                           exports: [String], compilation: Compilation, load: Partitioning.Load,
+    /// The decks of one stage: each `stateful` piece alone, the others in at most `batches` groups of
+    /// about equal `size` (largest first into the smallest group), each group in stage order.
+    private static func groups(_ level: [String], stateful: Set<String>, batches: Int?, size: (String) -> Int) -> [[String]] {
+        let stateless = level.filter { !stateful.contains($0) }
+        guard let batches, batches >= 1, stateless.count > 1 else { return level.map { [$0] } }
+        var groups = [[String]](repeating: [], count: min(batches, stateless.count))
+        var sizes = [Int](repeating: 0, count: groups.count)
+        for name in stateless.sorted(by: { size($0) > size($1) }) {
+            let lightest = sizes.indices.min { sizes[$0] < sizes[$1] }!
+            groups[lightest].append(name)
+            sizes[lightest] += size(name)
+        }
+        let order = Dictionary(uniqueKeysWithValues: level.enumerated().map { ($1, $0) })
+        return groups.map { $0.sorted { order[$0]! < order[$1]! } } + level.filter(stateful.contains).map { [$0] }
+    }
+
+    /// The circuit of the pieces `members` (one stage's): supplies, their elements, the loads of
+    /// their exported lines, their cells' initial conditions, and the whole deck's models, options and
+    /// analysis.
+    private func partition(_ members: [String], owned: [String: [Element]], imports: [String: [String]],
+                           exports: [String: [String]], compilation: Compilation, load: Partitioning.Load,
                            frames: Int?) throws -> Partition {
+        let name = members.count == 1 ? members[0] : "\(members[0])+\(members.count - 1)"
+        let elements = members.flatMap { owned[$0]! }
+        let exports = members.flatMap { exports[$0] ?? [] }
+        var imported: [String] = []
+        for line in members.flatMap({ imports[$0] ?? [] }) where !imported.contains(line) { imported.append(line) }
         let whole = compilation.circuit
         var circuit = Circuit(title: whole.title + ", partition \(name)", models: whole.models, options: whole.options,
                               analyses: whole.analyses)
-        circuit.initialConditions = placedConditions.filter { $0.partition == name }.map(\.condition)
+        circuit.initialConditions = placedConditions.filter { members.contains($0.partition) }.map(\.condition)
         circuit.elements = supplySources() + elements
         if let frames {
             let corners = InputSource.corners(values: [Double](repeating: 0, count: frames), frameDuration: compiler.frameDuration,
@@ -213,7 +254,7 @@ extension Builder {
         }
         if load == .replica {
             var replicas: [Element] = []
-            for (reader, readerElements) in owned.sorted(by: { $0.key < $1.key }) where reader != name {
+            for (reader, readerElements) in owned.sorted(by: { $0.key < $1.key }) where !members.contains(reader) {
                 for case let .mosfet(device) in readerElements where exports.contains(device.gate) {
                     var copy = device
                     (copy.name, copy.drain) = ("load_\(reader)_\(device.name)", device.source)
@@ -243,6 +284,6 @@ extension Builder {
             }
         }
         circuit.saves = probes.map(\.probe) + exports.map { .voltage($0) }
-        return Partition(name: name, circuit: circuit, imports: imports, exports: exports, probes: probes)
+        return Partition(name: name, members: members, circuit: circuit, imports: imported, exports: exports, probes: probes)
     }
 }

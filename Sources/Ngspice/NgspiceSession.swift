@@ -92,6 +92,12 @@ public final class NgspiceSession: @unchecked Sendable {
 
     // MARK: Commands
 
+    /// ngspice's statistics of the last transient of the loaded circuit (`rusage all`); nil when it
+    /// reports none.
+    public func statistics() -> SimulatorStatistics? {
+        (try? command("rusage all")).flatMap(SimulatorStatistics.init(rusage:))
+    }
+
     /// Runs one ngspice command and returns what it printed on stdout.
     ///
     /// Throws the classified error when ngspice reports one on stderr, and `.simulatorExit` (after

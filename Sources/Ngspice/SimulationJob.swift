@@ -83,6 +83,8 @@ struct WorkerReply: Codable, Sendable {
     var residentBytes: Int?
     /// The version banner of the worker's ngspice (nil when its session did not start).
     var simulator: String?
+    /// ngspice's statistics of the job's transient.
+    var statistics: SimulatorStatistics?
 
     init(result: SimulationResult? = nil, failure: JobFailure? = nil, warnings: [String], seconds: Double) {
         self.result = result.map(PackedResult.init)
@@ -136,10 +138,12 @@ public struct JobOutcome: Sendable {
     /// The simulator that ran the job, as its version banner (`ngspice-39 : Circuit level simulation
     /// program`); nil when no simulator answered (the worker died or did not start one).
     public var simulator: String?
+    /// ngspice's statistics of the job's transient (nil when it failed or the simulator gave none).
+    public var statistics: SimulatorStatistics?
 
     /// An outcome with the given contents (a `SimulationRunner` other than the pool builds its own).
     public init(index: Int, result: Result<SimulationResult, JobFailure>, warnings: [String] = [], seconds: Double,
-                attempts: Int, residentBytes: Int? = nil, simulator: String? = nil) {
+                attempts: Int, residentBytes: Int? = nil, simulator: String? = nil, statistics: SimulatorStatistics? = nil) {
         self.index = index
         self.result = result
         self.warnings = warnings
@@ -147,5 +151,6 @@ public struct JobOutcome: Sendable {
         self.attempts = attempts
         self.residentBytes = residentBytes
         self.simulator = simulator
+        self.statistics = statistics
     }
 }

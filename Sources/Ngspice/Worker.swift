@@ -73,10 +73,13 @@ public enum Worker {
             let plot = try session.run(analysis, timeout: job.timeout.map { .milliseconds(Int($0 * 1000)) })
             let result = try session.result(plot: plot, vectors: job.vectors)
             let warnings = session.warnings
+            let statistics = session.statistics()
             // Free the plot and the command history so that memory stays flat over many jobs.
             try session.destroyPlots()
             session.clearHistory()
-            return WorkerReply(result: result, warnings: warnings, seconds: elapsed())
+            var reply = WorkerReply(result: result, warnings: warnings, seconds: elapsed())
+            reply.statistics = statistics
+            return reply
         } catch {
             if !session.hasCircuit { loadedDeck = nil }
             return WorkerReply(failure: .simulation(error), warnings: session.warnings, seconds: elapsed())

@@ -253,7 +253,7 @@ private final class JobQueue: Sendable {
                 ?? .failure(reply.failure ?? .worker("reply without result"))
             outcome = JobOutcome(index: job.index, result: result, warnings: reply.warnings,
                                  seconds: reply.seconds, attempts: job.attempts, residentBytes: reply.residentBytes,
-                                 simulator: reply.simulator)
+                                 simulator: reply.simulator, statistics: reply.statistics)
         } else {
             outcome = JobOutcome(index: job.index, result: .failure(.worker("unreadable reply")), warnings: [],
                                  seconds: 0, attempts: job.attempts)

@@ -29,6 +29,8 @@ struct PartitionedRun: Sendable {
         var stageSeconds: [Double]
         /// The simulator that ran the jobs.
         var simulator: String?
+        /// ngspice's statistics summed over every partition (nil when a job reported none).
+        var statistics: SimulatorStatistics? = SimulatorStatistics()
         /// Total simulation seconds.
         var seconds: Double { stageSeconds.reduce(0, +) }
     }
@@ -55,6 +57,9 @@ struct PartitionedRun: Sendable {
                 let partition = stage[job.index]
                 seconds += job.seconds
                 outcome.simulator = outcome.simulator ?? job.simulator
+                if let total = outcome.statistics, let statistics = job.statistics { outcome.statistics = total + statistics } else {
+                    outcome.statistics = nil
+                }
                 guard case let .success(result) = job.result, let time = result.vectors["time"] else {
                     let reason = if case let .failure(failure) = job.result { failure.description } else { "no time vector" }
                     let kind: ClipReport.FailureKind = if case let .failure(failure) = job.result { .init(failure) } else { .circuit }

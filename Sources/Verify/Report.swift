@@ -295,6 +295,9 @@ public struct ClipReport: Sendable, Equatable, Codable {
     public var failureKind: FailureKind?
     /// Simulation seconds inside the worker, and how many times the job was started.
     public var seconds: Double, attempts: Int
+    /// ngspice's statistics of the clip's transients (summed over its partitions); nil for a failed
+    /// clip and in reports written before they were kept.
+    public var statistics: SimulatorStatistics?
     /// Majority-vote clip decisions (class indices) and whether they agree (false for a failed clip).
     public var referenceDecision: Int, circuitDecision: Int?, agrees: Bool
     /// Per-frame agreements (see `Report`).
@@ -338,6 +341,7 @@ public struct ClipReport: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, label, frames, status, failure, failureKind = "failure_kind", seconds, attempts
+        case statistics = "simulator_statistics"
         case referenceDecision = "reference_decision"
         case circuitDecision = "circuit_decision", agrees, frameDecisionAgreement = "frame_decision_agreement"
         case readoutFrameAgreement = "readout_frame_agreement", frameStateAgreement = "frame_state_agreement"

@@ -45,6 +45,9 @@ struct SavedClip: Codable {
     var seconds: Double, attempts: Int
     /// The simulator that ran the job (`JobOutcome.simulator`); nil in files saved before it was kept.
     var simulator: String?
+    /// ngspice's statistics of the clip's transients, summed over its partitions; nil in files saved
+    /// before they were kept.
+    var statistics: SimulatorStatistics?
 
     /// The saved clip in `url`; nil when it is absent or unreadable (a clip to simulate again).
     static func load(_ url: URL) -> SavedClip? {
@@ -57,19 +60,22 @@ struct SavedClip: Codable {
     static func make(_ outcome: JobOutcome, key: String, sampling: CircuitSamples.Sampling,
                      file: URL) throws(VerifyError) -> Result<SavedClip, ClipFailure> {
         try make(CircuitSamples.read(outcome, sampling), key: key, seconds: outcome.seconds, attempts: outcome.attempts,
-                 simulator: outcome.simulator, file: file)
+                 simulator: outcome.simulator, statistics: outcome.statistics, file: file)
     }
 
     /// The saved clip of `samples` (written to `file`, atomically), or the clip's failure; throws when
     /// the file cannot be written.
     static func make(_ read: Result<CircuitSamples, ClipFailure>, key: String, seconds: Double, attempts: Int,
-                     simulator: String?, file: URL) throws(VerifyError) -> Result<SavedClip, ClipFailure> {
+                     simulator: String?, statistics: SimulatorStatistics?, file: URL) throws(VerifyError)
+        -> Result<SavedClip, ClipFailure>
+    {
         let samples: CircuitSamples
         switch read {
         case let .failure(failure): return .failure(failure)
         case let .success(read): samples = read
         }
-        let saved = SavedClip(key: key, samples: samples, seconds: seconds, attempts: attempts, simulator: simulator)
+        let saved = SavedClip(key: key, samples: samples, seconds: seconds, attempts: attempts, simulator: simulator,
+                              statistics: statistics)
         let data: Data
         do { data = try JSONEncoder().encode(saved) } catch { throw .file(file.path, "samples hold a non-finite value") }
         try ReportFolder.write(data, to: file)

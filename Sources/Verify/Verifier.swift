@@ -40,9 +40,10 @@ public struct Verifier: Sendable {
     /// of candidates and block outputs.
     public var keepDecks = false
     /// When set, each clip runs as its `Partitioning` with this load on the exported lines
-    /// (`PartitionedRun`: clip by clip, the partitions of a stage in parallel on the runner) instead
-    /// of as one whole-circuit transient; nil (the default) runs the whole circuit. Not yet offered
-    /// by the commands: it has not passed the mode guard (docs/design/partitioned-simulation.md).
+    /// (`PartitionedRun`: stage by stage, the partitions of a stage in parallel on the runner, up to
+    /// `workers` clips at a time so that small stages leave no worker idle) instead of as one
+    /// whole-circuit transient; nil (the default) runs the whole circuit
+    /// (docs/design/partitioned-simulation.md).
     public var partitioned: Partitioning.Load?
 
     /// A verifier for `model` (read from `modelDirectory`) compiled by `compiler`.
@@ -125,7 +126,6 @@ public struct Verifier: Sendable {
                 clipFinished(index, comparison(clips[index], referenceTraces[index], result).report)
             }
         }
-        let runner = self.runner ?? WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
         // Each clip's result is saved (by the caller) as soon as it finishes, so an interrupted run keeps
         // it; failures are not saved.
         let finish = { @Sendable (index: Int, result: Result<SavedClip, ClipFailure>) in
@@ -134,12 +134,9 @@ public struct Verifier: Sendable {
             progress?(done.increment(), total)
         }
         if let load = partitioned {
-            for index in pending {
-                finish(index, try await partitionedClip(clips[index], load: load, runner: runner, key: keys[index],
-                                                        sampling: samplings[index], file: files[index]))
-            }
+            try await runPartitioned(pending, of: clips, load: load, keys: keys, samplings: samplings, files: files, finish: finish)
         } else {
-            try await runner.forEachOutcome(of: pending.map { jobs[$0] }) { outcome throws(VerifyError) in
+            try await (runner ?? pool(workers: workers)).forEachOutcome(of: pending.map { jobs[$0] }) { outcome throws(VerifyError) in
                 let index = pending[outcome.index]
                 finish(index, try SavedClip.make(outcome, key: keys[index], sampling: samplings[index], file: files[index]))
             }
@@ -232,49 +229,104 @@ public struct Verifier: Sendable {
     }
 
     /// `clip`'s partitions (`Compiler.partition`) with the probes the comparison reads, each exported
-    /// line loaded by `load`.
-    public func partitioning(for clip: Clip, load: Partitioning.Load) throws(VerifyError) -> Partitioning {
+    /// line loaded by `load`, the stateless pieces of a stage in `batches` decks (default: one per worker).
+    public func partitioning(for clip: Clip, load: Partitioning.Load, batches: Int? = nil) throws(VerifyError) -> Partitioning {
         var compiler = compiler
         compiler.probeDiodeCurrents = true
-        do { return try compiler.partition(model, inputs: .frames(clip.frames), load: load) } catch {
+        do {
+            return try compiler.partition(model, inputs: .frames(clip.frames), load: load, batches: batches ?? workers)
+        } catch {
             throw .compile(clip: clip.name, "\(error)")
         }
     }
 
-    /// `clip` simulated as its partitions on `runner` and saved under `key` in `file`, or its failure.
-    private func partitionedClip(_ clip: Clip, load: Partitioning.Load, runner: any SimulationRunner, key: String,
+    /// The worker pool the verifier runs on without a `runner`: `workers` processes, each killed when
+    /// its job overruns `jobTimeout` (with a margin over the worker's own stop).
+    private func pool(workers: Int) -> WorkerPool {
+        WorkerPool(.init(workers: workers, jobTimeout: jobTimeout.map { .seconds($0 * 1.1 + 30) }))
+    }
+
+    /// Runs the `pending` clips as their partitions, `workers` clips at a time, each on its own share
+    /// of the workers: a stage with fewer partitions than workers (the readout, a batch) then leaves
+    /// no core idle, and no more than `workers` simulations run at once.
+    private func runPartitioned(_ pending: [Int], of clips: [Clip], load: Partitioning.Load, keys: [String],
+                                samplings: [CircuitSamples.Sampling], files: [URL],
+                                finish: @escaping @Sendable (Int, Result<SavedClip, ClipFailure>) -> Void)
+        async throws(VerifyError)
+    {
+        let lanes = max(1, min(workers, pending.count)), share = max(1, workers / lanes)
+        let runner = self.runner ?? pool(workers: share)
+        var next = pending.makeIterator()
+        let failure = await withTaskGroup(of: VerifyError?.self) { group -> VerifyError? in
+            func start() -> VerifyError? {
+                guard let index = next.next() else { return nil }
+                let partitioning: Partitioning
+                do { partitioning = try self.partitioning(for: clips[index], load: load, batches: share) } catch { return error }
+                group.addTask { [self] in
+                    do throws(VerifyError) {
+                        finish(index, try await partitionedClip(partitioning, runner: runner, key: keys[index],
+                                                                sampling: samplings[index], file: files[index]))
+                        return nil
+                    } catch { return error }
+                }
+                return nil
+            }
+            for _ in 0..<lanes {
+                if let error = start() { return error }
+            }
+            while let ended = await group.next() {
+                if let error = ended ?? start() {
+                    group.cancelAll()
+                    return error
+                }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// A clip simulated as its `partitioning` on `runner` and saved under `key` in `file`, or its failure.
+    private func partitionedClip(_ partitioning: Partitioning, runner: any SimulationRunner, key: String,
                                  sampling: CircuitSamples.Sampling, file: URL) async throws(VerifyError)
         -> Result<SavedClip, ClipFailure>
     {
-        let run = PartitionedRun(partitioning: try partitioning(for: clip, load: load), commands: commands, timeout: jobTimeout)
+        let run = PartitionedRun(partitioning: partitioning, commands: commands, timeout: jobTimeout)
         let signals = CircuitSamples.signals(blocks: model.config.blocks, hidden: model.config.hidden)
         let samples: Result<CircuitSamples, ClipFailure>, seconds: Double, simulator: String?
+        var statistics: SimulatorStatistics?
         switch await run.run(on: runner, signals: signals) {
         case let .failure(failure):
             (samples, seconds, simulator) = (.failure(failure), failure.seconds, failure.simulator)
         case let .success(outcome):
-            (seconds, simulator) = (outcome.seconds, outcome.simulator)
+            (seconds, simulator, statistics) = (outcome.seconds, outcome.simulator, outcome.statistics)
             do { samples = .success(try CircuitSamples(series: outcome.series, sampling)) } catch {
                 samples = .failure(ClipFailure(description: error.description, kind: .circuit, seconds: seconds, simulator: simulator))
             }
         }
-        return try SavedClip.make(samples, key: key, seconds: seconds, attempts: 1, simulator: simulator, file: file)
+        return try SavedClip.make(samples, key: key, seconds: seconds, attempts: 1, simulator: simulator,
+                                  statistics: statistics, file: file)
     }
 
     /// `clip`'s report from the outcome of its job (`job(for:seed:)`) against its `reference` trace:
     /// failed when the job failed or its output is unusable.
     public func clipReport(_ clip: Clip, reference: Trace, outcome: JobOutcome) -> ClipReport {
         switch CircuitSamples.read(outcome, sampling(clip)) {
-        case let .failure(failure): Comparison(clip: clip, reference: reference, failure: failure).report
-        case let .success(samples): comparison(clip, reference, samples, seconds: outcome.seconds, attempts: outcome.attempts).report
+        case let .failure(failure): return Comparison(clip: clip, reference: reference, failure: failure).report
+        case let .success(samples):
+            var report = comparison(clip, reference, samples, seconds: outcome.seconds, attempts: outcome.attempts).report
+            report.statistics = outcome.statistics
+            return report
         }
     }
 
     /// A clip compared with its reference from its saved samples, or kept as failed.
     private func comparison(_ clip: Clip, _ reference: Trace, _ result: Result<SavedClip, ClipFailure>) -> Comparison {
         switch result {
-        case let .failure(failure): Comparison(clip: clip, reference: reference, failure: failure)
-        case let .success(saved): comparison(clip, reference, saved.samples, seconds: saved.seconds, attempts: saved.attempts)
+        case let .failure(failure): return Comparison(clip: clip, reference: reference, failure: failure)
+        case let .success(saved):
+            var comparison = comparison(clip, reference, saved.samples, seconds: saved.seconds, attempts: saved.attempts)
+            comparison.report.statistics = saved.statistics
+            return comparison
         }
     }
 

@@ -92,6 +92,17 @@ struct WorkerPoolTests {
         }
     }
 
+    @Test("Each transient comes back with ngspice's statistics: points, iterations, where the time went")
+    func statistics() async throws {
+        // 3 ms at a 10 us maximum step: at least 300 accepted points.
+        let outcome = try #require(await WorkerPool(.init(workers: 1)).run([rcJob(resistance: 1000)]).first)
+        let statistics = try #require(outcome.statistics)
+        #expect(statistics.acceptedPoints >= 300 && statistics.iterations >= statistics.acceptedPoints)
+        #expect(statistics.analysisSeconds >= statistics.loadSeconds && statistics.loadSeconds >= 0)
+        #expect((statistics + statistics).acceptedPoints == 2 * statistics.acceptedPoints)
+        #expect(SimulatorStatistics(rusage: ["Total analysis time (seconds) = 0.01"]) == nil)
+    }
+
     /// How many times a worker's resident memory fell from one job to the next: a fresh process.
     func recycles(_ outcomes: [JobOutcome]) -> Int {
         let resident = outcomes.compactMap(\.residentBytes)

@@ -104,7 +104,7 @@ public struct Verifier: Sendable {
         let savedFolder = directory.appendingPathComponent(Self.samplesFolder)
         // Resume: a clip whose job (deck, commands, vectors) is unchanged keeps its saved samples.
         let keys = jobs.map { job in
-            partitioned.map { sha256Hex(Data("\(job.key) partitioned \($0.rawValue)".utf8)) } ?? job.key
+            partitioned.map { sha256Hex(Data("\(job.key) partitioned \($0.rawValue) \(Partitioning.revision)".utf8)) } ?? job.key
         }
         let runHash = Self.runHash(clips, keys: keys, checks: checks)
         let decks = directory.appendingPathComponent(Self.decksFolder)
@@ -229,13 +229,13 @@ public struct Verifier: Sendable {
     }
 
     /// `clip`'s partitions (`Compiler.partition`) with the probes the comparison reads, each exported
-    /// line loaded by `load`, the stateless pieces of a stage in `batches` decks (default: one per worker).
-    public func partitioning(for clip: Clip, load: Partitioning.Load, batches: Int? = nil) throws(VerifyError) -> Partitioning {
+    /// line loaded by `load`, the stateless pieces of each stage in one deck. The batching does not
+    /// depend on `workers`: a batch shares its time steps, so its figures would otherwise depend on
+    /// how many workers ran them.
+    public func partitioning(for clip: Clip, load: Partitioning.Load) throws(VerifyError) -> Partitioning {
         var compiler = compiler
         compiler.probeDiodeCurrents = true
-        do {
-            return try compiler.partition(model, inputs: .frames(clip.frames), load: load, batches: batches ?? workers)
-        } catch {
+        do { return try compiler.partition(model, inputs: .frames(clip.frames), load: load, batches: 1) } catch {
             throw .compile(clip: clip.name, "\(error)")
         }
     }
@@ -261,7 +261,7 @@ public struct Verifier: Sendable {
             func start() -> VerifyError? {
                 guard let index = next.next() else { return nil }
                 let partitioning: Partitioning
-                do { partitioning = try self.partitioning(for: clips[index], load: load, batches: share) } catch { return error }
+                do { partitioning = try self.partitioning(for: clips[index], load: load) } catch { return error }
                 group.addTask { [self] in
                     do throws(VerifyError) {
                         finish(index, try await partitionedClip(partitioning, runner: runner, key: keys[index],

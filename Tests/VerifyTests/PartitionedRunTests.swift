@@ -53,25 +53,27 @@ struct PartitionedRunTests {
         #expect(agreement.passed)
     }
 
-    /// The measurement of docs/notes/2026-12-05-partitioned-simulation.md: with
-    /// `BMRUKIT_PARTITION_CLIPS=N` (and optionally `BMRUKIT_PARTITION_OUT`, `BMRUKIT_PARTITION_LOAD`,
-    /// `BMRUKIT_PARTITION_FRAMES`, `BMRUKIT_PARTITION_MODEL`, a model folder), N real held-out clips run
-    /// whole and partitioned, and the guard's figures are printed; the report folders stay for `bmru compare`.
-    @Test("measurement on real held-out clips", .enabled(if: ProcessInfo.processInfo.environment["BMRUKIT_PARTITION_CLIPS"] != nil))
-    func measure() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let directory = environment["BMRUKIT_PARTITION_MODEL"].map { URL(fileURLWithPath: $0) } ?? Self.modelDirectory
+    /// A real held-out clip on which partitions run with the fast mode's reltol (3e-4) let cell b1.u14
+    /// of kws-yes-d16 cross its upper threshold (1.19 nA) in an input transient of frame 6 that the
+    /// whole circuit rides out: the case that set `Partitioning.reltol` (docs/design/partitioned-simulation.md).
+    static let sensitiveClip = "up/a60a09cf_nohash_1.wav"
+
+    @Test("kws-yes-d16, 8 frames of a sensitive real clip: partitioned reproduces the whole circuit; with the fast reltol in the partitions a cell latches and the guard catches it")
+    func guardSensitive() async throws {
+        let directory = TestSupport.repository.appendingPathComponent("results/models/kws-yes-d16")
         let model = try Model.load(from: directory)
-        let selection = ClipSelection(data: TestSupport.speechCommands.path, clips: Int(environment["BMRUKIT_PARTITION_CLIPS"]!),
-                                      frames: environment["BMRUKIT_PARTITION_FRAMES"].flatMap { Int($0) })
-        let clips = try selection.load(model: model, modelDirectory: directory).clips
-        let root = URL(fileURLWithPath: environment["BMRUKIT_PARTITION_OUT"] ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("bmru-partitioned-\(UUID().uuidString)").path)
-        let loads = (environment["BMRUKIT_PARTITION_LOAD"] ?? "replica").split(separator: ",").compactMap { Partitioning.Load(rawValue: String($0)) }
-        for load in loads {
-            let agreement = try await compare(clips, load: load, root: root, model: directory)
-            let json = try JSONEncoder().encode(agreement)
-            try json.write(to: root.appendingPathComponent("agreement-\(load.rawValue).json"))
-        }
+        let full = try Clip.audioFile(TestSupport.speechCommands.appendingPathComponent(Self.sensitiveClip), model: model)
+        let clip = Clip(name: full.name, frames: Array(full.frames.prefix(8)), label: full.label)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-partitioned-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let agreement = try await compare([clip], load: .replica, root: root, model: directory)
+        #expect(agreement.stateBitAgreement == 1 && agreement.passed)
+        var loose = try verifier(.replica, model: directory)
+        loose.commands = ["option reltol=3e-4"]
+        let looseFolder = root.appendingPathComponent("loose")
+        _ = try await loose.run([clip], writingTo: looseFolder, context: Self.context)
+        let caught = try ModeAgreement(reference: root.appendingPathComponent("whole"), candidate: looseFolder)
+        print(caught.summary)
+        #expect(caught.stateBitAgreement < 1 && !caught.passed)
     }
 }

@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PDK"], path: "Tests/TestSupport"),
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "SpiceValues", "PDK", "TestSupport"]),
         .testTarget(name: "PDKTests", dependencies: ["PDK", "TestSupport"]),
-        .testTarget(name: "BMRUTests", dependencies: ["BMRU"]),
+        .testTarget(name: "BMRUTests", dependencies: ["BMRU"], exclude: ["Fixtures"]),
         .testTarget(
             name: "KWSTests",
             dependencies: ["KWS", "BMRU", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],

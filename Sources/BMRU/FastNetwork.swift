@@ -39,7 +39,10 @@ public struct FastNetwork: Sendable {
     public func run(_ batch: FrameBatch) throws(ModelError) -> [Trace] {
         try check(batch)
         return (0..<batch.clips).map { clip in
-            var trace = Trace(frames: batch.frames, blocks: layout.blocks, hidden: layout.hidden, classes: layout.classes)
+            var trace = Trace(frames: batch.frames, width: batch.width, blocks: layout.blocks, hidden: layout.hidden,
+                              classes: layout.classes)
+            let span = batch.frames * batch.width
+            trace.inputs = Array(batch.values[(clip * span)..<((clip + 1) * span)])
             let (cells, residuals) = (layout.blocks * layout.hidden, (layout.blocks + 1) * layout.hidden)
             trace.candidates.withUnsafeMutableBufferPointer { candidates in
             trace.states.withUnsafeMutableBufferPointer { states in
@@ -118,6 +121,7 @@ public struct FastNetwork: Sendable {
     private func processLanes(_ batch: FrameBatch, firstClip: Int, record: (Int, UnsafeMutablePointer<Lanes>) -> Void) {
         let l = layout
         let (n, d, classes, L) = (l.inputs, l.hidden, l.classes, Lanes.scalarCount)
+        let linear = model.config.readout == .linear
         let clips = (0..<L).map { min(firstClip + $0, batch.clips - 1) }
         let widest = max(n, d)
         withUnsafeTemporaryAllocation(of: Lanes.self, capacity: l.scratchCount + n) { buffer in
@@ -159,7 +163,7 @@ public struct FastNetwork: Sendable {
                     }
                 }
                 let a = m + l.a, last = u + l.blocks * d
-                for i in 0..<d { a[i] = Self.relu(last[i]) }
+                for i in 0..<d { a[i] = linear ? last[i] : Self.relu(last[i]) }
                 Self.affineLanes(w + l.classifier, a, inputs: d, outputs: classes, into: m + l.logits, signs: z)
                 record(t, m + l.logits)
             }
@@ -197,6 +201,7 @@ public struct FastNetwork: Sendable {
     private func process(_ batch: FrameBatch, clip: Int, record: (Int, UnsafeMutableBufferPointer<Double>) -> Void) {
         let l = layout
         let (n, d, classes) = (l.inputs, l.hidden, l.classes)
+        let linear = model.config.readout == .linear
         var scratch = [Double](repeating: 0, count: l.scratchCount)
         let widest = max(n, d)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: widest) { offsets in
@@ -232,7 +237,7 @@ public struct FastNetwork: Sendable {
                     }
                 }
                 let a = m + l.a, last = u + l.blocks * d
-                for i in 0..<d { a[i] = max(last[i], 0) }
+                for i in 0..<d { a[i] = linear ? last[i] : max(last[i], 0) }
                 Self.affine(w + l.classifier, a, inputs: d, outputs: classes, into: m + l.logits, gather: gather)
                 record(t, buffer)
             }

@@ -6,7 +6,8 @@ import Foundation
 public struct ModelConfig: Codable, Sendable, Equatable {
     /// Always `"bmru-model"`.
     public var format: String
-    /// Format revision; this code reads version 1.
+    /// Format revision: 1, or 2 for a model whose classifier reads the signed residual
+    /// (`Readout.linear`), so that a reader of version 1 refuses it instead of applying a ReLU.
     public var formatVersion: Int
     /// Model name, also its folder name under `results/models/`.
     public var name: String
@@ -20,6 +21,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var blocks: Int
     /// Class names in logit order.
     public var classes: [String]
+    /// What the classifier reads from the last residual u_B; `relu` when the file has no `readout`.
+    public var readout: Readout
     /// Amperes per model unit in the circuit (the paper: 1e-9).
     public var unitCurrent: Double
     /// How input frames are made from the raw signal.
@@ -29,8 +32,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// The supported `format` string.
     public static let formatName = "bmru-model"
-    /// The supported `format_version`.
-    public static let supportedVersion = 1
+    /// The `format_version`s this code reads: 1 (ReLU readout only) and 2 (any `Readout`).
+    public static let supportedVersions = 1...2
     /// The supported `cell`.
     public static let fqCell = "fq-bmru"
     /// The unit currents a model may name, amperes: the circuits run at pA..nA (docs/power.md).
@@ -41,6 +44,35 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         ("sample_rate", 1000...384_000), ("n_mfcc", 1...1024), ("n_fft", 16...65536), ("hop_length", 1...65536),
         ("frames", 1...100_000),
     ]
+
+    /// The classifier's input (the `readout` field): `relu` reads ReLU(u_B), as every model of
+    /// format version 1 does; `linear` reads the signed u_B itself, as the published keyword spotter
+    /// does (logits = W_cls u_B + b_cls), and needs format version 2.
+    public enum Readout: String, Codable, Sendable, CaseIterable {
+        /// logits = W_cls ReLU(u_B) + b_cls.
+        case relu
+        /// logits = W_cls u_B + b_cls.
+        case linear
+
+        /// The lowest `format_version` that can hold this readout: a version-1 reader ignores the
+        /// field and would compute ReLU logits from a linear model.
+        public var formatVersion: Int { self == .relu ? 1 : 2 }
+
+        /// The classifier's input from the last residual value `u`.
+        @inlinable
+        public func input(_ u: Double) -> Double { self == .relu ? max(u, 0) : u }
+
+        /// Decodes a string, naming the accepted values otherwise (reported as the field's problem).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let value = Self(rawValue: text) else {
+                let accepted = Self.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "is \"\(text)\", expected \(accepted)")
+            }
+            self = value
+        }
+    }
 
     /// Feature extraction settings. For `kind == "mfcc"` every optional field is required; for
     /// `"raw"` (inputs given directly, e.g. synthetic tasks) none is. Settings the format does not
@@ -114,25 +146,62 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// Creates a config for the current format and the FQ-BMRU cell.
-    public init(name: String, inputs: Int, hidden: Int, blocks: Int, classes: [String],
+    /// Creates a config for the FQ-BMRU cell, at the lowest format version that holds `readout`.
+    public init(name: String, inputs: Int, hidden: Int, blocks: Int, classes: [String], readout: Readout = .relu,
                 unitCurrent: Double = 1e-9, features: Features = .raw, training: JSONValue? = nil) {
         self.format = Self.formatName
-        self.formatVersion = Self.supportedVersion
+        self.formatVersion = readout.formatVersion
         self.name = name
         self.cell = Self.fqCell
         self.inputs = inputs
         self.hidden = hidden
         self.blocks = blocks
         self.classes = classes
+        self.readout = readout
         self.unitCurrent = unitCurrent
         self.features = features
         self.training = training
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, name, cell, inputs, hidden, blocks, classes, features, training
+        case format, name, cell, inputs, hidden, blocks, classes, readout, features, training
         case formatVersion = "format_version", unitCurrent = "unit_current"
+    }
+
+    /// Decodes the fields in declaration order; an absent `readout` is `relu`, the only readout of
+    /// format version 1.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(String.self, forKey: .format)
+        formatVersion = try container.decode(Int.self, forKey: .formatVersion)
+        name = try container.decode(String.self, forKey: .name)
+        cell = try container.decode(String.self, forKey: .cell)
+        inputs = try container.decode(Int.self, forKey: .inputs)
+        hidden = try container.decode(Int.self, forKey: .hidden)
+        blocks = try container.decode(Int.self, forKey: .blocks)
+        classes = try container.decode([String].self, forKey: .classes)
+        readout = try container.decodeIfPresent(Readout.self, forKey: .readout) ?? .relu
+        unitCurrent = try container.decode(Double.self, forKey: .unitCurrent)
+        features = try container.decode(Features.self, forKey: .features)
+        training = try container.decodeIfPresent(JSONValue.self, forKey: .training)
+    }
+
+    /// Encodes every field; `readout` only when it is not `relu`, so that a version-1 config
+    /// is written as it was read.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(format, forKey: .format)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(name, forKey: .name)
+        try container.encode(cell, forKey: .cell)
+        try container.encode(inputs, forKey: .inputs)
+        try container.encode(hidden, forKey: .hidden)
+        try container.encode(blocks, forKey: .blocks)
+        try container.encode(classes, forKey: .classes)
+        if readout != .relu { try container.encode(readout, forKey: .readout) }
+        try container.encode(unitCurrent, forKey: .unitCurrent)
+        try container.encode(features, forKey: .features)
+        try container.encodeIfPresent(training, forKey: .training)
     }
 
     /// Reads, decodes and validates a `config.json`.
@@ -159,19 +228,24 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         return try encoder.encode(self)
     }
 
-    /// Checks the values that decoding alone does not: format, cell kind, positive sizes, unique
-    /// class names, the unit current and feature sizes within their ranges, and complete MFCC
+    /// Checks the values that decoding alone does not: format, cell kind, a readout its version
+    /// holds, positive sizes, unique class names, the unit current and feature sizes within their ranges, and complete MFCC
     /// settings.
     public func validate(file: String) throws(ModelError) {
         func fail(_ field: String, _ problem: String) -> ModelError {
             .invalidField(file: file, field: field, problem: problem)
         }
         guard format == Self.formatName else { throw fail("format", "is \"\(format)\", expected \"\(Self.formatName)\"") }
-        guard formatVersion == Self.supportedVersion else {
-            throw fail("format_version", "is \(formatVersion), this build reads \(Self.supportedVersion)")
+        guard Self.supportedVersions.contains(formatVersion) else {
+            let versions = Self.supportedVersions
+            throw fail("format_version", "is \(formatVersion), this build reads \(versions.lowerBound) to \(versions.upperBound)")
         }
         guard !name.isEmpty else { throw fail("name", "must not be empty") }
         guard cell == Self.fqCell else { throw fail("cell", "is \"\(cell)\", expected \"\(Self.fqCell)\"") }
+        guard formatVersion >= readout.formatVersion else {
+            throw fail("readout", "is \"\(readout.rawValue)\", which needs format_version \(readout.formatVersion) (a reader of "
+                + "version \(formatVersion) would ignore it)")
+        }
         for (field, value) in [("inputs", inputs), ("hidden", hidden), ("blocks", blocks)] where value < 1 {
             throw fail(field, "is \(value), must be >= 1")
         }

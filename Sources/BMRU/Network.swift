@@ -68,16 +68,20 @@ public struct ClipDecision: Sendable, Equatable {
 }
 
 /// Everything the reference network computes for one sequence, frame by frame, in flat row-major
-/// arrays (T = frames, B = blocks, d = hidden, C = classes).
+/// arrays (T = frames, n = inputs, B = blocks, d = hidden, C = classes), with the inputs it ran on.
 public struct Trace: Sendable, Equatable {
     /// T.
     public let frames: Int
+    /// n.
+    public let width: Int
     /// B.
     public let blocks: Int
     /// d.
     public let hidden: Int
     /// C.
     public let classes: Int
+    /// The input frames x_t, [T, n]: what a linear readout's folded terms read (`Compiler.readoutCurrents`).
+    public internal(set) var inputs: [Double]
     /// Candidates c_k, [T, B, d].
     public internal(set) var candidates: [Double]
     /// State bits s_k,t after each frame's update, [T, B, d].
@@ -91,8 +95,9 @@ public struct Trace: Sendable, Equatable {
     /// Logits, [T, C].
     public internal(set) var logits: [Double]
 
-    init(frames: Int, blocks: Int, hidden: Int, classes: Int) {
-        (self.frames, self.blocks, self.hidden, self.classes) = (frames, blocks, hidden, classes)
+    init(frames: Int, width: Int, blocks: Int, hidden: Int, classes: Int) {
+        (self.frames, self.width, self.blocks, self.hidden, self.classes) = (frames, width, blocks, hidden, classes)
+        inputs = [Double](repeating: 0, count: frames * width)
         let cells = frames * blocks * hidden
         candidates = [Double](repeating: 0, count: cells)
         states = [Bool](repeating: false, count: cells)
@@ -158,9 +163,11 @@ public struct Network: Sendable {
     /// The trace of one sequence whose frames have the model's width.
     private func trace(_ frames: [[Double]]) -> Trace {
         let (blocks, d, classes) = (model.blocks.count, model.config.hidden, model.config.classes.count)
-        var trace = Trace(frames: frames.count, blocks: blocks, hidden: d, classes: classes)
+        var trace = Trace(frames: frames.count, width: model.config.inputs, blocks: blocks, hidden: d, classes: classes)
+        trace.inputs = frames.flatMap { $0 }
         let betaHi = model.blocks.map(\.cell.betaHi)
         var states = model.blocks.map(\.cell.s0)
+        let readout = model.config.readout
         for (t, x) in frames.enumerated() {
             var u = Self.affine(model.pre, x)
             var stream = u  // u_0 ... u_B of this frame
@@ -182,7 +189,7 @@ public struct Network: Sendable {
                 trace.blockOutputs.replaceSubrange(cells, with: p)
             }
             trace.residuals.replaceSubrange((t * stream.count)..<((t + 1) * stream.count), with: stream)
-            trace.logits.replaceSubrange((t * classes)..<((t + 1) * classes), with: Self.affine(model.classifier, u.map(Self.relu)))
+            trace.logits.replaceSubrange((t * classes)..<((t + 1) * classes), with: Self.affine(model.classifier, u.map(readout.input)))
         }
         return trace
     }

@@ -37,7 +37,8 @@ struct ModelCommand: ParsableCommand {
                 return
             }
             let c = model.config
-            print("\(c.name): \(c.cell), \(c.inputs) inputs -> \(c.blocks) blocks x \(c.hidden) units -> \(c.classes.count) classes (\(c.classes.joined(separator: ", ")))")
+            print("\(c.name): \(c.cell), \(c.inputs) inputs -> \(c.blocks) blocks x \(c.hidden) units -> \(c.readout.rawValue) readout "
+                + "-> \(c.classes.count) classes (\(c.classes.joined(separator: ", ")))")
             print("parameters: \(report.parameters) learned + \(c.blocks * c.hidden) initial state bits")
             print("unit current: \(formatCurrent(c.unitCurrent)); features: \(c.features.kind)")
             // Fixed-width columns: a value in units with its current, e.g. "0.24839 (248.4 pA)".
@@ -109,8 +110,8 @@ struct ModelCommand: ParsableCommand {
                 print(String(decoding: try encoder.encode(findings), as: UTF8.self))
             } else {
                 findings.forEach { print($0) }
-                print("\(findings.count) findings over \(clips.count) clips (\(traces.reduce(0) { $0 + $1.frames }) frames); "
-                    + "cell threshold error \(formatCurrent(lint.thresholdError)), mismatch sigma "
+                print("\(findings.count) findings over \(clips.count) clips (\(traces.reduce(0) { $0 + $1.frames }) frames) of "
+                    + "\(model.config.name) (\(model.config.readout.rawValue) readout); cell threshold error \(formatCurrent(lint.thresholdError)), mismatch sigma "
                     + String(format: "%.3g", lint.mismatchSigma))
             }
             if !findings.isEmpty { throw ExitCode(2) }
@@ -250,6 +251,7 @@ struct InfoReport: Encodable {
     let name, cell: String
     let inputs, hidden, blocks, parameters: Int
     let classes: [String]
+    let readout: ModelConfig.Readout
     let unitCurrent: Double
     let features: ModelConfig.Features
     let units: [Unit]
@@ -269,7 +271,7 @@ struct InfoReport: Encodable {
 
     init(_ model: Model) {
         let c = model.config
-        (name, cell, inputs, hidden, blocks, classes) = (c.name, c.cell, c.inputs, c.hidden, c.blocks, c.classes)
+        (name, cell, inputs, hidden, blocks, classes, readout) = (c.name, c.cell, c.inputs, c.hidden, c.blocks, c.classes, c.readout)
         (parameters, unitCurrent, features) = (model.parameterCount, c.unitCurrent, c.features)
         units = model.blocks.enumerated().flatMap { k, block in
             let cell = block.cell, hi = cell.betaHi
@@ -282,7 +284,7 @@ struct InfoReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, cell, inputs, hidden, blocks, parameters, classes, features, units
+        case name, cell, inputs, hidden, blocks, parameters, classes, readout, features, units
         case unitCurrent = "unit_current"
     }
 }

@@ -100,8 +100,10 @@ struct Builder {
     mutating func plan() {
         let n = model.config.inputs
         for j in 0..<n { for sign in ["p", "n"] { node("x\(j)\(sign)", .nmos, layer: "inputs") } }
-        for k in 0...blocks { for i in 0..<d { node("u\(k)_\(i)", .nmos, layer: "pre") } }
-        for k in 0...blocks {
+        // u_B feeds only a ReLU readout: a linear one is folded into the terms that would build it.
+        let residuals = model.config.readout == .relu ? 0...blocks : 0...(blocks - 1)
+        for k in residuals { for i in 0..<d { node("u\(k)_\(i)", .nmos, layer: "pre") } }
+        for k in residuals {
             for i in 0..<d {
                 term(nil, "u\(k)_\(i)", model.pre.bias[i], layer: "pre", "pre.bias[\(i)]")
                 for j in 0..<n {
@@ -132,7 +134,7 @@ struct Builder {
                     term("h\(k)_\(j)", "p\(k)_\(i)", block.post.weight[i * d + j], layer: post,
                          "blocks.\(k).post.weight[\(i)][\(j)]")
                 }
-                for m in (k + 1)...blocks {
+                for m in residuals where m > k {
                     term("p\(k)_\(i)", "u\(m)_\(i)", 1, layer: post, "residual.\(k)[\(i)]")
                 }
             }
@@ -140,15 +142,15 @@ struct Builder {
         // A and B of the readout: the readout's own input diodes are the NMOS diodes here.
         let targets = [NetworkSignal.readoutInput(0).node, NetworkSignal.readoutInput(1).node]
         for target in targets { node(target, .nmos, layer: "cls", diode: nil, partition: Self.readoutPartition) }
-        for c in 0..<2 {
-            let bias = model.classifier.bias[c]
-            term(nil, targets[Compiler.readoutInput(logit: c, value: bias)], abs(bias), layer: "cls",
-                 "classifier.bias[\(c)]", value: bias)
-            for j in 0..<d {
-                let w = model.classifier.weight[c * d + j]
-                term("u\(blocks)_\(j)", targets[Compiler.readoutInput(logit: c, value: w)], abs(w), layer: "cls",
-                     "classifier.weight[\(c)][\(j)]", value: w)
+        for readout in Compiler.readoutTerms(model: model) {
+            let source: String? = switch readout.source {
+            case .bias: nil
+            case let .residual(i): "u\(blocks)_\(i)"
+            case let .input(j, negative): "x\(j)\(negative ? "n" : "p")"
+            case let .blockOutput(k, i): "p\(k)_\(i)"
             }
+            term(source, targets[Compiler.readoutInput(logit: readout.logit, value: readout.weight)], abs(readout.weight),
+                 layer: "cls", readout.parameter, value: readout.value)
         }
     }
 

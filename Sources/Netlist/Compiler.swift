@@ -33,7 +33,9 @@ import SpiceValues
 ///   compare only in their block's window of each frame (`SampleClock`) (docs/design/cell-variants.md);
 /// - classifier: the readout compares A = (positive parts of logit 0) + (negative parts of logit 1)
 ///   with B (the rest), so A - B = logit_0 - logit_1 exactly and every current is non-negative. Only
-///   two-class models are compiled: the readout is a two-input comparator.
+///   two-class models are compiled: the readout is a two-input comparator. A ReLU readout reads the
+///   last residual's node u_B; a linear one is folded into the mirrors that would build u_B
+///   (`readoutTerms`), so the signed u_B is never formed.
 ///
 /// Supplies: `vdd_cell` (memory cells), `vdd_ff` (feedforward mirrors, converters, readout) and
 /// `vdd_bias` (every ideal bias source), all at `supply`, so power splits by source current. State
@@ -140,29 +142,6 @@ public struct Compiler: Sendable {
     public static func minimumRatio(pdk: PDK) -> Double {
         let unit = CurrentMirror.mirrorUnit
         return pdk.descriptor.wmin / unit.width * unit.length / CurrentMirror.maximumLength
-    }
-
-    /// The readout input (0: A, 1: B) that carries the term of logit `logit` (0 or 1) with weight or
-    /// bias `value`: A takes the positive parts of logit 0 and the negative parts of logit 1, B the
-    /// rest, so that A - B = logit 0 - logit 1 with every current non-negative.
-    public static func readoutInput(logit: Int, value: Double) -> Int { value >= 0 ? logit : 1 - logit }
-
-    /// What the readout's inputs A and B carry in an exact circuit, model units: the classifier's
-    /// terms of a two-class `model` on its input `features` (ReLU of the last residual u_B), each on
-    /// its `readoutInput`. Compared with the measured class currents it splits an error of A - B by
-    /// input.
-    public static func readoutCurrents(model: Model, features: some Collection<Double>) -> [Double] {
-        let d = model.config.hidden
-        var currents = [0.0, 0.0]
-        for c in 0..<2 {
-            let bias = model.classifier.bias[c]
-            currents[readoutInput(logit: c, value: bias)] += abs(bias)
-            for (j, x) in features.enumerated() {
-                let w = model.classifier.weight[c * d + j]
-                currents[readoutInput(logit: c, value: w)] += abs(w) * max(x, 0)
-            }
-        }
-        return currents
     }
 
     /// The amperes per model unit in a compilation of `model`: the override, else the model's own.

@@ -139,22 +139,27 @@ public struct ModelLint: Sendable {
         return thresholds + hysteresis + omittedWeights()
     }
 
-    /// Weights whose magnitude is below `minimumRatio`, which the compiler leaves out.
+    /// Weights whose magnitude is below `minimumRatio`, which the compiler leaves out: the layers'
+    /// weights, then the readout's (`Compiler.readoutTerms`: with a linear readout, the products
+    /// W_cls W_pre the compiler realises in place of W_cls on u_B), each once.
     func omittedWeights() -> [Finding] {
         let d = model.config.hidden, n = model.config.inputs
+        var weights: [(parameter: String, value: Double)] = []
         var layers: [(String, Linear, Int)] = [("pre.weight", model.pre, n)]
         for (k, block) in model.blocks.enumerated() {
             layers += [("blocks.\(k).cell.weight", block.cell.candidate, d), ("blocks.\(k).post.weight", block.post, d)]
         }
-        layers.append(("classifier.weight", model.classifier, d))
-        var found: [Finding] = []
         for (name, linear, inputs) in layers {
-            for (flat, w) in linear.weight.enumerated() where w != 0 && abs(w) < minimumRatio {
-                found.append(Finding(parameter: "\(name)[\(flat / inputs)][\(flat % inputs)]", value: w, kind: "omitted weight",
-                                     margin: abs(w) * unitCurrent, resolution: minimumRatio * unitCurrent))
-            }
+            weights += linear.weight.enumerated().map { flat, w in ("\(name)[\(flat / inputs)][\(flat % inputs)]", w) }
         }
-        return found
+        var readout = Set<String>()
+        for term in Compiler.readoutTerms(model: model) where term.source != .bias && readout.insert(term.parameter).inserted {
+            weights.append((term.parameter, term.value))
+        }
+        return weights.filter { $0.value != 0 && abs($0.value) < minimumRatio }.map { parameter, w in
+            Finding(parameter: parameter, value: w, kind: "omitted weight", margin: abs(w) * unitCurrent,
+                    resolution: minimumRatio * unitCurrent)
+        }
     }
 
     /// The spread (amperes) of unit `unit`'s candidate of block `block` in `frame` from its weight

@@ -167,8 +167,7 @@ struct CircuitSamples: Sendable, Equatable, Codable {
                 }
             }
             let logits = reference.logits(frame: t)
-            let last = (t * (blocks + 1) + blocks) * hidden
-            let exact = Compiler.readoutCurrents(model: model, features: reference.residuals[last..<(last + hidden)])
+            let exact = Compiler.readoutCurrents(model: model, trace: reference, frame: t)
             row += ["\(classCurrents[2 * t])", "\(classCurrents[2 * t + 1])", "\(exact[0] * iu)", "\(exact[1] * iu)",
                     "\((logits[logits.startIndex] - logits[logits.startIndex + 1]) * iu)", "\(frameDecision(t))",
                     "\(ClipDecision.argmax(reference.logits(frame: t)))", "\(decisionVolts[t])"]

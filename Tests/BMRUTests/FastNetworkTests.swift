@@ -6,10 +6,13 @@ import Testing
 @Suite struct FastNetworkTests {
     /// Bit identity of the traces, for sizes that exercise every block width of the blocked kernel
     /// (16, 4, 2, 1) and inputs with exact zeros of both signs.
-    @Test(arguments: [(13, 64, 2, 2), (13, 4, 2, 2), (5, 21, 2, 3), (3, 7, 1, 5), (2, 1, 3, 2), (17, 35, 2, 19)])
-    func tracesAreBitIdenticalToTheReference(inputs: Int, hidden: Int, blocks: Int, classes: Int) throws {
+    @Test(arguments: [(13, 64, 2, 2), (13, 4, 2, 2), (5, 21, 2, 3), (3, 7, 1, 5), (2, 1, 3, 2), (17, 35, 2, 19)],
+          ModelConfig.Readout.allCases)
+    func tracesAreBitIdenticalToTheReference(sizes: (inputs: Int, hidden: Int, blocks: Int, classes: Int),
+                                             readout: ModelConfig.Readout) throws {
+        let (inputs, hidden, blocks, classes) = sizes
         let config = ModelConfig(name: "x", inputs: inputs, hidden: hidden, blocks: blocks,
-                                 classes: (0..<classes).map { "c\($0)" })
+                                 classes: (0..<classes).map { "c\($0)" }, readout: readout)
         let model = Model.random(config, seed: UInt64(hidden * 31 + classes))
         var rng = SplitMix64(seed: 7)
         let frames = (0..<40).map { t in
@@ -31,9 +34,11 @@ import Testing
     /// `decide` (clips in SIMD lanes for small d, one at a time for large d) sums exactly the
     /// logits of the reference, bit for bit, including a last group with fewer clips than lanes;
     /// `run` traces every clip of a batch like the reference.
-    @Test(arguments: [(13, 4, 2), (5, 16, 3), (5, 17, 2), (3, 1, 2), (13, 64, 2)])
-    func decisionsAreBitIdenticalToTheReference(inputs: Int, hidden: Int, classes: Int) throws {
-        let config = ModelConfig(name: "x", inputs: inputs, hidden: hidden, blocks: 2, classes: (0..<classes).map { "c\($0)" })
+    @Test(arguments: [(13, 4, 2), (5, 16, 3), (5, 17, 2), (3, 1, 2), (13, 64, 2)], ModelConfig.Readout.allCases)
+    func decisionsAreBitIdenticalToTheReference(sizes: (inputs: Int, hidden: Int, classes: Int), readout: ModelConfig.Readout) throws {
+        let (inputs, hidden, classes) = sizes
+        let config = ModelConfig(name: "x", inputs: inputs, hidden: hidden, blocks: 2, classes: (0..<classes).map { "c\($0)" },
+                                 readout: readout)
         let model = Model.random(config, seed: UInt64(hidden))
         var rng = SplitMix64(seed: 11)
         let clips = FastNetwork.Lanes.scalarCount + 3, frames = 25

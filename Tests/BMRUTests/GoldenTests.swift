@@ -50,6 +50,22 @@ let committedModels: [URL] = {
         #expect(result.sequences == 4 && result.frames == 30)
     }
 
+    /// A linear-readout model trained and exported by the JAX pipeline
+    /// (`python -m scripts.train.train --task latch-d4 --readout linear --epochs 6 --golden 4`):
+    /// the Swift reference reproduces the numpy reference's golden traces, and the same tensors read
+    /// through a ReLU do not, so the fixture's residuals do go negative.
+    @Test func linearReadoutModelFromTheTrainingPipelinePassesItsGoldenCheck() throws {
+        let directory = packageRoot.appendingPathComponent("Tests/BMRUTests/Fixtures/latch-d4-linear", isDirectory: true)
+        let result = try check(directory)
+        #expect(result.passed && result.stateMismatches == 0 && result.frames == 100)
+        var relu = try Model.load(from: directory)
+        #expect(relu.config.readout == .linear && relu.config.formatVersion == 2)
+        relu.config.readout = .relu
+        let golden = try GoldenSet.load(from: directory.appendingPathComponent(Model.goldenFileName), config: relu.config)
+        let mismatched = try Network(relu).compare(with: golden)
+        #expect(mismatched.stateMismatches == 0 && !mismatched.logits.withinTolerance)
+    }
+
     @Test func flippedStateBitAndShiftedLogitFailTheCheck() throws {
         let directory = try writeModel()
         let url = directory.appendingPathComponent(Model.goldenFileName)

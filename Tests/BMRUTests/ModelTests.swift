@@ -115,7 +115,11 @@ import Testing
     @Test(arguments: [
         ("\"hidden\": 2,", "", "field hidden: missing"),
         ("\"format\": \"bmru-model\"", "\"format\": \"other\"", "field format: is \"other\", expected \"bmru-model\""),
-        ("\"format_version\": 1", "\"format_version\": 2", "field format_version: is 2, this build reads 1"),
+        ("\"format_version\": 1", "\"format_version\": 3", "field format_version: is 3, this build reads 1 to 2"),
+        ("\"classes\"", "\"readout\": \"sigmoid\", \"classes\"", "field readout: is \"sigmoid\", expected \"relu\" or \"linear\""),
+        ("\"classes\"", "\"readout\": 1, \"classes\"", "field readout: expected String"),
+        ("\"classes\"", "\"readout\": \"linear\", \"classes\"",
+         "field readout: is \"linear\", which needs format_version 2 (a reader of version 1 would ignore it)"),
         ("\"cell\": \"fq-bmru\"", "\"cell\": \"bmru\"", "field cell: is \"bmru\", expected \"fq-bmru\""),
         ("\"inputs\": 3", "\"inputs\": \"3\"", "field inputs: expected Int"),
         ("\"blocks\": 2", "\"blocks\": 0", "field blocks: is 0, must be >= 1"),
@@ -139,6 +143,31 @@ import Testing
         #expect(Self.validConfig.contains(replace))
         let error = try configError(Self.validConfig.replacingOccurrences(of: replace, with: with))
         #expect(error?.description.hasSuffix("config.json: \(message)") == true, "\(String(describing: error))")
+    }
+
+    /// `readout` is optional: absent (every version-1 file) reads ReLU(u_B); a version-2 file may name
+    /// either readout; the config is written back as it was read.
+    @Test(arguments: [
+        (1, nil, ModelConfig.Readout.relu), (2, nil, .relu), (1, "relu", .relu), (2, "relu", .relu), (2, "linear", .linear),
+    ] as [(Int, String?, ModelConfig.Readout)])
+    func readoutField(version: Int, field: String?, readout: ModelConfig.Readout) throws {
+        let json = Self.validConfig.replacingOccurrences(of: "\"format_version\": 1", with: "\"format_version\": \(version)")
+            .replacingOccurrences(of: "\"classes\"", with: (field.map { "\"readout\": \"\($0)\", " } ?? "") + "\"classes\"")
+        #expect(try configError(json) == nil)
+        let config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+        #expect(config.readout == readout && config.formatVersion == version)
+        let encoded = String(decoding: try config.encoded(), as: UTF8.self)
+        #expect(encoded.contains("\"readout\"") == (readout == .linear))
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: config.encoded()) == config)
+    }
+
+    /// A config made in Swift takes the lowest version that holds its readout.
+    @Test func newConfigsTakeTheVersionTheirReadoutNeeds() throws {
+        for readout in ModelConfig.Readout.allCases {
+            let config = ModelConfig(name: "t", inputs: 3, hidden: 2, blocks: 1, classes: ["a", "b"], readout: readout)
+            #expect(config.formatVersion == (readout == .relu ? 1 : 2))
+            try config.validate(file: "config.json")
+        }
     }
 
     @Test func missingDirectory() {

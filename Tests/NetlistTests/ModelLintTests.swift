@@ -27,6 +27,17 @@ struct ModelLintTests {
         #expect(findings[0].kind == "omitted weight" && abs(findings[0].margin - 1e-12) < 1e-18)
     }
 
+    @Test("With a linear readout the omitted weights are the compiler's: W_cls W_pre on the inputs, W_cls on the block outputs, each once")
+    func linearReadout() throws {
+        var model = Self.model
+        model.config.readout = .linear
+        model.config.formatVersion = 2
+        let lint = ModelLint(model: model, unitCurrent: 1e-9, thresholdError: 1e-12, mismatchSigma: 0, minimumRatio: 0.0167)
+        let findings = lint.findings(traces: [try Network(model).run(CompilerTests.staircase)])
+        #expect(findings.map(\.parameter) == ["classifier.pre.weight[1][0]", "classifier.weight[1][0]"])
+        #expect(findings.allSatisfy { $0.kind == "omitted weight" && $0.value == 0.001 })
+    }
+
     @Test("Mismatch of 13 % puts both thresholds within 3 sigma of candidates: feedback cells set at sqrt(2) beta_hi sigma, reset at sqrt(beta_hi^2 + 2 delta^2 + beta_lo^2) sigma")
     func mismatch() throws {
         let findings = try lint(thresholdError: 0, mismatchSigma: 0.13).filter { $0.kind == "threshold" }

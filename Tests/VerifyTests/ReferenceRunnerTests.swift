@@ -72,8 +72,7 @@ struct ReferenceRunnerTests {
             for series in [trace.stateCurrents, trace.candidates, trace.blockOutputs] {
                 row += (0..<cells).map { series[t * cells + $0] * iu }
             }
-            let last = (t * (blocks + 1) + blocks) * hidden
-            row += Compiler.readoutCurrents(model: model, features: trace.residuals[last..<(last + hidden)]).map { $0 * iu }
+            row += Compiler.readoutCurrents(model: model, trace: trace, frame: t).map { $0 * iu }
             row.append(ClipDecision.argmax(trace.logits(frame: t)) == 0 ? supply : 0)
             row += NetworkSignal.supplies.map { _ in 0 }
             for (column, value) in row.enumerated() { columns[column].append(value) }

@@ -11,16 +11,21 @@ from safetensors.numpy import save_file
 from . import reference
 
 
-def write_config(out_dir, name, n, d, blocks, classes, features, training, unit_current=1e-9):
+def write_config(out_dir, name, n, d, blocks, classes, features, training, unit_current=1e-9,
+                 readout="relu"):
+    """config.json. A linear readout is written as "readout" in format_version 2, which readers of
+    version 1 refuse (they would ignore the field and apply a ReLU); a ReLU readout as version 1,
+    without the field, as before it existed."""
     cfg = {
         "format": "bmru-model",
-        "format_version": 1,
+        "format_version": 1 if readout == "relu" else 2,
         "name": name,
         "cell": "fq-bmru",
         "inputs": int(n),
         "hidden": int(d),
         "blocks": int(blocks),
         "classes": list(classes),
+        **({} if readout == "relu" else {"readout": readout}),
         "unit_current": unit_current,
         "features": features,
         "training": training,
@@ -46,11 +51,11 @@ def write_model(out_dir, tensors: dict):
     save_file(t, os.path.join(out_dir, "model.safetensors"), metadata={"format": "bmru-model"})
 
 
-def golden(tensors: dict, inputs: np.ndarray, labels: np.ndarray | None = None) -> dict:
+def golden(tensors: dict, inputs: np.ndarray, labels: np.ndarray | None = None, readout: str = "relu") -> dict:
     """Float64 traces of the reference on inputs [G, T, n] from the stored (float32) tensors."""
     p = reference.load_params(tensors)
     inputs = np.asarray(inputs, dtype=np.float64)
-    cands, states, logits = zip(*(reference.run(p, x) for x in inputs))
+    cands, states, logits = zip(*(reference.run(p, x, readout) for x in inputs))
     g = {"inputs": inputs, "candidates": np.stack(cands), "states": np.stack(states),
          "logits": np.stack(logits)}
     if labels is not None:

@@ -6,7 +6,8 @@ Network, per frame t (u, a, c, h, p of size d):
                        hi = H(c - beta_hi), lo = H(beta_lo - c)   (H(0) = 0: strict)
                        s_t = hold s_{t-1} + (1 - hold)(hi + eps s_{t-1}),  hold = (1-lo)(1-hi)
                        h = alpha s;  p = ReLU(W_post h + b_post);  u_{k+1} = u_k + p
-    logits = W_cls ReLU(u_blocks) + b_cls
+    logits = W_cls ReLU(u_blocks) + b_cls      (readout "relu", the default)
+    logits = W_cls u_blocks + b_cls            (readout "linear": the signed residual)
 
 eps = 0 is the hardware cell (set / reset / hold); eps > 0 is the leaky/cumulative training
 variant. Trainable threshold parameters: beta_lo = |p_lo|, delta = max(|p_delta|, 1e-3),
@@ -106,10 +107,16 @@ def cell_forward(cell, s0, a, eps, method="associative", noise=None):
     return c, s, alpha * s
 
 
-def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=None):
+READOUTS = ("relu", "linear")
+
+
+def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=None, readout="relu"):
     """Network on x [batch, T, n]. Returns logits [batch, T, C] (and traces if trace).
 
-    noise: None, or (key, sigma) for candidate noise in every block (see cell_forward)."""
+    noise: None, or (key, sigma) for candidate noise in every block (see cell_forward).
+    readout: what the classifier reads of the last residual u, "relu" (ReLU(u)) or "linear" (u)."""
+    if readout not in READOUTS:
+        raise ValueError(f"readout {readout!r}: expected one of {READOUTS}")
     u = x @ params["pre"]["weight"].T + params["pre"]["bias"]
     cands, states = [], []
     keys = [None] * len(s0s) if noise is None else jax.random.split(noise[0], len(s0s))
@@ -120,7 +127,8 @@ def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=No
         u = u + p
         cands.append(c)
         states.append(s)
-    logits = jax.nn.relu(u) @ params["classifier"]["weight"].T + params["classifier"]["bias"]
+    features = jax.nn.relu(u) if readout == "relu" else u
+    logits = features @ params["classifier"]["weight"].T + params["classifier"]["bias"]
     if trace:
         return logits, jnp.stack(cands, axis=2), jnp.stack(states, axis=2)
     return logits

@@ -17,8 +17,13 @@ def num_blocks(p: dict) -> int:
     return len({k.split(".")[1] for k in p if k.startswith("blocks.")})
 
 
-def run(p: dict, x: np.ndarray):
-    """Run one sequence x [T, n]. Returns candidates [T, B, d], states [T, B, d], logits [T, C]."""
+def run(p: dict, x: np.ndarray, readout: str = "relu"):
+    """Run one sequence x [T, n]. Returns candidates [T, B, d], states [T, B, d], logits [T, C].
+
+    readout: config.json's "readout", what the classifier reads of the last residual u:
+    "relu" (ReLU(u)) or "linear" (u itself)."""
+    if readout not in ("relu", "linear"):
+        raise ValueError(f"readout {readout!r}: expected 'relu' or 'linear'")
     nb = num_blocks(p)
     T = x.shape[0]
     d = p["pre.bias"].shape[0]
@@ -41,7 +46,8 @@ def run(p: dict, x: np.ndarray):
             u = u + pk
             cands[t, k] = c
             states[t, k] = s[k]
-        logits[t] = p["classifier.weight"] @ np.maximum(u, 0.0) + p["classifier.bias"]
+        features = np.maximum(u, 0.0) if readout == "relu" else u
+        logits[t] = p["classifier.weight"] @ features + p["classifier.bias"]
     return cands, states, logits
 
 

@@ -10,9 +10,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from scripts.train import latch, model, reference  # noqa: E402
+from scripts.train import export, latch, model, reference  # noqa: E402
 
-forward = jax.jit(model.forward, static_argnames=("method", "trace"))
+forward = jax.jit(model.forward, static_argnames=("method", "trace", "readout"))
 
 
 def random_tensors(rng, n, d, blocks, C):
@@ -32,19 +32,20 @@ def random_tensors(rng, n, d, blocks, C):
     return {k: v.astype(np.float32) for k, v in t.items()}
 
 
-@pytest.mark.parametrize("method,n,d,blocks,seed", [
-    ("associative", 13, 4, 2, 0), ("associative", 2, 4, 1, 1), ("associative", 13, 16, 2, 2),
-    ("scan", 13, 4, 2, 4), ("scan", 5, 3, 3, 3)])
-def test_jax_matches_reference(method, n, d, blocks, seed):
+@pytest.mark.parametrize("method,n,d,blocks,seed,readout", [
+    ("associative", 13, 4, 2, 0, "relu"), ("associative", 2, 4, 1, 1, "relu"), ("associative", 13, 16, 2, 2, "relu"),
+    ("scan", 13, 4, 2, 4, "relu"), ("scan", 5, 3, 3, 3, "relu"),
+    ("associative", 13, 4, 2, 0, "linear"), ("scan", 5, 3, 3, 3, "linear")])
+def test_jax_matches_reference(method, n, d, blocks, seed, readout):
     rng = np.random.default_rng(seed)
     t = random_tensors(rng, n, d, blocks, 2)
     x = rng.normal(0, 1, (6, 60, n))
     params, s0s = model.from_named_tensors(t, dtype=jnp.float64)
-    logits, cands, states = forward(params, s0s, jnp.asarray(x), 0.0, method, trace=True)
+    logits, cands, states = forward(params, s0s, jnp.asarray(x), 0.0, method, trace=True, readout=readout)
     p64 = reference.load_params(t)
     switches = 0
     for g in range(x.shape[0]):
-        c_ref, s_ref, l_ref = reference.run(p64, x[g])
+        c_ref, s_ref, l_ref = reference.run(p64, x[g], readout)
         np.testing.assert_array_equal(np.asarray(states[g]), s_ref)
         np.testing.assert_allclose(np.asarray(cands[g]), c_ref, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(np.asarray(logits[g]), l_ref, rtol=1e-12, atol=1e-12)
@@ -125,3 +126,20 @@ def test_hardware_aware_bounds_and_candidate_noise():
     assert np.allclose(clean[1], same[1])           # zero noise: identical candidates
     assert not np.allclose(clean[1], noisy[1])      # noise reaches the candidates...
     assert float(jnp.min(noisy[1])) >= 0.0          # ...which stay non-negative (ReLU after the noise)
+
+
+def test_linear_readout_reads_the_signed_residual_and_is_exported_as_version_2(tmp_path):
+    """A linear readout's logits W_cls u + b differ from the ReLU readout's where u < 0; config.json
+    names it in format_version 2, and a ReLU model stays version 1 without the field."""
+    rng = np.random.default_rng(9)
+    t = random_tensors(rng, 13, 4, 2, 2)
+    x = rng.normal(0, 1, (40, 13))
+    p64 = reference.load_params(t)
+    _, _, relu = reference.run(p64, x, "relu")
+    _, _, linear = reference.run(p64, x, "linear")
+    assert not np.allclose(relu, linear)
+    with pytest.raises(ValueError):
+        reference.run(p64, x, "sigmoid")
+    for readout, version in [("relu", 1), ("linear", 2)]:
+        cfg = export.write_config(tmp_path, "m", 13, 4, 2, ["yes", "other"], {"kind": "raw"}, {}, readout=readout)
+        assert cfg["format_version"] == version and cfg.get("readout") == (None if readout == "relu" else "linear")

@@ -60,6 +60,9 @@ def parse_args(argv=None):
                     help="hardware-aware: smallest state current alpha (model units; projected)")
     ap.add_argument("--candidate-noise", type=float, default=0.0,
                     help="hardware-aware: Gaussian candidate noise during training (model units)")
+    ap.add_argument("--readout", default="relu", choices=["relu", "linear"],
+                    help="what the classifier reads of the last residual u: ReLU(u) (default) or the signed u "
+                         "(the published keyword spotter's; written as config.json \"readout\", format_version 2)")
     ap.add_argument("--scan", default="associative", choices=["associative", "scan"])
     ap.add_argument("--golden", type=int, default=8)
     ap.add_argument("--unit-current", type=float, default=None,
@@ -239,7 +242,7 @@ def main(argv=None):
     opt = optax.chain(optax.clip_by_global_norm(args.clip),
                       optax.adamw(schedule, weight_decay=args.weight_decay, mask=decay_mask))
     opt_state = opt.init(params)
-    fwd = functools.partial(model.forward, method=args.scan)
+    fwd = functools.partial(model.forward, method=args.scan, readout=args.readout)
 
     def loss_fn(p, x, y, eps, key):
         noise = (key, args.candidate_noise) if args.candidate_noise > 0 else None
@@ -329,7 +332,7 @@ def main(argv=None):
     result = {}
     for split in ["val", "test"]:
         xs, ys = task.eval_set(split)
-        logits = np.stack([reference.run(p64, np.asarray(xx, np.float64))[2] for xx in xs])
+        logits = np.stack([reference.run(p64, np.asarray(xx, np.float64), args.readout)[2] for xx in xs])
         a1, a2 = metrics(logits, ys)
         names = (("frame_accuracy", "sequence_all_frames_accuracy") if task.per_frame_labels
                  else ("clip_accuracy_majority_vote", "clip_accuracy_integrated_logits"))
@@ -343,10 +346,10 @@ def main(argv=None):
                      "val_accuracy": result["val"], "test_accuracy": result["test"]}
     unit_current = args.unit_current or (5e-10 if args.task == "kws-yes" else 1e-9)
     export.write_config(args.out, name, task.inputs, args.hidden, args.blocks, task.classes,
-                        task.features(), training_meta, unit_current=unit_current)
+                        task.features(), training_meta, unit_current=unit_current, readout=args.readout)
     export.write_model(args.out, tensors)
     gx, gy = task.golden_set(args.golden)
-    export.write_golden(args.out, export.golden(tensors, gx, gy))
+    export.write_golden(args.out, export.golden(tensors, gx, gy, args.readout))
     import librosa
     info = {
         "name": name, "task": args.task, "seed": args.seed,

@@ -18,7 +18,8 @@ public struct Partitioning: Sendable, Equatable {
         /// Nothing: the line sees only its own partition's devices.
         case none
         /// A replica of every downstream device gated on the line, with drain, source and bulk on its
-        /// source rail: the same gate capacitance (and its voltage dependence), no current.
+        /// source rail: the same gate capacitance (and its voltage dependence), no current. The bias
+        /// reference's lines, which hold one voltage, carry none.
         case replica
     }
 
@@ -42,7 +43,7 @@ public struct Partitioning: Sendable, Equatable {
 
     /// What changes a partitioned clip's result beyond its whole-circuit deck: part of the key under
     /// which a partitioned clip's samples are kept and reused.
-    public static let revision = "reltol \(reltol), stateless pieces batched per stage"
+    public static let revision = "reltol \(reltol), stateless pieces batched per stage, bias lines unloaded"
 
     /// The partition of the bias reference, whose lines every bias output reads.
     public static let biasPartition = "bias"
@@ -252,7 +253,11 @@ extension Builder {
                            frames: Int?) throws -> Partition {
         let name = members.count == 1 ? members[0] : "\(members[0])+\(members.count - 1)"
         let elements = members.flatMap { owned[$0]! }
-        let exports = members.flatMap { exports[$0] ?? [] }
+        let exported = exports
+        let exports = members.flatMap { exported[$0] ?? [] }
+        // A bias line holds one voltage: what loads it changes nothing, and replicas of every bias
+        // output would double the devices of the first stage.
+        let moving = Set(members.filter { $0 != Partitioning.biasPartition }.flatMap { exported[$0] ?? [] })
         var imported: [String] = []
         for line in members.flatMap({ imports[$0] ?? [] }) where !imported.contains(line) { imported.append(line) }
         let whole = compilation.circuit
@@ -271,7 +276,7 @@ extension Builder {
         if load == .replica {
             var replicas: [Element] = []
             for (reader, readerElements) in owned.sorted(by: { $0.key < $1.key }) where !members.contains(reader) {
-                for case let .mosfet(device) in readerElements where exports.contains(device.gate) {
+                for case let .mosfet(device) in readerElements where moving.contains(device.gate) {
                     var copy = device
                     (copy.name, copy.drain) = ("load_\(reader)_\(device.name)", device.source)
                     replicas.append(.mosfet(copy))

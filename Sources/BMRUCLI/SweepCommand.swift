@@ -43,6 +43,9 @@ struct SweepBuilderOptions: ParsableArguments {
     @Flag(help: "Without a sweep file: every bias from its own ideal source (default: mirror outputs of one reference).")
     var idealBiases = false
 
+    @Option(help: "Without a sweep file: how each job is simulated, as verify's --mode: 'fast' (the default), 'transient' or 'partitioned' (the network cut at its gate lines, stage by stage; docs/design/partitioned-simulation.md).")
+    var mode: RunMode?
+
     @OptionGroup(title: "Clips (without a sweep file)") var clipOptions: ClipOptions
 
     @Option(parsing: .unconditional, help: "Without a sweep file: N Monte Carlo mismatch samples (dies).")
@@ -93,7 +96,7 @@ struct SweepBuilderOptions: ParsableArguments {
             }
             tables = folder.path
         }
-        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: tables,
+        var definition = SweepDefinition(model: absolute(model), pdk: pdk, characterization: tables, mode: mode,
                                          mirroredBiases: !idealBiases, clips: clips, axes: axes)
         if definition.pdkIsPath { definition.pdk = absolute(pdk) }
         return definition
@@ -182,6 +185,7 @@ struct SweepLocalCommand: AsyncParsableCommand {
 func loadDefinition(file: String?, builder: SweepBuilderOptions) async throws -> (SweepDefinition, URL) {
     if let file {
         guard !builder.hasAxes, builder.model == nil, builder.pdk == nil else { throw ValidationError("give a sweep file or axis flags, not both") }
+        guard builder.mode == nil else { throw ValidationError("--mode builds a sweep from flags: with a sweep file, set its 'mode' field") }
         let url = URL(fileURLWithPath: file)
         do { return (try SweepDefinition.load(from: url), url.deletingLastPathComponent()) } catch {
             throw ValidationFailure(error.description)

@@ -23,8 +23,9 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
     /// measured at the PDK's default corner without variation and used unchanged in every variant,
     /// as a chip is trimmed once.
     public var characterization: String?
-    /// Memory-cell variant (`CellTiming`, default filtered) and simulation mode (default fast).
-    public var cells: CellTiming?, mode: SimulationMode?
+    /// Memory-cell variant (`CellTiming`, default filtered) and how each job is simulated (`RunMode`,
+    /// default fast: the whole circuit; `partitioned`: cut at its gate lines, stage by stage).
+    public var cells: CellTiming?, mode: RunMode?
     /// Whether biases are mirror outputs of one reference; nil in definitions written while ideal
     /// sources were the compiler's default, and read as they ran: false. `bmru sweep` writes it.
     public var mirroredBiases: Bool?
@@ -101,7 +102,7 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
 
     /// A sweep with the given contents.
     public init(model: String, pdk: String, characterization: String?, cells: CellTiming? = nil,
-                mode: SimulationMode? = nil, mirroredBiases: Bool? = nil, clips: ClipSelection, axes: Axes) {
+                mode: RunMode? = nil, mirroredBiases: Bool? = nil, clips: ClipSelection, axes: Axes) {
         (self.model, self.pdk, self.characterization) = (model, pdk, characterization)
         (self.cells, self.mode, self.mirroredBiases, self.clips, self.axes) = (cells, mode, mirroredBiases, clips, axes)
     }
@@ -141,6 +142,9 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
         guard format == Self.formatName else { throw fail("format is '\(format)', expected '\(Self.formatName)'") }
         guard formatVersion == Self.currentVersion else {
             throw fail("format_version \(formatVersion) is not supported (this bmru reads \(Self.currentVersion))")
+        }
+        if mode == .partitioned, cells == .sampled {
+            throw fail("mode: partitioned cannot run sampled cells (their clock lines are shared by a block)")
         }
         if let timeout, !(timeout.isFinite && timeout > 0 && timeout <= 1e6) {
             throw fail("timeout_s: \(timeout) is outside (0, 1e6] seconds")

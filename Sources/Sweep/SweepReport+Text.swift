@@ -58,7 +58,8 @@ extension SweepReport {
         var body = [
             "<h1>Robustness sweep: \(escape(s.model)) on \(escape(s.pdk))</h1>",
             "<p>\(jobs.planned) jobs (\(s.clips) clips &times; \(variants.count) variants): \(jobs.done) done, "
-                + "\(jobs.failed) failed, \(jobs.missing) missing. Calibration: \(escape(s.calibration)).</p>",
+                + "\(jobs.failed) failed, \(jobs.missing) missing. Simulation mode: \(escape(s.mode)). "
+                + "Calibration: \(escape(s.calibration)).</p>",
             "<table><tr><th>clip agreement</th><th>state bits</th><th>dies</th><th>yield &ge; 99 %</th><th>yield 100 %</th>"
                 + "<th>worst condition</th></tr><tr><td>\(percent(summary.clipAgreement))</td>"
                 + "<td>\(percent(summary.stateBitAgreement))</td><td>\(summary.dies)</td><td>\(percent(summary.yield99))</td>"

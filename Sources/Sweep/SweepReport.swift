@@ -43,7 +43,8 @@ public struct SweepReport: Sendable, Equatable, Codable {
         /// How the decks are calibrated: once, at the default corner, 27 C, nominal supply, without
         /// variation, and used unchanged in every variant.
         public var calibration: String
-        /// Memory-cell variant, simulation mode, and whether biases are mirrored.
+        /// Memory-cell variant, simulation mode (`RunMode`: fast, transient or partitioned), and
+        /// whether biases are mirrored.
         public var cells: String, mode: String, mirroredBiases: Bool
         /// Where the clips come from, and how many.
         public var inputs: String, clips: Int

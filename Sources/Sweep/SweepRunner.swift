@@ -88,7 +88,9 @@ public struct SweepRunner: Sendable {
         }
         guard setup.modelHash == plan.modelHash else { throw .plan(folder.path, "the model differs from the planned one") }
         let jobTimeout = self.jobTimeout ?? plan.definition.timeout ?? 1800
+        let partitioned = plan.definition.mode?.partitionLoad != nil
         var verifiers: [Int: Verifier] = [:]
+        // The whole-circuit jobs: their keys check the plan in every mode; partitioned clips build their own.
         var jobs: [SimulationJob] = []
         for planned in pending {
             let variant = plan.variants[planned.variant]
@@ -101,24 +103,72 @@ public struct SweepRunner: Sendable {
             guard setup.key(job) == planned.key else {
                 throw .plan(folder.path, "job \(planned.id) builds a different deck than planned (another bmru build or PDK?): plan again")
             }
-            jobs.append(job)
+            if !partitioned { jobs.append(job) }
         }
         let runner = Self.runnerName()
         let (sweepFolder, setupClips, references, verifiersDone) = (folder, setup.clips, setup.references, verifiers)
         let counter = FailureCounter()
-        let pool = WorkerPool(.init(workers: workers, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
-        // A result that cannot be written stops the run: no further job starts.
-        try await pool.forEachOutcome(of: jobs) { outcome throws(SweepError) in
-            let planned = pending[outcome.index]
-            let clip = setupClips[planned.clip]
-            let report = verifiersDone[planned.variant]!.clipReport(clip, reference: references[planned.clip], outcome: outcome)
-            let result = JobResult(job: planned.id, variant: planned.variant, clip: clip.name, key: planned.key,
+        // Each result is written the moment its job ends; one that cannot be written stops the run.
+        let finish = { @Sendable (planned: SweepPlan.PlannedJob, report: ClipReport) throws(SweepError) in
+            let result = JobResult(job: planned.id, variant: planned.variant, clip: setupClips[planned.clip].name, key: planned.key,
                                    bmrukit: plan.bmrukit, pdkHash: plan.pdkHash, runner: runner, report: report)
             try AtomicFile.write(try AtomicFile.json(result), to: JobResult.url(job: planned.id, in: sweepFolder))
             let (done, failed) = counter.add(failed: report.status != "ok")
             progress?(done, pending.count, failed)
         }
+        if partitioned {
+            try await runPartitioned(pending, setup: setup, verifiers: verifiers, jobTimeout: jobTimeout, finish: finish)
+        } else {
+            let pool = WorkerPool(.init(workers: workers, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
+            try await pool.forEachOutcome(of: jobs) { outcome throws(SweepError) in
+                let planned = pending[outcome.index]
+                try finish(planned, verifiersDone[planned.variant]!.clipReport(
+                    setupClips[planned.clip], reference: references[planned.clip], outcome: outcome))
+            }
+        }
         return Summary(ran: pending.count, failed: counter.failed, skipped: summary.skipped)
+    }
+
+    /// Runs `pending` as partitioned clips (`Verifier.partitionedReport`), `workers` clips at a time,
+    /// each on its own share of the workers, as `bmru verify --mode partitioned` does: a stage with
+    /// fewer partitions than workers then leaves no core idle. The first error stops the run once the
+    /// clips already running have ended.
+    private func runPartitioned(_ pending: [SweepPlan.PlannedJob], setup: SweepSetup, verifiers: [Int: Verifier],
+                                jobTimeout: Double,
+                                finish: @escaping @Sendable (SweepPlan.PlannedJob, ClipReport) throws(SweepError) -> Void)
+        async throws(SweepError)
+    {
+        let lanes = max(1, min(workers, pending.count)), share = max(1, workers / lanes)
+        let pool = WorkerPool(.init(workers: share, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
+        let (clips, references) = (setup.clips, setup.references)
+        var next = pending.makeIterator()
+        let failure = await withTaskGroup(of: SweepError?.self) { group -> SweepError? in
+            func start() {
+                guard let planned = next.next() else { return }
+                let verifier = verifiers[planned.variant]!
+                group.addTask {
+                    do throws(SweepError) {
+                        let report: ClipReport
+                        do throws(VerifyError) {
+                            report = try await verifier.partitionedReport(clips[planned.clip], reference: references[planned.clip],
+                                                                          seed: planned.seed, runner: pool)
+                        } catch { throw .setup(error.description) }
+                        try finish(planned, report)
+                        return nil
+                    } catch { return error }
+                }
+            }
+            for _ in 0..<lanes { start() }
+            while let ended = await group.next() {
+                if let error = ended {
+                    group.cancelAll()
+                    return error
+                }
+                start()
+            }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// `slurm <array job>_<task>` inside a Slurm array task, `slurm <job>` in a plain Slurm job, else `local`.

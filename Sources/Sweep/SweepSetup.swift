@@ -103,11 +103,12 @@ struct SweepSetup {
         compiler.unitCurrent = variant.unitCurrent
         compiler.noise = variant.noise > 0 ? ShotNoise(scale: variant.noise) : nil
         compiler.statistics = variant.sample == nil ? .none : definition.axes.monteCarlo?.variation ?? .none
-        compiler.mode = definition.mode ?? .fast
+        compiler.mode = (definition.mode ?? .fast).simulation
         compiler.cellTiming = definition.cells ?? .filtered
         compiler.idealBiases = !(definition.mirroredBiases ?? false)
         var verifier = Verifier(model: model, modelDirectory: modelDirectory, compiler: compiler)
         verifier.jobTimeout = timeout
+        verifier.partitioned = definition.mode?.partitionLoad
         return verifier
     }
 
@@ -133,14 +134,16 @@ struct SweepSetup {
 
     /// The key of a job: SHA-256 of what it simulates (deck, commands, seed, vectors; not its
     /// timeout) with the PDK's model folder written as `$PDK_MODELS`, so that the same sweep on
-    /// another machine, with the PDK elsewhere, has the same keys.
+    /// another machine, with the PDK elsewhere, has the same keys. In a partitioned sweep the key is
+    /// marked as partitioned (`Verifier.key(_:partitioned:)`): a plan made in one mode is never
+    /// resumed, or merged, with results of another.
     func key(_ job: SimulationJob) -> String {
         var job = job
         if case let .lines(lines) = job.deck {
             let root = pdk.modelRoot.path
             job.deck = .lines(lines.map { $0.replacingOccurrences(of: root, with: "$PDK_MODELS") })
         }
-        return job.key
+        return Verifier.key(job.key, partitioned: definition.mode?.partitionLoad)
     }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Netlist
 import Ngspice
@@ -17,6 +18,9 @@ struct PartitionedRun: Sendable {
     var commands: [String]
     /// A partition's job is stopped after this many seconds (nil: never).
     var timeout: Double?
+    /// The clip's seed of the simulator's random numbers (Monte Carlo draws, noise sources); each
+    /// partition's job draws from its own seed derived from it (`seed(_:partition:)`). nil: none set.
+    var seed: Int?
     /// Volts within which a handed-over waveform's points are dropped (`Waveform.thinned`): the
     /// simulator's own vntol, 100 nV, about 3 ppm of a subthreshold current.
     var tolerance = 1e-7
@@ -35,6 +39,24 @@ struct PartitionedRun: Sendable {
         var seconds: Double { stageSeconds.reduce(0, +) }
     }
 
+    /// The seed of partition `name`'s job in a clip seeded with `seed`: the first four bytes of
+    /// SHA-256("<seed> <name>") as a big-endian number, modulo Int32.max, plus 1: in 1...Int32.max
+    /// (ngspice's `setseed` takes a C int; a sweep's job seeds lie in the same range).
+    ///
+    /// Every partition is a deck of its own, and ngspice draws a deck's `agauss` values (mismatch)
+    /// and `trnoise` values in the order of its devices from the seed its job sets. With the clip's
+    /// seed in every partition, the first devices of every partition would draw the same numbers: a
+    /// correlation between unrelated devices that the whole circuit does not have. Derived seeds give
+    /// each partition its own stream, and depend on (seed, name) alone, so a Monte Carlo die (one
+    /// seed) is the same circuit for every clip, as the partitions' decks are for a given model and
+    /// compiler. Distinct names collide with a probability of about n^2 / 2^32 (1e-6 for the 73
+    /// partitions of kws-yes-d4).
+    static func seed(_ seed: Int, partition name: String) -> Int {
+        let digest = Array(SHA256.hash(data: Data("\(seed) \(name)".utf8)))
+        let bits = digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return Int(bits % UInt32(Int32.max)) + 1
+    }
+
     /// Runs every stage and collects the series of `signals`; a failed partition fails the clip
     /// (`kind` from its job's failure), and so does a signal that no partition probes.
     func run(on runner: any SimulationRunner, signals: [NetworkSignal]) async -> Result<Outcome, ClipFailure> {
@@ -47,7 +69,8 @@ struct PartitionedRun: Sendable {
                 for partition in stage {
                     let saves = try partition.circuit.saves.map { probe throws(NetlistError) in try SpiceWriter.expression(probe) }
                     jobs.append(SimulationJob(deck: try SpiceWriter().lines(try partition.circuit(driving: waveforms)),
-                                              commands: commands, vectors: saves, timeout: timeout))
+                                              commands: commands, seed: seed.map { Self.seed($0, partition: partition.name) },
+                                              vectors: saves, timeout: timeout))
                 }
             } catch {
                 return .failure(ClipFailure(description: "partition deck: \(error)", kind: .setup))

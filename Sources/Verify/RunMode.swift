@@ -17,4 +17,17 @@ public enum RunMode: String, Sendable, Equatable, Codable, CaseIterable {
 
     /// The load on the cut lines when the network is partitioned; nil: the whole circuit.
     public var partitionLoad: Partitioning.Load? { self == .partitioned ? .replica : nil }
+
+    /// Reads a mode by name; an unknown name is refused with the names there are, which a file's
+    /// one-line error (`fileErrorReason`) then shows under the field's path.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let mode = Self(rawValue: name) else {
+            let names = Self.allCases.map(\.rawValue)
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(name)' is not a mode (\(names.dropLast().joined(separator: ", ")) or \(names.last!))")
+        }
+        self = mode
+    }
 }

@@ -103,9 +103,7 @@ public struct Verifier: Sendable {
         let traces = directory.appendingPathComponent(Self.tracesFolder)
         let savedFolder = directory.appendingPathComponent(Self.samplesFolder)
         // Resume: a clip whose job (deck, commands, vectors) is unchanged keeps its saved samples.
-        let keys = jobs.map { job in
-            partitioned.map { sha256Hex(Data("\(job.key) partitioned \($0.rawValue) \(Partitioning.revision)".utf8)) } ?? job.key
-        }
+        let keys = jobs.map { Self.key($0.key, partitioned: partitioned) }
         let runHash = Self.runHash(clips, keys: keys, checks: checks)
         let decks = directory.appendingPathComponent(Self.decksFolder)
         let folder = try ReportFolder(directory, runHash: runHash, force: force,
@@ -290,33 +288,69 @@ public struct Verifier: Sendable {
                                  sampling: CircuitSamples.Sampling, file: URL) async throws(VerifyError)
         -> Result<SavedClip, ClipFailure>
     {
-        let run = PartitionedRun(partitioning: partitioning, commands: commands, timeout: jobTimeout)
+        let run = await partitionedSamples(partitioning, seed: nil, runner: runner, sampling: sampling)
+        return try SavedClip.make(run.samples, key: key, seconds: run.seconds, attempts: 1, simulator: run.simulator,
+                                  statistics: run.statistics, file: file)
+    }
+
+    /// `partitioning` simulated on `runner` (`PartitionedRun`, each partition seeded from `seed`) and
+    /// read with `sampling`, as a whole-circuit transient is read; or why the clip failed.
+    private func partitionedSamples(_ partitioning: Partitioning, seed: Int?, runner: any SimulationRunner,
+                                    sampling: CircuitSamples.Sampling) async
+        -> (samples: Result<CircuitSamples, ClipFailure>, seconds: Double, simulator: String?, statistics: SimulatorStatistics?)
+    {
+        let run = PartitionedRun(partitioning: partitioning, commands: commands, timeout: jobTimeout, seed: seed)
         let signals = CircuitSamples.signals(blocks: model.config.blocks, hidden: model.config.hidden)
-        let samples: Result<CircuitSamples, ClipFailure>, seconds: Double, simulator: String?
-        var statistics: SimulatorStatistics?
         switch await run.run(on: runner, signals: signals) {
         case let .failure(failure):
-            (samples, seconds, simulator) = (.failure(failure), failure.seconds, failure.simulator)
+            return (.failure(failure), failure.seconds, failure.simulator, nil)
         case let .success(outcome):
-            (seconds, simulator, statistics) = (outcome.seconds, outcome.simulator, outcome.statistics)
-            do { samples = .success(try CircuitSamples(series: outcome.series, sampling)) } catch {
-                samples = .failure(ClipFailure(description: error.description, kind: .circuit, seconds: seconds, simulator: simulator))
+            let (seconds, simulator, statistics) = (outcome.seconds, outcome.simulator, outcome.statistics)
+            do { return (.success(try CircuitSamples(series: outcome.series, sampling)), seconds, simulator, statistics) } catch {
+                return (.failure(ClipFailure(description: error.description, kind: .circuit, seconds: seconds, simulator: simulator)),
+                        seconds, simulator, statistics)
             }
         }
-        return try SavedClip.make(samples, key: key, seconds: seconds, attempts: 1, simulator: simulator,
-                                  statistics: statistics, file: file)
+    }
+
+    /// `clip` simulated as its partitions on `runner` and compared with its `reference` trace: a job of
+    /// a partitioned sweep, whose runner schedules the clips and keeps their results itself. The
+    /// partitions carry the loads of `partitioned` (replica when nil) and draw from seeds derived from
+    /// `seed` (`PartitionedRun.seed(_:partition:)`). A clip that fails to simulate gives a failed
+    /// report; one that does not compile throws.
+    public func partitionedReport(_ clip: Clip, reference: Trace, seed: Int?, runner: any SimulationRunner)
+        async throws(VerifyError) -> ClipReport
+    {
+        let partitioning = try partitioning(for: clip, load: partitioned ?? .replica)
+        let run = await partitionedSamples(partitioning, seed: seed, runner: runner, sampling: sampling(clip))
+        return report(clip, reference, run.samples, seconds: run.seconds, attempts: 1, statistics: run.statistics)
     }
 
     /// `clip`'s report from the outcome of its job (`job(for:seed:)`) against its `reference` trace:
     /// failed when the job failed or its output is unusable.
     public func clipReport(_ clip: Clip, reference: Trace, outcome: JobOutcome) -> ClipReport {
-        switch CircuitSamples.read(outcome, sampling(clip)) {
+        report(clip, reference, CircuitSamples.read(outcome, sampling(clip)), seconds: outcome.seconds,
+               attempts: outcome.attempts, statistics: outcome.statistics)
+    }
+
+    /// `clip`'s report from its circuit samples, or kept as failed; its jobs took `seconds` in
+    /// `attempts` starts.
+    private func report(_ clip: Clip, _ reference: Trace, _ samples: Result<CircuitSamples, ClipFailure>, seconds: Double,
+                        attempts: Int, statistics: SimulatorStatistics?) -> ClipReport {
+        switch samples {
         case let .failure(failure): return Comparison(clip: clip, reference: reference, failure: failure).report
         case let .success(samples):
-            var report = comparison(clip, reference, samples, seconds: outcome.seconds, attempts: outcome.attempts).report
-            report.statistics = outcome.statistics
+            var report = comparison(clip, reference, samples, seconds: seconds, attempts: attempts).report
+            report.statistics = statistics
             return report
         }
+    }
+
+    /// The key under which a clip's result is kept and reused: its whole-circuit job's key
+    /// (`SimulationJob.key`), or for a clip run as partitions with `load`, a hash of that key with the
+    /// load and `Partitioning.revision`, so that a result of one mode is never taken for another's.
+    public static func key(_ jobKey: String, partitioned load: Partitioning.Load?) -> String {
+        load.map { sha256Hex(Data("\(jobKey) partitioned \($0.rawValue) \(Partitioning.revision)".utf8)) } ?? jobKey
     }
 
     /// A clip compared with its reference from its saved samples, or kept as failed.

@@ -91,6 +91,33 @@ struct SweepCommandTests {
         #expect(try comparable(cancelled) == comparable(local))
     }
 
+    /// A partitioned sweep from flags: 2 Monte Carlo dies x 1 golden clip x 6 frames of kws-yes-d4 on GF180, calibrated.
+    static let partitionedFlags = [
+        "--model", "\(TestSupport.repository.path)/results/models/kws-yes-d4", "--pdk", "gf180mcu",
+        "--characterization", "\(TestSupport.repository.path)/results/characterization/gf180mcu",
+        "--clips", "1", "--frames", "6", "--monte-carlo", "2", "--seed", "5", "--mode", "partitioned",
+    ]
+
+    @Test("Partitioned, from flags: the local run's report names the mode; through Slurm, 2 array tasks and the merge give the same report")
+    func partitioned() throws {
+        let (local, cluster) = (temporary("partitioned-local"), temporary("partitioned-slurm"))
+        defer { for url in [local, cluster] { try? FileManager.default.removeItem(at: url) } }
+        let run = try CLI.run(["sweep"] + Self.partitionedFlags + ["--out", local.path, "--jobs", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: local.appendingPathComponent("report.json"))) as? [String: Any]
+        #expect((report?["sweep"] as? [String: Any])?["mode"] as? String == "partitioned")
+        if !Self.slurmUp {
+            #expect(!Self.slurmRequired, "BMRUKIT_REQUIRE_SLURM=1 but Slurm is not up (bash scripts/slurm-local.sh start)")
+            return
+        }
+        let plan = try CLI.run(["sweep", "plan"] + Self.partitionedFlags + ["--out", cluster.path, "--shards", "2"])
+        #expect(plan.status == 0 && plan.stdout.contains("2 jobs (1 clips x 2 variants) in 2 shards"), "\(plan.stderr)")
+        let submitted = try CLI.run(["sweep", "submit", cluster.path])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        try wait(for: try ids(submitted.stdout).merge)
+        #expect(try comparable(cluster) == comparable(local))
+    }
+
     @Test("submit without Slurm on PATH, and merge of an incomplete sweep, are one-line errors")
     func errors() throws {
         let out = temporary("errors")
@@ -104,5 +131,7 @@ struct SweepCommandTests {
         #expect(merge.stderr.split(separator: "\n").count == 1)
         let other = try CLI.run(["sweep", "plan", file.path, "--out", out.path, "--shards", "2", "--pvt"])
         #expect(other.status != 0)
+        let mode = try CLI.run(["sweep", "plan", file.path, "--out", out.path, "--mode", "partitioned"])
+        #expect(mode.status != 0 && mode.stderr.contains("with a sweep file, set its 'mode' field"), "\(mode.stderr)")
     }
 }

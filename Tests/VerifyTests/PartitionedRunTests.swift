@@ -53,6 +53,24 @@ struct PartitionedRunTests {
         #expect(agreement.passed)
     }
 
+    @Test("Partition seeds: every partition of a clip its own, in 1...Int32.max, the same for the same (seed, partition)")
+    func partitionSeeds() throws {
+        let verifier = try verifier(.replica)
+        let clip = try #require(try Clip.features(Self.modelDirectory.appendingPathComponent(Model.goldenFileName),
+                                                  config: verifier.model.config, limit: 1).first)
+        let names = try verifier.partitioning(for: clip, load: .replica).partitions.map(\.name)
+        #expect(names.count > 10 && Set(names).count == names.count)
+        for seed in [1, 3, Int(Int32.max)] {
+            let seeds = names.map { PartitionedRun.seed(seed, partition: $0) }
+            #expect(Set(seeds).count == names.count)
+            #expect(seeds.allSatisfy { (1...Int(Int32.max)).contains($0) })
+            #expect(seeds == names.map { PartitionedRun.seed(seed, partition: $0) })
+        }
+        #expect(PartitionedRun.seed(1, partition: "cell0_0") != PartitionedRun.seed(2, partition: "cell0_0"))
+        // SHA-256: the same on every platform and build, so a die's partitions are the same circuits anywhere.
+        #expect(PartitionedRun.seed(3, partition: Partitioning.biasPartition) == 64_174_066)
+    }
+
     /// A real held-out clip on which partitions run with the fast mode's reltol (3e-4) let cell b1.u14
     /// of kws-yes-d16 cross its upper threshold (1.19 nA) in an input transient of frame 6 that the
     /// whole circuit rides out: the case that set `Partitioning.reltol` (docs/design/partitioned-simulation.md).

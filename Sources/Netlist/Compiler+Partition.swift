@@ -43,7 +43,7 @@ public struct Partitioning: Sendable, Equatable {
 
     /// What changes a partitioned clip's result beyond its whole-circuit deck: part of the key under
     /// which a partitioned clip's samples are kept and reused.
-    public static let revision = "reltol \(reltol), stateless pieces batched per stage, bias lines unloaded"
+    public static let revision = "reltol \(reltol), stateless pieces batched per stage, bias lines unloaded, 1 uV tables"
 
     /// The partition of the bias reference, whose lines every bias output reads.
     public static let biasPartition = "bias"

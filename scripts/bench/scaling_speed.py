@@ -4,11 +4,14 @@ docs/design/partitioned-simulation.md).
 For d = 4, 8, 16, 32 and 64 (two blocks, 13 MFCC inputs; the committed trained models where there are
 some, else random models with the hardware constraints, seeded) the same real held-out clips run
 through `bmru verify` in mode `fast` (the whole circuit) and in mode `partitioned`, two workers. Per d
-and mode: core-seconds per clip (the sum of the workers' simulation seconds), ngspice's own split of
+and mode: core-seconds per clip (the sum of the workers' simulation seconds), the CPU seconds of every
+process of the run per clip (the verifier's own work, building decks and handing waveforms over,
+included), ngspice's own split of
 that time (`simulator_statistics` of report.json: accepted points, Newton iterations, device
 evaluation, factorisation, solve), the verdict against the reference network, and `bmru compare` of
 the two runs (the guard) where both ran on full clips. The whole circuit runs full clips up to
---whole-max-d; above it, --whole-frames frames with a --whole-timeout per clip, as a lower bound.
+--whole-max-d; above it, --whole-clips clips of --whole-frames frames with a --whole-timeout per clip,
+as a lower bound.
 The exponents are least-squares fits of log(core-seconds per clip) against log(transistors).
 
 Runs resume: every run writes its report folder under --work, and `bmru verify` keeps the clips it
@@ -24,6 +27,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import subprocess
 
@@ -74,6 +78,12 @@ def random_model(d, seed, folder):
     return folder
 
 
+def cpu_seconds():
+    """User + system CPU seconds of the finished child processes (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def per_clip(report):
     """Mean core-seconds and ngspice statistics per finished clip of a report.json."""
     clips = [c for c in report["per_clip"] if c["status"] == "ok"]
@@ -82,6 +92,9 @@ def per_clip(report):
               "core_s_per_clip": round(sum(c["seconds"] for c in clips) / max(1, len(clips)), 2),
               "prediction_agreement": report.get("prediction_agreement"),
               "state_bits": report.get("frame_state_agreement"), "passed": report.get("passed")}
+    failures = sorted({c.get("failure") or "" for c in report["per_clip"] if c["status"] != "ok"})
+    if failures:
+        result["failures"] = failures
     if clips and all(stats):
         result["ngspice_per_clip"] = {k: round(sum(s[k] for s in stats) / len(stats), 3) for k in STATISTICS}
     return result
@@ -110,16 +123,16 @@ def main():
     parser.add_argument("--clips", type=int, default=5)
     parser.add_argument("--ds", default="4,8,16,32,64")
     parser.add_argument("--whole-max-d", type=int, default=16, help="largest d whose whole circuit runs full clips")
+    parser.add_argument("--whole-clips", type=int, default=2)
     parser.add_argument("--whole-frames", type=int, default=10)
-    parser.add_argument("--whole-timeout", type=float, default=1200, help="seconds per clip of a larger whole circuit")
+    parser.add_argument("--whole-timeout", type=float, default=600, help="seconds per clip of a larger whole circuit")
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--work", default="/tmp/bmru-scaling")
     parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/scaling-speed.json"))
     args = parser.parse_args()
     ds = [int(d) for d in args.ds.split(",")]
     os.makedirs(args.work, exist_ok=True)
-    common = ["--pdk", args.pdk, "--characterization", args.characterization, "--data", args.data,
-              "--clips", str(args.clips), "--jobs", "2"]
+    common = ["--pdk", args.pdk, "--characterization", args.characterization, "--data", args.data, "--jobs", "2"]
 
     entries = []
     for d in ds:
@@ -136,16 +149,25 @@ def main():
             full = mode == "partitioned" or d <= args.whole_max_d
             folder = os.path.join(args.work, f"d{d}-{mode}")
             cmd = [args.bmru, "verify", "--model", model, "--mode", mode, "--out", folder] + common
-            if not full:
-                cmd += ["--frames", str(args.whole_frames), "--timeout", str(args.whole_timeout)]
+            if full:
+                cmd += ["--clips", str(args.clips)]
+            else:
+                cmd += ["--clips", str(args.whole_clips), "--frames", str(args.whole_frames),
+                        "--timeout", str(args.whole_timeout)]
             # Exit 2 is a failed review check (random models are not keyword spotters): the timing stands.
+            # A resumed run's CPU covers only the clips it simulated: fresh folders give the per-clip figure.
+            fresh = not os.path.exists(os.path.join(folder, "report.json"))
+            before = cpu_seconds()
             code = run(cmd, allowed=(0, 1, 2))
+            cpu = cpu_seconds() - before
             report_file = os.path.join(folder, "report.json")
             if code == 1 or not os.path.exists(report_file):
                 entry["runs"][mode] = {"error": f"bmru verify exited {code}"}
                 continue
             figures = per_clip(json.load(open(report_file)))
             figures["frames"] = 101 if full else args.whole_frames
+            if fresh:
+                figures["cpu_s_per_clip_all_processes"] = round(cpu / max(1, figures["clips"] + figures["failed"]), 2)
             entry["runs"][mode] = figures
             if full:
                 folders[mode] = folder

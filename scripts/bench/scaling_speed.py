@@ -134,6 +134,30 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     common = ["--pdk", args.pdk, "--characterization", args.characterization, "--data", args.data, "--jobs", "2"]
 
+    def cost(entry, mode):
+        run_ = entry["runs"].get(mode, {})
+        return run_.get("core_s_per_clip") if run_.get("frames") == 101 and run_.get("clips") else None
+
+    def write():
+        """The record of the sizes done so far: written after each size, so a long run leaves its figures."""
+        result = {
+            "benchmark": "core-seconds per 1.01 s clip against model size: whole-circuit fast transient vs partitioned",
+            "pdk": args.pdk, "clips": args.clips, "data": "Speech Commands held-out split, balanced, first clips",
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+            "date": datetime.date.today().isoformat(), "sizes": entries,
+            "exponent_vs_transistors": {
+                mode: fit([(e["transistors"], cost(e, mode)) for e in entries if cost(e, mode)])
+                for mode in ["partitioned", "fast"]},
+        }
+        base = next((e for e in entries if e["d"] == 4), None)
+        if base and cost(base, "fast"):
+            result["relative_to_d4_fast"] = {
+                f"d{e['d']}_{mode}": round(cost(e, mode) / cost(base, "fast"), 2)
+                for e in entries for mode in ["partitioned", "fast"] if cost(e, mode)}
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        json.dump(result, open(args.out, "w"), indent=1)
+        return result
+
     entries = []
     for d in ds:
         model = os.path.join(ROOT, TRAINED[d]) if d in TRAINED else \
@@ -178,27 +202,8 @@ def main():
             entry["guard"] = json.load(open(guard))
         entries.append(entry)
         shutil.rmtree(deck, ignore_errors=True)
+        result = write()
 
-    def cost(entry, mode):
-        run_ = entry["runs"].get(mode, {})
-        return run_.get("core_s_per_clip") if run_.get("frames") == 101 and run_.get("clips") else None
-
-    result = {
-        "benchmark": "core-seconds per 1.01 s clip against model size: whole-circuit fast transient vs partitioned",
-        "pdk": args.pdk, "clips": args.clips, "data": "Speech Commands held-out split, balanced, first clips",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "date": datetime.date.today().isoformat(), "sizes": entries,
-        "exponent_vs_transistors": {
-            mode: fit([(e["transistors"], cost(e, mode)) for e in entries if cost(e, mode)])
-            for mode in ["partitioned", "fast"]},
-    }
-    base = next((e for e in entries if e["d"] == 4), None)
-    if base and cost(base, "fast"):
-        result["relative_to_d4_fast"] = {
-            f"d{e['d']}_{mode}": round(cost(e, mode) / cost(base, "fast"), 2)
-            for e in entries for mode in ["partitioned", "fast"] if cost(e, mode)}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    json.dump(result, open(args.out, "w"), indent=1)
     print(json.dumps(result["exponent_vs_transistors"], indent=1))
     print("->", args.out)
 

@@ -36,6 +36,13 @@ public enum Analysis: Sendable, Equatable {
 ///
 /// Shared so that every writer of SPICE text (the session's commands, `Netlist.SpiceWriter`,
 /// `SimulationOptions.statement`) prints numbers the same way.
+///
+/// Formatted by C's `vsnprintf`, not `String(format:)`: a partition's imported waveforms are tables of
+/// thousands of numbers, and Foundation's formatter was most of the deck writer's time.
 public func spiceNumber(_ value: Double) -> String {
-    value.isFinite ? String(format: "%.9g", value) : "\(value)"
+    guard value.isFinite else { return "\(value)" }
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+        _ = withVaList([value]) { vsnprintf(buffer.baseAddress!, 32, "%.9g", $0) }
+        return String(cString: buffer.baseAddress!)
+    }
 }

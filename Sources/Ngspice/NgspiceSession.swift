@@ -450,7 +450,8 @@ public struct SimulationResult: Sendable, Codable, Equatable {
 /// ngspice reads `.spiceinit` from the working directory, or else from the user's home directory, when
 /// it is initialised. Initialising inside a private directory that holds an empty `.spiceinit` keeps a
 /// user's settings out of every result. The working directory is process-wide, so the switch is
-/// serialised and lasts only for the `ngSpice_Init` call.
+/// serialised and lasts only for the `ngSpice_Init` call. The directory is one per user, shared by
+/// every process (its one file never changes), so that processes leave nothing behind.
 final class StartupDirectory: Sendable {
     static let shared = StartupDirectory()
     private let lock = Mutex(())
@@ -458,10 +459,12 @@ final class StartupDirectory: Sendable {
 
     private init() {
         let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("bmrukit-ngspice-startup-\(getpid())").path
+            .appendingPathComponent("bmrukit-ngspice-startup-\(getuid())").path
+        let file = folder + "/.spiceinit", contents = Data("* BMRUKit: no user settings\n".utf8)
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: folder + "/.spiceinit",
-                                       contents: Data("* BMRUKit: no user settings\n".utf8))
+        if FileManager.default.contents(atPath: file) != contents {
+            try? contents.write(to: URL(fileURLWithPath: file), options: .atomic)
+        }
         path = folder
     }
 

@@ -52,8 +52,8 @@ struct PartitionedRun: Sendable {
     /// correlation between unrelated devices that the whole circuit does not have. Derived seeds give
     /// each partition its own stream, and depend on (seed, name) alone, so a Monte Carlo die (one
     /// seed) is the same circuit for every clip, as the partitions' decks are for a given model and
-    /// compiler. Distinct names collide with a probability of about n^2 / 2^32 (1e-6 for the 73
-    /// partitions of kws-yes-d4).
+    /// compiler. Distinct names collide with a probability of about n^2 / 2^32 (1e-6 for the 56
+    /// pieces of kws-yes-d4; its batched decks are 15).
     static func seed(_ seed: Int, partition name: String) -> Int {
         let digest = Array(SHA256.hash(data: Data("\(seed) \(name)".utf8)))
         let bits = digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }

@@ -121,6 +121,7 @@ def main():
     parser.add_argument("--characterization", default=os.path.join(ROOT, "results/characterization/gf180mcu"))
     parser.add_argument("--data", required=True, help="Speech Commands folder (held-out clips, balanced)")
     parser.add_argument("--clips", type=int, default=5)
+    parser.add_argument("--clips-at", default="64=2", help="fewer clips for the slowest sizes: d=N,... (full clips)")
     parser.add_argument("--ds", default="4,8,16,32,64")
     parser.add_argument("--whole-max-d", type=int, default=16, help="largest d whose whole circuit runs full clips")
     parser.add_argument("--whole-clips", type=int, default=2)
@@ -131,6 +132,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "results/bench/scaling-speed.json"))
     args = parser.parse_args()
     ds = [int(d) for d in args.ds.split(",")]
+    clips_at = {int(d): int(n) for d, n in (pair.split("=") for pair in args.clips_at.split(",") if pair)}
     os.makedirs(args.work, exist_ok=True)
     common = ["--pdk", args.pdk, "--characterization", args.characterization, "--data", args.data, "--jobs", "2"]
 
@@ -142,7 +144,8 @@ def main():
         """The record of the sizes done so far: written after each size, so a long run leaves its figures."""
         result = {
             "benchmark": "core-seconds per 1.01 s clip against model size: whole-circuit fast transient vs partitioned",
-            "pdk": args.pdk, "clips": args.clips, "data": "Speech Commands held-out split, balanced, first clips",
+            "pdk": args.pdk, "clips": args.clips, "clips_at": clips_at,
+            "data": "Speech Commands held-out split, balanced, first clips",
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "date": datetime.date.today().isoformat(), "sizes": entries,
             "exponent_vs_transistors": {
@@ -178,7 +181,7 @@ def main():
             folder = os.path.join(args.work, f"d{d}-{mode}")
             cmd = [args.bmru, "verify", "--model", model, "--mode", mode, "--out", folder] + common
             if full:
-                cmd += ["--clips", str(args.clips)]
+                cmd += ["--clips", str(clips_at.get(d, args.clips))]
             else:
                 cmd += ["--clips", str(args.whole_clips), "--frames", str(args.whole_frames),
                         "--timeout", str(args.whole_timeout)]

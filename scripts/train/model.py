@@ -181,7 +181,8 @@ def power_estimate(params, x, sig, readout="relu"):
     cells = 0.0
     for k, blk in enumerate(params["blocks"]):
         _, delta, beta_hi, alpha = cell_constants(blk["cell"])
-        a, c, s, p = relu(sig["u"][k]), sig["c"][k], sig["s"][k], sig["p"][k]
+        # The hardware state is a bit: the leaky variant's counts (eps > 0) weigh as "on".
+        a, c, s, p = relu(sig["u"][k]), sig["c"][k], jnp.minimum(sig["s"][k], 1.0), sig["p"][k]
         w, b = blk["cell"]["weight"], blk["cell"]["bias"]
         wpost, bpost = blk["post"]["weight"], blk["post"]["bias"]
         bias += jnp.sum(beta_hi + delta + alpha) + jnp.sum(relu(-b)) + jnp.sum(relu(bpost))
@@ -296,7 +297,7 @@ def margin_penalty(params, s0s, sig, sigmas, mismatch, threshold_error=THRESHOLD
     off (the previous state); it is penalised by relu(sigmas r - |c - threshold|), r being that
     threshold's resolution as ModelLint computes it for a feedback cell: the threshold error and
     `mismatch` (relative sigma of a 1:1 mirror) on sqrt(2) beta_hi to set, sqrt(beta_hi^2 + 2
-    delta^2 + beta_lo^2) to reset. Each cell's hysteresis adds relu(sigmas threshold_error - delta)."""
+    delta^2 + beta_lo^2) to reset. Each cell's hysteresis adds relu(sigmas threshold_error - |p_delta|)."""
     relu = jax.nn.relu
     frames, widths = [], []
     for blk, s0, c, s in zip(params["blocks"], s0s, sig["c"], sig["s"]):
@@ -309,5 +310,7 @@ def margin_penalty(params, s0s, sig, sigmas, mismatch, threshold_error=THRESHOLD
         # beta_lo = 0 never resets (c >= 0), as ModelLint skips it.
         on = prev * (beta_lo > 0) * relu(sigmas * r_reset - jnp.abs(c - beta_lo))
         frames.append(on + (1 - prev) * relu(sigmas * r_set - jnp.abs(c - beta_hi)))
-        widths.append(relu(sigmas * threshold_error - delta))
+        # On |p_delta|, not delta: below DELTA_MIN the clamp passes no gradient, and a width the power
+        # term pushed there would stay.
+        widths.append(relu(sigmas * threshold_error - jnp.abs(blk["cell"]["p_delta"])))
     return jnp.mean(jnp.stack(frames)) + jnp.mean(jnp.stack(widths))

@@ -295,12 +295,14 @@ def main(argv=None):
         logp = jax.nn.log_softmax(logits, axis=-1)
         nll = -jnp.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
         loss, power, margin = nll.mean(), jnp.float32(0), jnp.float32(0)
+        # Both terms describe the hardware cell: phased in as eps anneals to 0, so that the first
+        # epochs learn the task (a full power weight at eps = 1 collapses the network to chance).
         if args.power_weight > 0:
             power = model.power_estimate(p, x, sig, args.readout)["total"] * nw_per_unit
-            loss = loss + args.power_weight * power
+            loss = loss + (1 - eps) * args.power_weight * power
         if args.margin > 0:
             margin = model.margin_penalty(p, s0s, sig, args.margin, args.margin_mismatch)
-            loss = loss + args.margin_weight * margin
+            loss = loss + (1 - eps) * args.margin_weight * margin
         return loss, (logits, power, margin)
 
     @jax.jit

@@ -202,8 +202,8 @@ def test_margin_penalty_by_hand_and_gradients():
 
 
 def test_new_terms_off_by_default_and_at_zero(tmp_path):
-    """Without hardware-aware flags the margin is off; weights 0 give the original run bit for bit,
-    a power weight changes it."""
+    """The margin is off by default; weights 0 give the original run bit for bit, a power weight
+    changes it."""
     from scripts.train import train
     from safetensors.numpy import load_file
 

@@ -63,11 +63,11 @@ def parse_args(argv=None):
     ap.add_argument("--power-weight", type=float, default=0.0,
                     help="loss += W x the compiled circuit's estimated mean supply power in nW (model.power_estimate "
                          "on the training batch, at --unit-current and 1.8 V); 0 = off")
-    ap.add_argument("--margin", type=float, default=None,
+    ap.add_argument("--margin", type=float, default=0.0,
                     help="hinge on candidates within MARGIN resolutions of the threshold deciding them and on "
                          "hysteresis below MARGIN threshold errors (model.margin_penalty, the figures of bmru "
-                         "model lint); default 3 (lint's sigmas) when --beta-lo-min, --alpha-min or "
-                         "--candidate-noise is set, else 0 (off)")
+                         "model lint; lint flags below 3); 0 = off, the default: at 3 it silenced all but one "
+                         "or two cells and cost validation accuracy (docs/notes/2026-12-05-power-aware-training.md)")
     ap.add_argument("--margin-weight", type=float, default=1.0, help="loss += this x the margin hinge (units)")
     ap.add_argument("--margin-mismatch", type=float, default=0.13,
                     help="relative sigma of a 1:1 mirror in the margin's resolution (GF180, docs/robustness.md)")
@@ -260,9 +260,6 @@ def main(argv=None):
     params, s0s = model.init_params(key, task.inputs, args.hidden, args.blocks, len(task.classes))
     unit_current = args.unit_current or (5e-10 if args.task == "kws-yes" else 1e-9)
     nw_per_unit = unit_current * model.SUPPLY_VOLTS * 1e9
-    if args.margin is None:
-        hardware = args.beta_lo_min > 0 or args.alpha_min > 0 or args.candidate_noise > 0
-        args.margin = model.LINT_SIGMAS if hardware else 0.0
     if args.beta_lo_min > 0 or args.alpha_min > 0:
         params = model.project(params, args.beta_lo_min, args.alpha_min)
     noise_key = jax.random.fold_in(key, 1)

@@ -67,7 +67,7 @@ def parse_args(argv=None):
                     help="hinge on candidates within MARGIN resolutions of the threshold deciding them and on "
                          "hysteresis below MARGIN threshold errors (model.margin_penalty, the figures of bmru "
                          "model lint; lint flags below 3); 0 = off, the default: at 3 it silenced all but one "
-                         "or two cells and cost validation accuracy (docs/notes/2026-12-05-power-aware-training.md)")
+                         "to three cells and cost validation accuracy (docs/notes/2026-12-05-power-aware-training.md)")
     ap.add_argument("--margin-weight", type=float, default=1.0, help="loss += this x the margin hinge (units)")
     ap.add_argument("--margin-mismatch", type=float, default=0.13,
                     help="relative sigma of a 1:1 mirror in the margin's resolution (GF180, docs/robustness.md)")

@@ -352,8 +352,8 @@ def main(argv=None):
         for b in range(steps_per_epoch):
             sel = perm[b * args.batch:(b + 1) * args.batch]
             noise_key, step_key = jax.random.split(noise_key)
-            params, opt_state, loss, (logits, power, margin) = train_step(params, opt_state, jnp.asarray(x[sel]),
-                                                         jnp.asarray(y[sel]), jnp.float32(eps), step_key)
+            params, opt_state, loss, (logits, power, margin) = train_step(
+                params, opt_state, jnp.asarray(x[sel]), jnp.asarray(y[sel]), jnp.float32(eps), step_key)
             if args.ema > 0 and eps == 0.0:
                 ema = params if ema is None else ema_step(ema, params)
             losses.append(float(loss))

@@ -110,28 +110,104 @@ def cell_forward(cell, s0, a, eps, method="associative", noise=None):
 READOUTS = ("relu", "linear")
 
 
-def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=None, readout="relu"):
+def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=None, readout="relu",
+            signals=False):
     """Network on x [batch, T, n]. Returns logits [batch, T, C] (and traces if trace).
 
     noise: None, or (key, sigma) for candidate noise in every block (see cell_forward).
-    readout: what the classifier reads of the last residual u, "relu" (ReLU(u)) or "linear" (u)."""
+    readout: what the classifier reads of the last residual u, "relu" (ReLU(u)) or "linear" (u).
+    signals: return (logits, dict) instead, the dict holding per block the residual u_k it reads,
+    candidate c, state s and output p (lists over blocks, each [batch, T, d]) and the last residual
+    "u_out": what the power estimate and the margin term read."""
     if readout not in READOUTS:
         raise ValueError(f"readout {readout!r}: expected one of {READOUTS}")
     u = x @ params["pre"]["weight"].T + params["pre"]["bias"]
-    cands, states = [], []
+    sig = {"u": [], "c": [], "s": [], "p": []}
     keys = [None] * len(s0s) if noise is None else jax.random.split(noise[0], len(s0s))
     for k, (blk, s0) in enumerate(zip(params["blocks"], s0s)):
         c, s, h = cell_forward(blk["cell"], s0, jax.nn.relu(u), eps, method,
                                None if noise is None else (keys[k], noise[1]))
         p = jax.nn.relu(h @ blk["post"]["weight"].T + blk["post"]["bias"])
+        for name, v in (("u", u), ("c", c), ("s", s), ("p", p)):
+            sig[name].append(v)
         u = u + p
-        cands.append(c)
-        states.append(s)
     features = jax.nn.relu(u) if readout == "relu" else u
     logits = features @ params["classifier"]["weight"].T + params["classifier"]["bias"]
+    if signals:
+        return logits, dict(sig, u_out=u)
     if trace:
-        return logits, jnp.stack(cands, axis=2), jnp.stack(states, axis=2)
+        return logits, jnp.stack(sig["c"], axis=2), jnp.stack(sig["s"], axis=2)
     return logits
+
+
+# ----------------------------------------------------------------------------- circuit-aware terms
+
+# Fixed currents of a compiled deck, units of I_u (Sources/Netlist/Compiler+Emit.swift): the bias
+# reference (I_u into its NMOS diode and I_u through its PMOS copy) and the readout's tail (0.1 I_u
+# mirrored from vdd_bias into its diode, and the same again through the differential pair).
+BIAS_REFERENCE = 2.0
+READOUT_TAIL = 0.1
+SUPPLY_VOLTS = 1.8
+
+
+def power_estimate(params, x, sig, readout="relu"):
+    """The compiled circuit's supply current per frame, units of I_u, mean over x [batch, T, n] with
+    `sig` = forward(..., signals=True)[1]: a dict of "bias", "cells", "feedforward" and "total".
+
+    Built as Compiler+Plan.swift builds the deck. Every summing node draws, whether its net current
+    is positive or not, the sum of its terms of the positive direction (a PMOS source into an NMOS
+    diode's node, an NMOS sink out of a PMOS diode's node): relu(w) times the source's current for
+    a weight, relu(b) for a bias; the negative terms only divert that current from the diode. So an
+    input weight, realised on x+ and (negated) on x-, draws relu(w x). The readout's terms all draw
+    |w| (each sign goes to its own input A or B). A line feeding a term of the other polarity is
+    copied once by a 1:1 converter (its current again). Each cell draws its three bias diodes
+    (I_thresh ~ beta_hi, I_width ~ delta, I_gain ~ alpha: the nominal feedback cell; the calibration
+    moves them a few %) and, from vdd_cell, its comparator min(c + s delta, beta_hi), output diode
+    and state copy 2 alpha s, and feedback diode s delta. "bias" is what vdd_bias supplies (the
+    manifest's bias_power / 1.8 V / I_u)."""
+    relu = jax.nn.relu
+    mean = lambda v: jnp.mean(jnp.sum(v, axis=-1))   # sum over units, mean over batch and frames
+    blocks = len(params["blocks"])
+    wp, bp = params["pre"]["weight"], params["pre"]["bias"]
+    wc, bc = params["classifier"]["weight"], params["classifier"]["bias"]
+    xp, xn = relu(x), relu(-x)
+    # The relu readout reads u_B from its own nodes; the linear one is folded into the terms.
+    copies = blocks + 1 if readout == "relu" else blocks
+    # Learned biases are mirrors of the reference on vdd_bias: a positive one into an NMOS-diode node
+    # (u, p, readout) or a negative one out of a PMOS-diode node (candidate) is a PMOS from vdd_bias.
+    bias = copies * jnp.sum(relu(bp)) + BIAS_REFERENCE + READOUT_TAIL
+    ff = copies * mean(xp @ relu(wp).T + xn @ relu(-wp).T) + READOUT_TAIL
+    uses_xp, uses_xn = jnp.any(wp > 0, axis=0), jnp.any(wp < 0, axis=0)
+    cells = 0.0
+    for k, blk in enumerate(params["blocks"]):
+        _, delta, beta_hi, alpha = cell_constants(blk["cell"])
+        # The hardware state is a bit: the leaky variant's counts (eps > 0) weigh as "on".
+        a, c, s, p = relu(sig["u"][k]), sig["c"][k], jnp.minimum(sig["s"][k], 1.0), sig["p"][k]
+        w, b = blk["cell"]["weight"], blk["cell"]["bias"]
+        wpost, bpost = blk["post"]["weight"], blk["post"]["bias"]
+        bias += jnp.sum(beta_hi + delta + alpha) + jnp.sum(relu(-b)) + jnp.sum(relu(bpost))
+        cells += mean(jnp.minimum(c + s * delta, beta_hi) + s * (2 * alpha + delta))
+        # Candidate node (PMOS diode): its NMOS sinks draw through the diode, less what a negative
+        # bias sources from vdd_bias; u_k is copied for its negative (PMOS) weights.
+        ff += mean(a @ relu(w).T) + jnp.sum(relu(b)) - jnp.sum(relu(-b))
+        ff += mean(a * jnp.any(w < 0, axis=0))
+        # Post node: PMOS copies of the states (one converter per state with a positive weight).
+        ff += mean((alpha * s) @ relu(wpost).T) + mean(alpha * s * jnp.any(wpost > 0, axis=0))
+        # p_k into every later residual node, through one converter (also for a linear readout's terms).
+        later = copies - 1 - k
+        ff += later * mean(p)
+        ff += mean(p * ((later > 0) | ((readout == "linear") & jnp.any(wc != 0, axis=0))))
+    if readout == "relu":
+        ub = relu(sig["u_out"])
+        ff += mean(ub @ jnp.abs(wc).T) + mean(ub * jnp.any(wc != 0, axis=0))
+        bias += jnp.sum(jnp.abs(bc))
+    else:
+        fold = wc @ wp
+        ff += mean(jnp.abs(x) @ jnp.abs(fold).T) + sum(mean(p @ jnp.abs(wc).T) for p in sig["p"])
+        bias += jnp.sum(jnp.abs(bc + wc @ bp))
+        uses_xp, uses_xn = uses_xp | jnp.any(fold != 0, axis=0), uses_xn | jnp.any(fold != 0, axis=0)
+    ff += mean(xp * uses_xp) + mean(xn * uses_xn)
+    return {"bias": bias, "cells": cells, "feedforward": ff, "total": bias + cells + ff}
 
 
 def init_params(key, n, d, blocks, classes, dtype=jnp.float32):
@@ -205,3 +281,36 @@ def from_named_tensors(t, dtype=jnp.float32):
         })
         s0s.append(c(f"blocks.{k}.cell.s0"))
     return params, s0s
+
+
+# The GF180 cell's deterministic threshold error at I_u = 0.5 nA, units of I_u: ModelLint's
+# `cellThresholdError` (RMS of the measured switch-on/off currents minus the fits over the grid of
+# results/characterization/gf180mcu, 0.479 pA). ModelLint flags a margin below 3 such sigmas.
+THRESHOLD_ERROR = 0.479e-12 / 0.5e-9
+LINT_SIGMAS = 3.0
+
+
+def margin_penalty(params, s0s, sig, sigmas, mismatch, threshold_error=THRESHOLD_ERROR):
+    """Hinge on what `bmru model lint` reports, mean over frames, cells and batch (units of I_u).
+
+    Each frame's candidate is decided by beta_lo while the cell was on and by beta_hi while it was
+    off (the previous state); it is penalised by relu(sigmas r - |c - threshold|), r being that
+    threshold's resolution as ModelLint computes it for a feedback cell: the threshold error and
+    `mismatch` (relative sigma of a 1:1 mirror) on sqrt(2) beta_hi to set, sqrt(beta_hi^2 + 2
+    delta^2 + beta_lo^2) to reset. Each cell's hysteresis adds relu(sigmas threshold_error - |p_delta|)."""
+    relu = jax.nn.relu
+    frames, widths = [], []
+    for blk, s0, c, s in zip(params["blocks"], s0s, sig["c"], sig["s"]):
+        beta_lo, delta, beta_hi, _ = cell_constants(blk["cell"])
+        r_set = jnp.sqrt(threshold_error ** 2 + 2 * (mismatch * beta_hi) ** 2)
+        r_reset = jnp.sqrt(threshold_error ** 2 + mismatch ** 2 * (beta_hi ** 2 + 2 * delta ** 2 + beta_lo ** 2))
+        # The previous state (s0 first); clipped, so that the leaky variant's counts weigh as "on".
+        prev = jax.lax.stop_gradient(jnp.clip(jnp.concatenate(
+            [jnp.broadcast_to(s0, s[:, :1].shape), s[:, :-1]], axis=1), 0.0, 1.0))
+        # beta_lo = 0 never resets (c >= 0), as ModelLint skips it.
+        on = prev * (beta_lo > 0) * relu(sigmas * r_reset - jnp.abs(c - beta_lo))
+        frames.append(on + (1 - prev) * relu(sigmas * r_set - jnp.abs(c - beta_hi)))
+        # On |p_delta|, not delta: below DELTA_MIN the clamp passes no gradient, and a width the power
+        # term pushed there would stay.
+        widths.append(relu(sigmas * threshold_error - jnp.abs(blk["cell"]["p_delta"])))
+    return jnp.mean(jnp.stack(frames)) + jnp.mean(jnp.stack(widths))

@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python -m pytest -q scripts/train
 """
+import json
+
 import jax
 
 jax.config.update("jax_enable_x64", True)
@@ -143,3 +145,76 @@ def test_linear_readout_reads_the_signed_residual_and_is_exported_as_version_2(t
     for readout, version in [("relu", 1), ("linear", 2)]:
         cfg = export.write_config(tmp_path, "m", 13, 4, 2, ["yes", "other"], {"kind": "raw"}, {}, readout=readout)
         assert cfg["format_version"] == version and cfg.get("readout") == (None if readout == "relu" else "linear")
+
+
+def tiny_model():
+    """n = 1, d = 1, one block, ReLU readout: u0 = 2x + 0.5, c = ReLU(-0.4 ReLU(u0) + 1.5),
+    beta_lo 0.2, delta 0.6 (beta_hi 0.8), alpha 1, p = ReLU(0.7 h - 0.2), logits [1, -0.5] ReLU(u1) + [0.1, -0.3]."""
+    t = {"pre.weight": [[2.0]], "pre.bias": [0.5], "blocks.0.cell.weight": [[-0.4]], "blocks.0.cell.bias": [1.5],
+         "blocks.0.cell.alpha": [1.0], "blocks.0.cell.beta_lo": [0.2], "blocks.0.cell.delta": [0.6],
+         "blocks.0.cell.s0": [0.0], "blocks.0.post.weight": [[0.7]], "blocks.0.post.bias": [-0.2],
+         "classifier.weight": [[1.0], [-0.5]], "classifier.bias": [0.1, -0.3]}
+    return model.from_named_tensors({k: np.asarray(v, np.float64) for k, v in t.items()}, jnp.float64)
+
+
+def test_power_estimate_by_hand():
+    """x = [1, -1]: u0 = [2.5, -1.5], c = [0.5, 1.5] (hold 0, then set), p = [0, 0.5], u1 = [2.5, -1]."""
+    params, s0s = tiny_model()
+    x = jnp.asarray([[[1.0], [-1.0]]])
+    _, sig = model.forward(params, s0s, x, 0.0, signals=True)
+    est = {k: float(v) for k, v in model.power_estimate(params, x, sig).items()}
+    # vdd_bias: reference 2, readout tail 0.1, pre.bias 0.5 into u0 and u1, the cell's 0.8 + 0.6 + 1,
+    # the readout's |0.1| + |-0.3|; the negative post bias and the positive candidate bias are sinks.
+    assert est["bias"] == pytest.approx(2 + 0.1 + 2 * 0.5 + 2.4 + 0.4)
+    # vdd_cell: frame 0 comparator min(0.5, 0.8); frame 1 min(1.5 + 0.6, 0.8) + output 2 x 1 + feedback 0.6.
+    assert est["cells"] == pytest.approx((0.5 + 0.8 + 2.6) / 2)
+    ff = (0.1                        # the differential pair's tail
+          + 2 * (2 * 1 + 0) / 2      # pre.weight 2 on x+ into u0 and u1 (x- carries no positive term)
+          + 0.5                      # x+ copied (a PMOS weight on an NMOS line)
+          + 1.5                      # candidate bias: an NMOS sink, drawn through the candidate's diode
+          + (2.5 + 0) / 2            # ReLU(u0) copied for the negative candidate weight
+          + (0 + 0.7) / 2 + 0.5      # post.weight on the state, and the state copied
+          + 0.25 + 0.25              # p into u1, and p copied
+          + 1.5 * 2.5 / 2 + 2.5 / 2)  # readout |1| + |-0.5| on ReLU(u1), and u1 copied
+    assert est["feedforward"] == pytest.approx(ff)
+    assert est["total"] == pytest.approx(est["bias"] + est["cells"] + ff)
+
+
+def test_margin_penalty_by_hand_and_gradients():
+    params, s0s = tiny_model()
+    x = jnp.asarray([[[1.0], [-1.0]]])
+    _, sig = model.forward(params, s0s, x, 0.0, signals=True)
+    # Frame 0 (off): |0.5 - 0.8| = 0.3 against 3 x 0.2 sqrt(2) 0.8 (no threshold error); frame 1 (off): 0.7.
+    r = 3 * 0.2 * np.sqrt(2) * 0.8
+    got = float(model.margin_penalty(params, s0s, sig, 3.0, 0.2, threshold_error=0.0))
+    assert got == pytest.approx((max(r - 0.3, 0) + max(r - 0.7, 0)) / 2)
+    assert float(model.margin_penalty(params, s0s, sig, 0.0, 0.2)) == 0.0
+
+    def terms(p):
+        _, sig = model.forward(p, s0s, x, 0.0, signals=True)
+        return model.power_estimate(p, x, sig)["total"], model.margin_penalty(p, s0s, sig, 3.0, 0.2)
+
+    g_power = jax.grad(lambda p: terms(p)[0])(params)
+    g_margin = jax.grad(lambda p: terms(p)[1])(params)
+    for g in (g_power["pre"]["weight"], g_power["blocks"][0]["cell"]["p_alpha"], g_power["classifier"]["weight"],
+              g_margin["blocks"][0]["cell"]["p_delta"], g_margin["blocks"][0]["cell"]["bias"]):
+        assert float(jnp.abs(g).sum()) > 0
+
+
+def test_new_terms_off_by_default_and_at_zero(tmp_path):
+    """The margin is off by default; weights 0 give the original run bit for bit, a power weight
+    changes it."""
+    from scripts.train import train
+    from safetensors.numpy import load_file
+
+    def run(name, *extra):
+        out = tmp_path / name
+        train.main(["--task", "latch-d4", "--epochs", "2", "--golden", "2", "--no-progress", "--out", str(out), *extra])
+        return load_file(str(out / "model.safetensors")), json.load(open(out / "training.json"))
+
+    base, info = run("base")
+    assert info["hyperparameters"]["margin"] == 0.0 and "power_nW" in info["circuit_estimate"]
+    zero, _ = run("zero", "--power-weight", "0", "--margin", "0")
+    power, _ = run("power", "--power-weight", "0.05")
+    assert all(np.array_equal(base[k], zero[k]) for k in base)
+    assert not all(np.array_equal(base[k], power[k]) for k in base)

@@ -38,7 +38,7 @@ def test_record_lists_task_clips_per_split_and_extra_negatives_apart(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isdir(SHARED_DATA), reason="no shared Speech Commands data")
-@pytest.mark.parametrize("model", ["kws-yes-d4", "kws-yes-d16"])
+@pytest.mark.parametrize("model", ["kws-yes-d4", "kws-yes-d4-lowpower", "kws-yes-d16"])
 def test_committed_split_files_are_the_pipelines_split(model, tmp_path):
     model_dir = os.path.join(REPO, "results", "models", model)
     out = tmp_path / model

@@ -60,6 +60,17 @@ def parse_args(argv=None):
                     help="hardware-aware: smallest state current alpha (model units; projected)")
     ap.add_argument("--candidate-noise", type=float, default=0.0,
                     help="hardware-aware: Gaussian candidate noise during training (model units)")
+    ap.add_argument("--power-weight", type=float, default=0.0,
+                    help="loss += W x the compiled circuit's estimated mean supply power in nW (model.power_estimate "
+                         "on the training batch, at --unit-current and 1.8 V); 0 = off")
+    ap.add_argument("--margin", type=float, default=0.0,
+                    help="hinge on candidates within MARGIN resolutions of the threshold deciding them and on "
+                         "hysteresis below MARGIN threshold errors (model.margin_penalty, the figures of bmru "
+                         "model lint; lint flags below 3); 0 = off, the default: at 3 it silenced all but one "
+                         "to three cells and cost validation accuracy (docs/notes/2026-12-05-power-aware-training.md)")
+    ap.add_argument("--margin-weight", type=float, default=1.0, help="loss += this x the margin hinge (units)")
+    ap.add_argument("--margin-mismatch", type=float, default=0.13,
+                    help="relative sigma of a 1:1 mirror in the margin's resolution (GF180, docs/robustness.md)")
     ap.add_argument("--readout", default="relu", choices=["relu", "linear"],
                     help="what the classifier reads of the last residual u: ReLU(u) (default) or the signed u "
                          "(the published keyword spotter's; written as config.json \"readout\", format_version 2)")
@@ -210,6 +221,28 @@ def eps_at(epoch, epochs, a0, a1):
     return 1.0 - (f - a0) / (a1 - a0)
 
 
+def circuit_estimate(params, s0s, x, args, unit_current):
+    """The exported model's estimated supply power (model.power_estimate) and margin hinge on the
+    selection set's clips at eps = 0, for training.json."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import model
+    p = jax.tree_util.tree_map(jnp.asarray, params)
+    _, sig = model.forward(p, s0s, jnp.asarray(x, jnp.float32), 0.0, method=args.scan, readout=args.readout,
+                           signals=True)
+    power = model.power_estimate(p, jnp.asarray(x, jnp.float32), sig, args.readout)
+    nw_per_unit = unit_current * model.SUPPLY_VOLTS * 1e9
+    return {"power_nW": {k: round(float(v) * nw_per_unit, 3) for k, v in power.items()},
+            "unit_current": unit_current, "supply_volts": model.SUPPLY_VOLTS,
+            "margin_hinge": float(model.margin_penalty(p, s0s, sig, args.margin or model.LINT_SIGMAS,
+                                                       args.margin_mismatch)),
+            "margin_sigmas": args.margin or model.LINT_SIGMAS, "margin_mismatch": args.margin_mismatch,
+            "threshold_error_units": model.THRESHOLD_ERROR,
+            "note": "on the selection set (all validation clips of the task's groups), eps = 0; power: "
+                    "model.power_estimate at the unit current and 1.8 V, split as the report splits it"}
+
+
 def main(argv=None):
     args = parse_args(argv)
     t_start = time.time()
@@ -225,6 +258,8 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     key = jax.random.PRNGKey(args.seed)
     params, s0s = model.init_params(key, task.inputs, args.hidden, args.blocks, len(task.classes))
+    unit_current = args.unit_current or (5e-10 if args.task == "kws-yes" else 1e-9)
+    nw_per_unit = unit_current * model.SUPPLY_VOLTS * 1e9
     if args.beta_lo_min > 0 or args.alpha_min > 0:
         params = model.project(params, args.beta_lo_min, args.alpha_min)
     noise_key = jax.random.fold_in(key, 1)
@@ -244,23 +279,37 @@ def main(argv=None):
     opt_state = opt.init(params)
     fwd = functools.partial(model.forward, method=args.scan, readout=args.readout)
 
+    circuit_terms = args.power_weight > 0 or args.margin > 0
+
     def loss_fn(p, x, y, eps, key):
         noise = (key, args.candidate_noise) if args.candidate_noise > 0 else None
-        logits = fwd(p, s0s, x, eps, noise=noise)
+        if circuit_terms:
+            logits, sig = fwd(p, s0s, x, eps, noise=noise, signals=True)
+        else:  # the original graph, so that runs without the new terms stay bit for bit
+            logits = fwd(p, s0s, x, eps, noise=noise)
         if y.ndim == 1:
             y = jnp.broadcast_to(y[:, None], logits.shape[:2])
         logp = jax.nn.log_softmax(logits, axis=-1)
         nll = -jnp.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
-        return nll.mean(), logits
+        loss, power, margin = nll.mean(), jnp.float32(0), jnp.float32(0)
+        # Both terms describe the hardware cell: phased in as eps anneals to 0, so that the first
+        # epochs learn the task (a full power weight at eps = 1 collapses the network to chance).
+        if args.power_weight > 0:
+            power = model.power_estimate(p, x, sig, args.readout)["total"] * nw_per_unit
+            loss = loss + (1 - eps) * args.power_weight * power
+        if args.margin > 0:
+            margin = model.margin_penalty(p, s0s, sig, args.margin, args.margin_mismatch)
+            loss = loss + (1 - eps) * args.margin_weight * margin
+        return loss, (logits, power, margin)
 
     @jax.jit
     def train_step(p, o, x, y, eps, key):
-        (loss, logits), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y, eps, key)
+        (loss, aux), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y, eps, key)
         upd, o = opt.update(g, o, p)
         p = optax.apply_updates(p, upd)
         if args.beta_lo_min > 0 or args.alpha_min > 0:  # without bounds: the original update, bit for bit
             p = model.project(p, args.beta_lo_min, args.alpha_min)
-        return p, o, loss, logits
+        return p, o, loss, aux
 
     @jax.jit
     def ema_step(e, p):
@@ -299,17 +348,23 @@ def main(argv=None):
         eps = eps_at(ep, epochs, args.anneal_start, args.anneal_end)
         x, y = task.epoch(rng)
         perm = rng.permutation(len(x))
-        losses, accs = [], []
+        losses, accs, powers, margins = [], [], [], []
         for b in range(steps_per_epoch):
             sel = perm[b * args.batch:(b + 1) * args.batch]
             noise_key, step_key = jax.random.split(noise_key)
-            params, opt_state, loss, logits = train_step(params, opt_state, jnp.asarray(x[sel]),
-                                                         jnp.asarray(y[sel]), jnp.float32(eps), step_key)
+            params, opt_state, loss, (logits, power, margin) = train_step(
+                params, opt_state, jnp.asarray(x[sel]), jnp.asarray(y[sel]), jnp.float32(eps), step_key)
             if args.ema > 0 and eps == 0.0:
                 ema = params if ema is None else ema_step(ema, params)
             losses.append(float(loss))
+            powers.append(float(power))
+            margins.append(float(margin))
             accs.append(metrics(np.asarray(logits), y[sel])[0])
         rec = {"epoch": ep, "eps": eps, "loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
+        if args.power_weight > 0:
+            rec["power_nW"] = float(np.mean(powers))
+        if args.margin > 0:
+            rec["margin"] = float(np.mean(margins))
         if eps == 0.0:
             pe = ema if args.ema > 0 else params
             lv = np.asarray(eval_logits(pe, jnp.asarray(xv, jnp.float32)))
@@ -344,7 +399,6 @@ def main(argv=None):
                      "loss": ("per-frame cross-entropy, per-frame labels" if task.per_frame_labels
                               else "per-frame cross-entropy with the clip label at every frame"),
                      "val_accuracy": result["val"], "test_accuracy": result["test"]}
-    unit_current = args.unit_current or (5e-10 if args.task == "kws-yes" else 1e-9)
     export.write_config(args.out, name, task.inputs, args.hidden, args.blocks, task.classes,
                         task.features(), training_meta, unit_current=unit_current, readout=args.readout)
     export.write_model(args.out, tensors)
@@ -364,6 +418,7 @@ def main(argv=None):
         "note": args.note,
         "accuracy": result,
         "accuracy_note": "computed by the float64 numpy reference from the stored float32 tensors",
+        "circuit_estimate": circuit_estimate(best["params"], s0s, xv, args, unit_current),
         "data": task.summary(),
         "duration_seconds": round(train_seconds, 1),
         "versions": {"python": platform.python_version(), "jax": jax.__version__,

@@ -37,7 +37,7 @@ public struct Partitioning: Sendable, Equatable {
     /// loose truncation control (reltol 3e-4, trtol 40) still resolves each node finely. A partition
     /// steps only for its own nodes: with the fast mode's reltol a block-1 cell of kws-yes-d16 crossed
     /// its upper threshold in an input transient that the whole circuit rode out, and 9 of 8,080 state
-    /// bits of 5 held-out clips differed from it; with 1e-4, none did
+    /// bits of 5 held-out clips differed from it; with 1e-4, as the mode runs, none did
     /// (docs/notes/2026-12-05-partitioned-simulation.md).
     public static let reltol = 1e-4
 
@@ -55,8 +55,8 @@ public struct Partitioning: Sendable, Equatable {
 
 /// One partition of a `Partitioning`: a circuit of its own with the lines it reads left to be driven.
 ///
-/// A partition is one cut piece (`members` holds its one name) or a batch of the stateless pieces of
-/// one stage simulated as one deck (`Compiler.partition(_:inputs:load:batches:)`).
+/// A partition is one cut piece (`members` holds its one name) or the stateless pieces of one stage
+/// simulated as one deck (`Compiler.partition(_:inputs:load:batched:)`).
 public struct Partition: Sendable, Equatable {
     /// Its name: a feedforward node's (`u0_1`), `cell<k>_<i>`, `readout` or `bias`; a batch is named
     /// by its first member and how many follow (`u0_0+7`).
@@ -109,8 +109,8 @@ public struct Waveform: Sendable, Equatable {
 
     /// The same waveform without the points that lie within `tolerance` volts of the straight line
     /// between the points kept around them: every kept point is an accepted time point (nothing is
-    /// resampled), and each one is a breakpoint of the partition that reads it, so a line that sits
-    /// still while its partition steps (the bias lines, a settled input) costs its readers nothing.
+    /// resampled), and each one is an entry of a table the reading partition searches, so a line that
+    /// sits still while its partition steps (the bias lines, a settled input) shrinks to a few points.
     /// The first and last points are always kept.
     public func thinned(tolerance: Double) -> Waveform {
         guard times.count > 2 else { return self }
@@ -140,13 +140,12 @@ extension Compiler {
     /// loaded by `load`. The elements are exactly the compiled deck's; sampled cells, whose clock
     /// lines every cell of a block shares, are not partitioned.
     ///
-    /// With `batches`, the stateless pieces of each stage (summing nodes, the readout, the bias
-    /// reference) are merged into at most that many partitions, balanced by element count. They
-    /// settle smoothly after the same frame edges, so a batch steps about as often as each piece
-    /// would, and one deck saves the fixed cost of a job (parsing the PDK's models, the round trip
-    /// through the pool) for every piece it absorbs. Cells stay alone: a switching cell forces small
-    /// steps on whatever shares its deck.
-    public func partition(_ model: Model, inputs: Inputs, load: Partitioning.Load = .replica, batches: Int? = nil)
+    /// With `batched`, the stateless pieces of each stage (summing nodes, the readout, the bias
+    /// reference) are one partition. They settle smoothly after the same frame edges, so the batch
+    /// steps about as often as each piece would, and one deck saves the fixed cost of a job (parsing
+    /// the PDK's models, the round trip through the pool) for every piece it absorbs. Cells stay
+    /// alone: a switching cell forces small steps on whatever shares its deck.
+    public func partition(_ model: Model, inputs: Inputs, load: Partitioning.Load = .replica, batched: Bool = false)
         throws(CompileError) -> Partitioning
     {
         guard cellTiming != .sampled else { throw .invalidModel("sampled cells cannot be partitioned: their clock lines are shared") }
@@ -155,7 +154,7 @@ extension Compiler {
             let compilation = try builder.build(inputs: inputs)
             var frames: Int?
             if case let .frames(values) = inputs { frames = values.count }
-            return try builder.partitioning(of: compilation, load: load, frames: frames, batches: batches)
+            return try builder.partitioning(of: compilation, load: load, frames: frames, batched: batched)
         }
     }
 }
@@ -168,8 +167,8 @@ extension Builder {
 
     /// Cuts `compilation` (just built by this builder) along `placed` into a `Partitioning`.
     /// `frames`: the number of input frames, whose edges become every partition's breakpoints;
-    /// `batches`: how many decks the stateless pieces of a stage are merged into (nil: none merged).
-    func partitioning(of compilation: Compilation, load: Partitioning.Load, frames: Int?, batches: Int?) throws -> Partitioning {
+    /// `batched`: whether the stateless pieces of a stage are one deck.
+    func partitioning(of compilation: Compilation, load: Partitioning.Load, frames: Int?, batched: Bool) throws -> Partitioning {
         var names: [String] = []
         var owned: [String: [Element]] = [:]
         for (partition, element) in placed {
@@ -219,47 +218,34 @@ extension Builder {
             while levels.count <= index { levels.append([]) }
             levels[index].append(name)
         }
+        // A stage's decks: each cell (a piece with an initial condition) alone; with `batched`, the
+        // other pieces together.
         let stateful = Set(placedConditions.map(\.partition))
         let stages = try levels.map { level in
-            try Self.groups(level, stateful: stateful, batches: batches) { owned[$0]!.count }.map { members in
-                try partition(members, owned: owned, imports: imports, exports: exports, compilation: compilation,
+            let stateless = level.filter { !stateful.contains($0) }
+            let decks = batched && stateless.count > 1 ? [stateless] + level.filter(stateful.contains).map { [$0] } : level.map { [$0] }
+            return try decks.map { members in
+                try partition(members, owned: owned, imports: imports, exported: exports, compilation: compilation,
                               load: load, frames: frames)
             }
         }
         return Partitioning(stages: stages, load: load)
     }
 
-    /// The decks of one stage: each `stateful` piece alone, the others in at most `batches` groups of
-    /// about equal `size` (largest first into the smallest group), each group in stage order.
-    private static func groups(_ level: [String], stateful: Set<String>, batches: Int?, size: (String) -> Int) -> [[String]] {
-        let stateless = level.filter { !stateful.contains($0) }
-        guard let batches, batches >= 1, stateless.count > 1 else { return level.map { [$0] } }
-        var groups = [[String]](repeating: [], count: min(batches, stateless.count))
-        var sizes = [Int](repeating: 0, count: groups.count)
-        for name in stateless.sorted(by: { size($0) > size($1) }) {
-            let lightest = sizes.indices.min { sizes[$0] < sizes[$1] }!
-            groups[lightest].append(name)
-            sizes[lightest] += size(name)
-        }
-        let order = Dictionary(uniqueKeysWithValues: level.enumerated().map { ($1, $0) })
-        return groups.map { $0.sorted { order[$0]! < order[$1]! } } + level.filter(stateful.contains).map { [$0] }
-    }
-
     /// The circuit of the pieces `members` (one stage's): supplies, their elements, the loads of
     /// their exported lines, their cells' initial conditions, and the whole deck's models, options and
     /// analysis.
     private func partition(_ members: [String], owned: [String: [Element]], imports: [String: [String]],
-                           exports: [String: [String]], compilation: Compilation, load: Partitioning.Load,
+                           exported: [String: [String]], compilation: Compilation, load: Partitioning.Load,
                            frames: Int?) throws -> Partition {
         let name = members.count == 1 ? members[0] : "\(members[0])+\(members.count - 1)"
         let elements = members.flatMap { owned[$0]! }
-        let exported = exports
         let exports = members.flatMap { exported[$0] ?? [] }
         // A bias line holds one voltage: what loads it changes nothing, and replicas of every bias
         // output would double the devices of the first stage.
         let moving = Set(members.filter { $0 != Partitioning.biasPartition }.flatMap { exported[$0] ?? [] })
-        var imported: [String] = []
-        for line in members.flatMap({ imports[$0] ?? [] }) where !imported.contains(line) { imported.append(line) }
+        var seen = Set<String>()
+        let imported = members.flatMap { imports[$0] ?? [] }.filter { seen.insert($0).inserted }
         let whole = compilation.circuit
         var options = whole.options
         options?.reltol = min(whole.options?.reltol ?? Partitioning.reltol, Partitioning.reltol)

@@ -131,44 +131,24 @@ public struct SweepRunner: Sendable {
 
     /// Runs `pending` as partitioned clips (`Verifier.partitionedReport`), `workers` clips at a time,
     /// each on its own share of the workers, as `bmru verify --mode partitioned` does: a stage with
-    /// fewer partitions than workers then leaves no core idle. The first error stops the run once the
-    /// clips already running have ended.
+    /// fewer partitions than workers then leaves no core idle. The first error stops the run
+    /// (`Lanes.forEach`).
     private func runPartitioned(_ pending: [SweepPlan.PlannedJob], setup: SweepSetup, verifiers: [Int: Verifier],
                                 jobTimeout: Double,
                                 finish: @escaping @Sendable (SweepPlan.PlannedJob, ClipReport) throws(SweepError) -> Void)
         async throws(SweepError)
     {
-        let lanes = max(1, min(workers, pending.count)), share = max(1, workers / lanes)
-        let pool = WorkerPool(.init(workers: share, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
+        let lanes = Lanes(workers: workers, items: pending.count)
+        let pool = WorkerPool(.init(workers: lanes.workersEach, jobTimeout: .seconds(jobTimeout * 1.1 + 30)))
         let (clips, references) = (setup.clips, setup.references)
-        var next = pending.makeIterator()
-        let failure = await withTaskGroup(of: SweepError?.self) { group -> SweepError? in
-            func start() {
-                guard let planned = next.next() else { return }
-                let verifier = verifiers[planned.variant]!
-                group.addTask {
-                    do throws(SweepError) {
-                        let report: ClipReport
-                        do throws(VerifyError) {
-                            report = try await verifier.partitionedReport(clips[planned.clip], reference: references[planned.clip],
-                                                                          seed: planned.seed, runner: pool)
-                        } catch { throw .setup(error.description) }
-                        try finish(planned, report)
-                        return nil
-                    } catch { return error }
-                }
-            }
-            for _ in 0..<lanes { start() }
-            while let ended = await group.next() {
-                if let error = ended {
-                    group.cancelAll()
-                    return error
-                }
-                start()
-            }
-            return nil
+        try await lanes.forEach(pending) { planned throws(SweepError) in
+            let report: ClipReport
+            do throws(VerifyError) {
+                report = try await verifiers[planned.variant]!.partitionedReport(
+                    clips[planned.clip], reference: references[planned.clip], seed: planned.seed, runner: pool)
+            } catch { throw .setup(error.description) }
+            try finish(planned, report)
         }
-        if let failure { throw failure }
     }
 
     /// `slurm <array job>_<task>` inside a Slurm array task, `slurm <job>` in a plain Slurm job, else `local`.

@@ -32,14 +32,12 @@ struct PartitionedRun: Sendable {
     struct Outcome: Sendable {
         /// Per signal of `signals`, its series (a supply: one per partition).
         var series: [[CircuitSamples.Series]]
-        /// Simulation seconds summed over every partition's job (core-seconds), per stage.
-        var stageSeconds: [Double]
+        /// Simulation seconds summed over every partition's job (core-seconds).
+        var seconds = 0.0
         /// The simulator that ran the jobs.
         var simulator: String?
         /// ngspice's statistics summed over every partition (nil when a job reported none).
         var statistics: SimulatorStatistics? = SimulatorStatistics()
-        /// Total simulation seconds.
-        var seconds: Double { stageSeconds.reduce(0, +) }
     }
 
     /// The seed of partition `name`'s job in a clip seeded with `seed`: the first four bytes of
@@ -52,8 +50,8 @@ struct PartitionedRun: Sendable {
     /// correlation between unrelated devices that the whole circuit does not have. Derived seeds give
     /// each partition its own stream, and depend on (seed, name) alone, so a Monte Carlo die (one
     /// seed) is the same circuit for every clip, as the partitions' decks are for a given model and
-    /// compiler. Distinct names collide with a probability of about n^2 / 2^32 (1e-6 for the 56
-    /// pieces of kws-yes-d4; its batched decks are 15).
+    /// compiler. Distinct names collide with a probability of about n^2 / 2^32 (5e-8 for the 15 decks
+    /// of kws-yes-d4, 4e-6 for the 135 of a d = 64 model).
     static func seed(_ seed: Int, partition name: String) -> Int {
         let digest = Array(SHA256.hash(data: Data("\(seed) \(name)".utf8)))
         let bits = digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
@@ -65,7 +63,7 @@ struct PartitionedRun: Sendable {
     func run(on runner: any SimulationRunner, signals: [NetworkSignal]) async -> Result<Outcome, ClipFailure> {
         var waveforms: [String: Waveform] = [:]
         var series: [NetworkSignal: [CircuitSamples.Series]] = [:]
-        var outcome = Outcome(series: [], stageSeconds: [])
+        var outcome = Outcome(series: [])
         for stage in partitioning.stages {
             var jobs: [SimulationJob] = []
             do {
@@ -78,19 +76,16 @@ struct PartitionedRun: Sendable {
             } catch {
                 return .failure(ClipFailure(description: "partition deck: \(error)", kind: .setup))
             }
-            var seconds = 0.0
             for job in await runner.run(jobs) {
                 let partition = stage[job.index]
-                seconds += job.seconds
+                outcome.seconds += job.seconds
                 outcome.simulator = outcome.simulator ?? job.simulator
-                if let total = outcome.statistics, let statistics = job.statistics { outcome.statistics = total + statistics } else {
-                    outcome.statistics = nil
-                }
+                outcome.statistics = outcome.statistics.flatMap { total in job.statistics.map { total + $0 } }
                 guard case let .success(result) = job.result, let time = result.vectors["time"] else {
                     let reason = if case let .failure(failure) = job.result { failure.description } else { "no time vector" }
                     let kind: ClipReport.FailureKind = if case let .failure(failure) = job.result { .init(failure) } else { .circuit }
                     return .failure(ClipFailure(description: "partition \(partition.name): \(reason)", kind: kind,
-                                                seconds: outcome.seconds + seconds, attempts: job.attempts, simulator: job.simulator))
+                                                seconds: outcome.seconds, attempts: job.attempts, simulator: job.simulator))
                 }
                 for (signal, probe) in zip(partition.probes, partition.circuit.saves) {
                     guard let name = try? SpiceWriter.expression(probe), let values = result.vectors[name] else { continue }
@@ -103,7 +98,6 @@ struct PartitionedRun: Sendable {
                     waveforms[line] = Waveform(times: time, values: values).thinned(tolerance: tolerance)
                 }
             }
-            outcome.stageSeconds.append(seconds)
         }
         for signal in signals {
             guard let parts = series[signal] else {

@@ -233,7 +233,7 @@ public struct Verifier: Sendable {
     public func partitioning(for clip: Clip, load: Partitioning.Load) throws(VerifyError) -> Partitioning {
         var compiler = compiler
         compiler.probeDiodeCurrents = true
-        do { return try compiler.partition(model, inputs: .frames(clip.frames), load: load, batches: 1) } catch {
+        do { return try compiler.partition(model, inputs: .frames(clip.frames), load: load, batched: true) } catch {
             throw .compile(clip: clip.name, "\(error)")
         }
     }
@@ -252,35 +252,13 @@ public struct Verifier: Sendable {
                                 finish: @escaping @Sendable (Int, Result<SavedClip, ClipFailure>) -> Void)
         async throws(VerifyError)
     {
-        let lanes = max(1, min(workers, pending.count)), share = max(1, workers / lanes)
-        let runner = self.runner ?? pool(workers: share)
-        var next = pending.makeIterator()
-        let failure = await withTaskGroup(of: VerifyError?.self) { group -> VerifyError? in
-            func start() -> VerifyError? {
-                guard let index = next.next() else { return nil }
-                let partitioning: Partitioning
-                do { partitioning = try self.partitioning(for: clips[index], load: load) } catch { return error }
-                group.addTask { [self] in
-                    do throws(VerifyError) {
-                        finish(index, try await partitionedClip(partitioning, runner: runner, key: keys[index],
-                                                                sampling: samplings[index], file: files[index]))
-                        return nil
-                    } catch { return error }
-                }
-                return nil
-            }
-            for _ in 0..<lanes {
-                if let error = start() { return error }
-            }
-            while let ended = await group.next() {
-                if let error = ended ?? start() {
-                    group.cancelAll()
-                    return error
-                }
-            }
-            return nil
+        let lanes = Lanes(workers: workers, items: pending.count)
+        let runner = self.runner ?? pool(workers: lanes.workersEach)
+        try await lanes.forEach(pending) { [self] index throws(VerifyError) in
+            let partitioning = try partitioning(for: clips[index], load: load)
+            finish(index, try await partitionedClip(partitioning, runner: runner, key: keys[index],
+                                                    sampling: samplings[index], file: files[index]))
         }
-        if let failure { throw failure }
     }
 
     /// A clip simulated as its `partitioning` on `runner` and saved under `key` in `file`, or its failure.

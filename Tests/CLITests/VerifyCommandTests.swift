@@ -41,6 +41,23 @@ struct VerifyCommandTests {
         #expect(refused.stderr.contains("Error: \(bad.path): field min_state_bit: unknown (known: "), "\(refused.stderr)")
     }
 
+    @Test("--mode partitioned: the report names the mode and carries ngspice's statistics per clip; netlist refuses the mode")
+    func partitionedMode() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-partitioned-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try CLI.run(["verify", "--model", "results/models/latch-d4", "--pdk", "generic180", "--clips", "1",
+                               "--frames", "6", "--jobs", "1", "--checks", Self.noLimits.path, "--mode", "partitioned",
+                               "--out", out.path])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect((report["provenance"] as? [String: Any])?["mode"] as? String == "partitioned-replica")
+        let statistics = try #require((report["per_clip"] as? [[String: Any]])?.first?["simulator_statistics"] as? [String: Any])
+        #expect((statistics["accepted_points"] as? Int ?? 0) > 0 && (statistics["newton_iterations"] as? Int ?? 0) > 0)
+        let netlist = try CLI.run(["netlist", "--model", "results/models/latch-d4", "--pdk", "generic180", "--mode", "partitioned",
+                                   "--out", out.appendingPathComponent("deck").path])
+        #expect(netlist.status == 1 && netlist.stderr.contains("--mode partitioned is a way to simulate"), "\(netlist.stderr)")
+    }
+
     @Test("bmru demo: the verdict in the table footer, the exit status following it")
     func demo() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-cli-demo-\(UUID().uuidString)")

@@ -47,13 +47,18 @@ def _heaviside_bwd(x, g):
 heaviside.defvjp(_heaviside_fwd, _heaviside_bwd)
 
 
-def project(params, beta_lo_min=0.0, alpha_min=0.0):
-    """Parameters with beta_lo >= beta_lo_min and alpha >= alpha_min (model units): thresholds and
-    gains a circuit can realise; applied after every optimizer step (projected gradient)."""
-    blocks = [dict(blk, cell=dict(blk["cell"], p_lo=jnp.maximum(jnp.abs(blk["cell"]["p_lo"]), beta_lo_min),
-                                  p_alpha=jnp.maximum(jnp.abs(blk["cell"]["p_alpha"]), alpha_min)))
-              for blk in params["blocks"]]
-    return dict(params, blocks=blocks)
+def project(params, beta_lo_min=0.0, alpha_min=0.0, delta_min=0.0):
+    """Parameters with beta_lo >= beta_lo_min, alpha >= alpha_min and, when delta_min > 0, hysteresis
+    width delta >= delta_min (model units): thresholds, gains and widths a circuit can realise; applied
+    after every optimizer step (projected gradient). The width floor matters under a power term, which
+    otherwise drives every width to DELTA_MIN, below the cell's threshold error."""
+    def bounded(cell):
+        cell = dict(cell, p_lo=jnp.maximum(jnp.abs(cell["p_lo"]), beta_lo_min),
+                    p_alpha=jnp.maximum(jnp.abs(cell["p_alpha"]), alpha_min))
+        if delta_min > 0:
+            cell["p_delta"] = jnp.maximum(jnp.abs(cell["p_delta"]), delta_min)
+        return cell
+    return dict(params, blocks=[dict(blk, cell=bounded(blk["cell"])) for blk in params["blocks"]])
 
 
 def cell_constants(cell):
@@ -111,14 +116,16 @@ READOUTS = ("relu", "linear")
 
 
 def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=None, readout="relu",
-            signals=False):
+            signals=False, readout_noise=None):
     """Network on x [batch, T, n]. Returns logits [batch, T, C] (and traces if trace).
 
     noise: None, or (key, sigma) for candidate noise in every block (see cell_forward).
     readout: what the classifier reads of the last residual u, "relu" (ReLU(u)) or "linear" (u).
     signals: return (logits, dict) instead, the dict holding per block the residual u_k it reads,
     candidate c, state s and output p (lists over blocks, each [batch, T, d]) and the last residual
-    "u_out": what the power estimate and the margin term read."""
+    "u_out": what the power estimate and the margin term read.
+    readout_noise: None, or (key, sigma): Gaussian noise of sigma units added to every class current,
+    standing in for the readout's current errors, so that training keeps decisions away from A = B."""
     if readout not in READOUTS:
         raise ValueError(f"readout {readout!r}: expected one of {READOUTS}")
     u = x @ params["pre"]["weight"].T + params["pre"]["bias"]
@@ -133,6 +140,9 @@ def forward(params, s0s, x, eps=0.0, method="associative", trace=False, noise=No
         u = u + p
     features = jax.nn.relu(u) if readout == "relu" else u
     logits = features @ params["classifier"]["weight"].T + params["classifier"]["bias"]
+    if readout_noise is not None:
+        key, sigma = readout_noise
+        logits = logits + sigma * jax.random.normal(key, logits.shape, logits.dtype)
     if signals:
         return logits, dict(sig, u_out=u)
     if trace:

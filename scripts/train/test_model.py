@@ -130,6 +130,31 @@ def test_hardware_aware_bounds_and_candidate_noise():
     assert float(jnp.min(noisy[1])) >= 0.0          # ...which stay non-negative (ReLU after the noise)
 
 
+def test_hysteresis_floor_and_readout_noise():
+    """delta_min lifts every hysteresis width to the floor and keeps wider ones; readout noise moves
+    the logits only, and zero noise changes nothing."""
+    rng = np.random.default_rng(8)
+    t = random_tensors(rng, 13, 4, 2, 2)
+    t["blocks.0.cell.delta"][:2] = 1e-3
+    params, s0s = model.from_named_tensors(t, jnp.float64)
+    names = model.to_named_tensors(model.project(params, delta_min=0.05), s0s)
+    unbounded = model.to_named_tensors(model.project(params), s0s)
+    for k in range(2):
+        wide = t[f"blocks.{k}.cell.delta"] >= 0.05
+        assert names[f"blocks.{k}.cell.delta"].min() >= 0.05 - 1e-9
+        assert np.allclose(names[f"blocks.{k}.cell.delta"][wide], t[f"blocks.{k}.cell.delta"][wide])
+        assert np.allclose(unbounded[f"blocks.{k}.cell.delta"], t[f"blocks.{k}.cell.delta"])
+    assert np.allclose(names["blocks.0.cell.delta"][:2], 0.05)
+    x = jnp.asarray(rng.normal(0, 1, (3, 40, 13)))
+    clean = forward(params, s0s, x, 0.0, trace=True)
+    same = forward(params, s0s, x, 0.0, trace=True, readout_noise=(jax.random.PRNGKey(0), 0.0))
+    noisy = forward(params, s0s, x, 0.0, trace=True, readout_noise=(jax.random.PRNGKey(0), 0.3))
+    assert np.allclose(clean[0], same[0])
+    assert np.allclose(clean[2], noisy[2])          # the states do not see the readout's noise...
+    spread = np.std(np.asarray(noisy[0] - clean[0]))
+    assert 0.25 < spread < 0.35                     # ...the logits carry it at its sigma
+
+
 def test_linear_readout_reads_the_signed_residual_and_is_exported_as_version_2(tmp_path):
     """A linear readout's logits W_cls u + b differ from the ReLU readout's where u < 0; config.json
     names it in format_version 2, and a ReLU model stays version 1 without the field."""

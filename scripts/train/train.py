@@ -60,6 +60,11 @@ def parse_args(argv=None):
                     help="hardware-aware: smallest state current alpha (model units; projected)")
     ap.add_argument("--candidate-noise", type=float, default=0.0,
                     help="hardware-aware: Gaussian candidate noise during training (model units)")
+    ap.add_argument("--delta-min", type=float, default=0.0,
+                    help="hardware-aware: smallest hysteresis width delta (model units; projected; 0 = "
+                         "the model's floor of 1e-3)")
+    ap.add_argument("--readout-noise", type=float, default=0.0,
+                    help="hardware-aware: Gaussian noise on every class current during training (model units)")
     ap.add_argument("--power-weight", type=float, default=0.0,
                     help="loss += W x the compiled circuit's estimated mean supply power in nW (model.power_estimate "
                          "on the training batch, at --unit-current and 1.8 V); 0 = off")
@@ -260,8 +265,9 @@ def main(argv=None):
     params, s0s = model.init_params(key, task.inputs, args.hidden, args.blocks, len(task.classes))
     unit_current = args.unit_current or (5e-10 if args.task == "kws-yes" else 1e-9)
     nw_per_unit = unit_current * model.SUPPLY_VOLTS * 1e9
-    if args.beta_lo_min > 0 or args.alpha_min > 0:
-        params = model.project(params, args.beta_lo_min, args.alpha_min)
+    bounded = args.beta_lo_min > 0 or args.alpha_min > 0 or args.delta_min > 0
+    if bounded:
+        params = model.project(params, args.beta_lo_min, args.alpha_min, args.delta_min)
     noise_key = jax.random.fold_in(key, 1)
 
     x0, _ = task.epoch(np.random.default_rng(0))
@@ -283,10 +289,11 @@ def main(argv=None):
 
     def loss_fn(p, x, y, eps, key):
         noise = (key, args.candidate_noise) if args.candidate_noise > 0 else None
+        readout_noise = (jax.random.fold_in(key, 1), args.readout_noise) if args.readout_noise > 0 else None
         if circuit_terms:
-            logits, sig = fwd(p, s0s, x, eps, noise=noise, signals=True)
+            logits, sig = fwd(p, s0s, x, eps, noise=noise, signals=True, readout_noise=readout_noise)
         else:  # the original graph, so that runs without the new terms stay bit for bit
-            logits = fwd(p, s0s, x, eps, noise=noise)
+            logits = fwd(p, s0s, x, eps, noise=noise, readout_noise=readout_noise)
         if y.ndim == 1:
             y = jnp.broadcast_to(y[:, None], logits.shape[:2])
         logp = jax.nn.log_softmax(logits, axis=-1)
@@ -307,8 +314,8 @@ def main(argv=None):
         (loss, aux), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y, eps, key)
         upd, o = opt.update(g, o, p)
         p = optax.apply_updates(p, upd)
-        if args.beta_lo_min > 0 or args.alpha_min > 0:  # without bounds: the original update, bit for bit
-            p = model.project(p, args.beta_lo_min, args.alpha_min)
+        if bounded:  # without bounds: the original update, bit for bit
+            p = model.project(p, args.beta_lo_min, args.alpha_min, args.delta_min)
         return p, o, loss, aux
 
     @jax.jit

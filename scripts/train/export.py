@@ -36,6 +36,22 @@ def write_config(out_dir, name, n, d, blocks, classes, features, training, unit_
     return cfg
 
 
+def prune(tensors: dict, below: float) -> tuple[dict, list[str]]:
+    """Tensors with every weight of magnitude below `below` (model units) set to 0, and the names of
+    the pruned entries ("pre.weight[2][12]"). The compiler omits a weight whose mirror current would be
+    below the smallest one it realises, so pruning those at export makes the reference compute what
+    the circuit computes; biases and cell constants are kept."""
+    out, pruned = dict(tensors), []
+    for name, value in tensors.items():
+        if not name.endswith(".weight"):
+            continue
+        small = np.abs(value) < below
+        if small.any():
+            out[name] = np.where(small, 0.0, value).astype(value.dtype)
+            pruned += [f"{name}[{i}][{j}]" for i, j in zip(*np.nonzero(small & (value != 0)))]
+    return out, pruned
+
+
 def write_model(out_dir, tensors: dict):
     """tensors: format name -> float32 numpy array."""
     t = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}

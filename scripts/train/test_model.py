@@ -243,3 +243,23 @@ def test_new_terms_off_by_default_and_at_zero(tmp_path):
     power, _ = run("power", "--power-weight", "0.05")
     assert all(np.array_equal(base[k], zero[k]) for k in base)
     assert not all(np.array_equal(base[k], power[k]) for k in base)
+
+
+def test_prune_zeroes_small_weights_only_and_names_them():
+    """export.prune sets the weights below the floor to 0 (those the compiler omits), names each, and
+    keeps biases and cell constants however small."""
+    rng = np.random.default_rng(10)
+    t = random_tensors(rng, 13, 4, 2, 2)
+    t["pre.weight"][2, 12] = 0.003
+    t["blocks.1.post.weight"][0, 3] = -0.001
+    t["blocks.0.cell.bias"][1] = 0.001
+    small = {n: int(np.sum(np.abs(v) < 0.0055)) for n, v in t.items() if n.endswith(".weight")}
+    pruned, names = export.prune(t, 0.0055)
+    assert "pre.weight[2][12]" in names and "blocks.1.post.weight[0][3]" in names
+    assert len(names) == sum(small.values())
+    assert pruned["pre.weight"][2, 12] == 0 and pruned["blocks.1.post.weight"][0, 3] == 0
+    assert pruned["blocks.0.cell.bias"][1] == t["blocks.0.cell.bias"][1]
+    for n, v in t.items():
+        keep = np.abs(v) >= 0.0055 if n.endswith(".weight") else np.ones(v.shape, bool)
+        assert np.array_equal(pruned[n][keep], v[keep])
+        assert pruned[n].dtype == v.dtype

@@ -33,6 +33,9 @@ struct Comparison {
     var frameDecisionHits = 0, readoutHits = 0
     /// Each cell's first wrong state bit, classified; nil for a cell whose every bit agrees.
     var firstWrongBits: [FirstWrongBit?] = []
+    /// Per cell, whether the reference drives it in some frame: a candidate above 0 or the state on. A
+    /// cell driven in no frame of any clip is silent (`Report.Boundary.silent`).
+    var referenceDriven: [Bool] = []
 
     /// A clip that was not compared: kept in the report as failed, for `failure`'s reason.
     init(clip: Clip, reference: Trace, failure: ClipFailure) {
@@ -65,6 +68,7 @@ struct Comparison {
         candidateDifferences = stateDifferences
         cellAgreements = Array(repeating: 0, count: cells)
         firstWrongBits = Array(repeating: nil, count: cells)
+        referenceDriven = Array(repeating: false, count: cells)
         (agreeingStateDifferences, agreeingCandidateDifferences) = (stateDifferences, stateDifferences)
         var votes = [0, 0]
         var firstWrong: ClipReport.StateBit?
@@ -76,6 +80,7 @@ struct Comparison {
                 let candidate = samples.candidates[j] - reference.candidates[j] * iu
                 stateDifferences[cell].append(state)
                 candidateDifferences[cell].append(candidate)
+                if reference.candidates[j] > 0 || reference.states[j] { referenceDriven[cell] = true }
                 blockOutputDifferences.append(samples.blockOutputs[j] - reference.blockOutputs[j] * iu)
                 if model.blocks[block].cell.state(current: samples.stateCurrents[j], unit: unit, unitCurrent: iu)
                     == reference.states[j]

@@ -46,7 +46,7 @@ extension Report {
         let failing = Set(checks?.first { $0.name == .suppression }?.failing ?? [])
         lines += suppressionFactor.perBoundary.map {
             "| \($0.block) | \($0.unit) | \(pct($0.stateAgreement)) | \(num($0.candidateRMSUnits)) | \(num($0.stateRMSUnits)) | "
-                + "\(num($0.factor)) | \(num($0.agreeingFramesFactor))\(failing.contains($0.name) ? " **FAIL**" : "") |"
+                + "\(num($0.factor)) | \(num($0.agreeingFramesFactor))\(failing.contains($0.name) ? " **FAIL**" : $0.silent == true ? " (silent)" : "") |"
         }
         lines += ["", "## Clips", "", "| clip | label | reference | circuit | agrees | state bits | seconds | status |",
                   "|---|---|---|---|---|---|---|---|"]

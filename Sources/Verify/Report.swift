@@ -117,11 +117,15 @@ public struct Report: Sendable, Equatable, Codable {
         public var betaLo: Double?, betaHi: Double?
         /// The cell's first wrong state bits over the simulated clips. Absent in older reports.
         public var firstErrors: FirstErrors?
+        /// Whether the reference never drives the cell: its candidate is 0 and its state off at every
+        /// frame of every simulated clip. Such a boundary carries no signal, so its factor is a ratio of
+        /// two noise floors (femtoamperes) and the suppression check passes over it. Absent in older reports.
+        public var silent: Bool?
 
         enum CodingKeys: String, CodingKey {
             case block, unit, candidateRMSUnits = "candidate_rms_units", stateRMSUnits = "state_rms_units", factor
             case agreeingFramesFactor = "factor_agreeing_frames", stateAgreement = "state_agreement"
-            case betaLo = "beta_lo", betaHi = "beta_hi", firstErrors = "first_errors"
+            case betaLo = "beta_lo", betaHi = "beta_hi", firstErrors = "first_errors", silent
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -136,6 +140,7 @@ public struct Report: Sendable, Equatable, Codable {
             try c.encodeIfPresent(betaLo, forKey: .betaLo)
             try c.encodeIfPresent(betaHi, forKey: .betaHi)
             try c.encodeIfPresent(firstErrors, forKey: .firstErrors)
+            try c.encodeIfPresent(silent, forKey: .silent)
         }
     }
 

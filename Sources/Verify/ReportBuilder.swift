@@ -43,7 +43,8 @@ struct ReportBuilder {
                                    agreeingFramesFactor: agreeingState > 0 ? agreeingCandidate / agreeingState : nil,
                                    stateAgreement: frames == 0 ? 0 : Double(agree) / Double(frames),
                                    betaLo: thresholds.betaLo[unit], betaHi: thresholds.betaHi[unit],
-                                   firstErrors: Report.FirstErrors(ran.compactMap { $0.firstWrongBits[cell] }))
+                                   firstErrors: Report.FirstErrors(ran.compactMap { $0.firstWrongBits[cell] }),
+                                   silent: !ran.isEmpty && !ran.contains { $0.referenceDriven[cell] })
         }
         let factors = boundaries.compactMap(\.factor), agreeingFactors = boundaries.compactMap(\.agreeingFramesFactor)
         let labelled = comparisons.filter { $0.report.label != nil }

@@ -17,7 +17,7 @@ public struct ReviewChecks: Sendable, Equatable, Codable {
     public var frameDecisions = 0.99
     /// Least suppression factor at every cell boundary, over each cell's frames with its state bit right
     /// (`Report.Boundary.agreeingFramesFactor`): the binary state restores analog levels. Bit errors are
-    /// judged by `stateBits`, not here.
+    /// judged by `stateBits`, not here; silent boundaries (`Report.Boundary.silent`) carry nothing to restore.
     public var suppression = 20.0
     /// Most clips whose simulation may fail.
     public var failedClips = 0
@@ -87,9 +87,10 @@ public struct ReviewChecks: Sendable, Equatable, Codable {
 
     /// Every check of `report` against these limits, in the order the report shows them.
     func evaluate(_ report: Report) -> [Check] {
-        let boundaries = report.suppressionFactor.perBoundary
-        // A boundary fails when its factor is below the limit or when no frame of it has its bit right
-        // (nothing shows that it restores levels); a factor of nil with frames right means no state error at all.
+        // A silent boundary carries no signal to restore (`Report.Boundary.silent`); the others fail when
+        // their factor is below the limit or when no frame has its bit right (nothing shows that they
+        // restore levels). A factor of nil with frames right means no state error at all.
+        let boundaries = report.suppressionFactor.perBoundary.filter { $0.silent != true }
         let failing = boundaries.filter { boundary in
             boundary.stateAgreement == 0 || (boundary.agreeingFramesFactor.map { $0 < suppression } ?? false)
         }

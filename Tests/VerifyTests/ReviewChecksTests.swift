@@ -90,6 +90,32 @@ struct ReviewChecksTests {
         #expect(explained.description.hasSuffix("first wrong state bit b\(bit.block).u\(bit.unit) in frame \(bit.frame)"), "\(explained.description)")
     }
 
+    @Test("A cell the reference never drives is a silent boundary: reported with its factor, passed over by the suppression check")
+    func silentBoundary() async throws {
+        let (loaded, clips, plain) = try Self.run(clips: 2)
+        // Unit 3's candidate row all negative with a negative bias: ReLU keeps it at 0 in every frame and
+        // its state starts off, so no signal crosses its boundary.
+        var model = loaded
+        let (unit, inputs) = (3, model.blocks[0].cell.candidate.inputs)
+        model.blocks[0].cell.candidate.weight.replaceSubrange(unit * inputs..<(unit + 1) * inputs, with: repeatElement(-1, count: inputs))
+        model.blocks[0].cell.candidate.bias[unit] = -1
+        model.blocks[0].cell.s0[unit] = false
+        var verifier = Verifier(model: model, modelDirectory: Self.modelDirectory, compiler: plain.compiler)
+        verifier.checks.suppression = 1e6  // every driven boundary fails, so the check's list shows which are judged
+        let out = folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let report = try await verifier.run(clips, writingTo: out, context: Self.context)
+        let boundaries = report.suppressionFactor.perBoundary
+        #expect(boundaries.map { $0.silent == true } == (0..<model.config.hidden).map { $0 == unit })
+        #expect(boundaries[unit].stateAgreement == 1 && boundaries[unit].candidateRMSUnits < 1e-3)
+        let check = try #require(report.checks?.first { $0.name == .suppression })
+        let driven = boundaries.filter { $0.silent != true }
+        #expect(check.failing == driven.filter { $0.agreeingFramesFactor != nil }.map(\.name))
+        #expect(check.measured == driven.compactMap(\.agreeingFramesFactor).min())
+        #expect(report.markdown().contains("(silent)"))
+        #expect(try Report.load(from: out.appendingPathComponent("report.json")).suppressionFactor.perBoundary[unit].silent == true)
+    }
+
     @Test("A checks file sets some limits and keeps the defaults of the rest; a bad one is an error naming the file and the field")
     func checksFiles() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bmru-checks-\(UUID().uuidString).json")

@@ -413,7 +413,8 @@ def render(out: str, trace_links: bool = True) -> str:
                   table(["block", "unit", "state agreement", "candidate RMS (units)", "state RMS (units)", "suppression",
                          "suppression, bit right"],
                         [[str(b["block"]), str(b["unit"]), pct(b["state_agreement"]), num(b["candidate_rms_units"]),
-                          num(b["state_rms_units"]), num(b["factor"]), num(b.get("factor_agreeing_frames"))]
+                          num(b["state_rms_units"]), num(b["factor"]),
+                          num(b.get("factor_agreeing_frames")) + (" (silent)" if b.get("silent") else "")]
                          for b in boundaries],
                         ["bad" if f"b{b['block']}.u{b['unit']}" in failing else "" for b in boundaries])]
         rows = first_errors(boundaries)

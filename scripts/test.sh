@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (scripts/setup.sh), then runs every test: the Swift package's tests
 # (real libngspice, real PDK files, a local Slurm for the sweep tests), the Python training pipeline's
-# tests and the report.html tests
-# (scripts/report, with a headless-Chromium rendering).
+# tests and the report tests (report.html and the scaling study's report,
+# scripts/report, with a headless-Chromium rendering).
 # PDK_ROOT defaults to ../shared/pdk beside the checkout (the GF180MCU models).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +17,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "test: not root, Slurm not started: the Slurm sweep test runs only if a local Slurm is already up" >&2
 fi
-.venv/bin/python -m pytest -q scripts/train scripts/report
 swift build --build-tests
+# The scaling report's tests compile decks and run the Swift reference with the bmru just built.
+BMRU="$ROOT/.build/debug/bmru" .venv/bin/python -m pytest -q scripts/train scripts/report
 swift test --skip-build

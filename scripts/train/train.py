@@ -64,9 +64,8 @@ def parse_args(argv=None):
                     help="hardware-aware: smallest hysteresis width delta (model units; projected; 0 = "
                          "the model's floor of 1e-3)")
     ap.add_argument("--prune-below", type=float, default=0.0,
-                    help="export: set weights with |w| below this (model units) to 0, those the compiler "
-                         "omits (GF180 at 500 pA: 0.0055, its smallest mirror current 2.75 pA); the "
-                         "reported accuracies are the pruned model's")
+                    help="export: set weights with |w| below this to 0, those the compiler omits (GF180: "
+                         "0.0055, its smallest mirror ratio); the reported accuracies are the pruned model's")
     ap.add_argument("--readout-noise", type=float, default=0.0,
                     help="hardware-aware: Gaussian noise on every class current during training (model units)")
     ap.add_argument("--power-weight", type=float, default=0.0,

@@ -63,6 +63,9 @@ METHOD = {
                        "exponent over each step, without a model; bootstrap intervals as above.",
     "seconds": "worker seconds per clip: the job's `seconds`, wall time inside the simulator workers summed over a "
                "partitioned clip's decks; core-seconds when each worker has a core, more on a shared machine.",
+    "cpu_seconds": "ngspice CPU seconds per clip: `simulator_statistics.analysis_s` of the job (ngspice's own "
+                   "analysis time, summed over a partitioned clip's decks), the simulation cost that a busy "
+                   "machine does not inflate; it leaves out parsing the decks and the verifier's own work.",
 }
 
 
@@ -320,6 +323,8 @@ def clip_figures(jobs: list[dict], rng: np.random.Generator) -> tuple[dict, dict
     ran = [j for j in jobs if j["status"] == "ok"]
     series = {key: np.array([j["power"][key] for j in ran]) for key in PARTS + ["energy_nJ"]}
     series["seconds"] = np.array([j["seconds"] for j in ran])
+    if ran and all(j.get("simulator_statistics") for j in ran):
+        series["cpu_seconds"] = np.array([j["simulator_statistics"]["analysis_s"] for j in ran])
     series["state_bits"] = np.array([j["frame_state_agreement"] for j in ran])
     series["frame_decisions"] = np.array([j["frame_decision_agreement"] for j in ran])
     resampled = None
@@ -383,11 +388,13 @@ def build(study_path: str, bmru: str | None) -> dict:
     points = {row["d"]: row["clips"] for row in rows if row["d"] in resamples}
     ds = sorted(points)
     fits = {key: fit_series(ds, points, resamples, key, list(MODELS)) for key in PARTS}
-    fits["seconds"] = fit_series(ds, points, resamples, "seconds", ["power_law"])
+    costed = [d for d in ds if points[d].get("cpu_seconds")]
+    fits["cpu_seconds"] = fit_series(costed, points, resamples, "cpu_seconds", ["power_law"])
     return {"format": REPORT_FORMAT, "format_version": 1, "study": os.path.relpath(study_path),
             "bmru": bmru_version(bmru), "method": METHOD, "published": PUBLISHED, "sizes": rows,
             "fit_sizes": ds, "fits": fits,
-            "local_exponents": {key: local_exponents(ds, points, resamples, key) for key in PARTS + ["seconds"]},
+            "local_exponents": {**{key: local_exponents(ds, points, resamples, key) for key in PARTS},
+                                "cpu_seconds": local_exponents(costed, points, resamples, "cpu_seconds")},
             "claims": claims(rows, fits)}
 
 
@@ -484,14 +491,14 @@ def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     """The study's main table, one row per size (report.md, report.html, the README's table): state,
     accuracy, deck, power split, seconds, agreement. Cells are plain text."""
     header = ["d", "state", "held-out reference accuracy", "transistors", "gate area (um^2)", "clips run",
-              "cells (nW)", "feedforward (nW)", "bias (nW)", "total (nW)", "worker s per clip", "clip decisions agree",
+              "cells (nW)", "feedforward (nW)", "bias (nW)", "total (nW)", "ngspice CPU s per clip", "clip decisions agree",
               "state bits (%)", "frame decisions (%)"]
     rows = []
     for row in report["sizes"]:
         deck, c = row["deck"] or {}, row["clips"] or {}
         rows.append([str(row["d"]), state_text(row), accuracy_text(row["accuracy"]),
                      num(deck.get("transistors"), ",d"), num(deck.get("gate_area_um2"), ",.0f"), str(c.get("ran", 0)),
-                     *(with_ci(c.get(key)) for key in PARTS), with_ci(c.get("seconds")),
+                     *(with_ci(c.get(key)) for key in PARTS), with_ci(c.get("cpu_seconds")),
                      proportion(c.get("clip_decisions")), with_ci(c.get("state_bits"), ".2f", 100),
                      with_ci(c.get("frame_decisions"), ".2f", 100)])
     return header, rows
@@ -643,7 +650,7 @@ def accuracy_figure(report: dict) -> plt.Figure:
 
 
 def cost_figure(report: dict) -> plt.Figure:
-    """Against d, log-log: the decks' transistors and gate area, and the worker seconds per clip (mean
+    """Against d, log-log: the decks' transistors and gate area, and ngspice's CPU seconds per clip (mean
     with its interval, min-max range over clips, the power-law fit)."""
     sizes = [r["d"] for r in report["sizes"]]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
@@ -654,18 +661,18 @@ def cost_figure(report: dict) -> plt.Figure:
         ax.set_ylabel(label)
         ax.set_title(f"Deck: {label}")
     right = axes[2]
-    d, entries = sized(report, "seconds")
+    d, entries = sized(report, "cpu_seconds")
     if len(d):
         values, bars = error_bars(entries)
         right.fill_between(d, [e["min"] for e in entries], [e["max"] for e in entries], color=CIRCUIT, alpha=0.15,
                            lw=0, label="min to max over clips")
         right.errorbar(d, values, yerr=bars, fmt="o", color=CIRCUIT, capsize=3, ms=4, label="mean")
-        fitted = curve(report, "seconds", "power_law")
+        fitted = curve(report, "cpu_seconds", "power_law")
         if fitted is not None:
-            p = report["fits"]["seconds"]["power_law"]["params"]["p"]["value"]
+            p = report["fits"]["cpu_seconds"]["power_law"]["params"]["p"]["value"]
             right.plot(*fitted, color=CIRCUIT, lw=1, label=f"k d^p, p = {p:.2f}")
         right.legend(fontsize=8)
-    right.set_ylabel("worker seconds per clip")
+    right.set_ylabel("ngspice CPU seconds per clip")
     right.set_title("Simulation cost per clip")
     for ax in axes:
         if ax.has_data():

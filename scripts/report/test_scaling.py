@@ -86,6 +86,7 @@ def test_partial_study(partial_study, tmp_path):
         assert clips[key]["ci"][0] <= clips[key]["mean"] <= clips[key]["ci"][1]
         assert min(values) <= clips[key]["ci"][0] and clips[key]["ci"][1] <= max(values)
     assert clips["seconds"]["mean"] == pytest.approx(np.mean([job["seconds"] for job in kept]))
+    assert "cpu_seconds" not in clips  # these PVT jobs predate ngspice's statistics in job results
     agree = sum(job["agrees"] for job in kept)
     assert (clips["clip_decisions"]["k"], clips["clip_decisions"]["n"]) == (agree, 5)
     assert clips["state_bits"]["mean"] == pytest.approx(np.mean([job["frame_state_agreement"] for job in kept]))
@@ -122,7 +123,7 @@ def test_nothing_run_yet(partial_study):
     write_json(str(folder / "study.json"), study)
     report = scaling.build(str(folder / "study.json"), bmru=None)
     assert report["fit_sizes"] == [] and report["local_exponents"]["total_nW"] == []
-    assert report["fits"]["seconds"]["power_law"] == {"formula": "k*d^p", "points": 0, "note": "needs 2 sizes with clips"}
+    assert report["fits"]["cpu_seconds"]["power_law"] == {"formula": "k*d^p", "points": 0, "note": "needs 2 sizes with clips"}
     assert report["claims"][2]["reading"] == "not measured yet: no clip of d = 4"
     assert "None yet: needs clips at 2 sizes." in scaling.markdown(report)
     assert scaling.page(report).count("<img") == 3
@@ -149,7 +150,8 @@ def synthetic_sweep(folder, d: int, parts: dict, clips: int = 4) -> None:
         job.update(job=i, key=f"k{i}")
         for key, value in parts.items():
             job["report"]["power"][key] = value * (1 + spread[i])
-        job["report"]["seconds"] = 2.0 * d ** 1.5 * (1 + spread[i])
+        job["report"]["seconds"] = 3.0 * d ** 1.2 * (1 + spread[i])
+        job["report"]["simulator_statistics"] = {"analysis_s": 2.0 * d ** 1.5 * (1 + spread[i])}
         write_json(os.path.join(folder, "jobs", f"{i:06d}.json"), job)
 
 
@@ -175,7 +177,8 @@ def test_fits_recover_known_coefficients(tmp_path):
     assert params("cells_nW", "power_law") == pytest.approx({"k": 0.4, "p": 1.0})
     assert params("feedforward_nW", "quadratic") == pytest.approx({"b": 0.03, "c": 0.6, "e": 2.0})
     assert params("bias_nW", "quadratic") == pytest.approx({"b": 0, "c": 2.5, "e": 5}, abs=1e-9)
-    assert params("seconds", "power_law") == pytest.approx({"k": 2.0, "p": 1.5})
+    assert params("cpu_seconds", "power_law") == pytest.approx({"k": 2.0, "p": 1.5})
+    assert "seconds" not in fits  # worker seconds are summarised per size, not fitted
     exact = fits["feedforward_nW"]["quadratic"]
     assert exact["dof"] == 2 and exact["points"] == 5 and exact["within_ci"] == 5
     assert max(abs(r) for r in exact["residuals_pct"]) < 1e-9

@@ -31,7 +31,8 @@ FORMAT, REPORT_FORMAT = "bmru-scaling-study", "bmru-scaling-report"
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile
 BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED = 2000, 0
 PARTS = ["cells_nW", "feedforward_nW", "bias_nW", "total_nW"]
-PART_NAMES = {"cells_nW": "cells", "feedforward_nW": "feedforward", "bias_nW": "bias", "total_nW": "total"}
+PART_NAMES = {"cells_nW": "cells", "feedforward_nW": "feedforward", "bias_nW": "bias", "total_nW": "total",
+              "cpu_seconds": "CPU seconds per clip"}
 # Each model: its formula, the powers of d of its terms (0 the constant) and their parameter names.
 MODELS = {"linear": ("a*d + c", [1, 0], ["a", "c"]),
           "quadratic": ("b*d^2 + c*d + e", [2, 1, 0], ["b", "c", "e"]),
@@ -63,9 +64,12 @@ METHOD = {
                        "exponent over each step, without a model; bootstrap intervals as above.",
     "seconds": "worker seconds per clip: the job's `seconds`, wall time inside the simulator workers summed over a "
                "partitioned clip's decks; core-seconds when each worker has a core, more on a shared machine.",
-    "cpu_seconds": "ngspice CPU seconds per clip: `simulator_statistics.analysis_s` of the job (ngspice's own "
-                   "analysis time, summed over a partitioned clip's decks), the simulation cost that a busy "
-                   "machine does not inflate; it leaves out parsing the decks and the verifier's own work.",
+    "cpu_seconds": "CPU seconds per clip: the user + system CPU time of every process of the sweep's runs "
+                   "(bmru and its ngspice workers, measured by scripts/scaling-sweeps.sh into the sweep's "
+                   "cpu-seconds.json) over the jobs those runs finished; a busy machine does not inflate it. "
+                   "Runs cut off before they could record their CPU are left out, with their jobs. The power "
+                   "law is fitted by least squares on log(CPU) against log(d), the exponent's interval from "
+                   "its standard error and Student's t.",
 }
 
 
@@ -283,13 +287,13 @@ def read_sweep(sweep_dir: str, variant_id: int | None, study: str, field: str) -
     definition = os.path.join(sweep_dir, "sweep.json")
     if not os.path.isfile(definition):
         return {"state": "no sweep file", "definition": None, "variant": None, "jobs": [], "planned": None,
-                "stale": 0, "mode": None}
+                "stale": 0, "mode": None, "cpu": None}
     sweep = read_json(definition)
     planned_clips = (sweep.get("clips") or {}).get("clips")
     plan_path = os.path.join(sweep_dir, "plan.json")
     if not os.path.isfile(plan_path):
         return {"state": "not planned", "definition": sweep, "variant": None, "jobs": [], "planned": planned_clips,
-                "stale": 0, "mode": sweep.get("mode", "fast")}
+                "stale": 0, "mode": sweep.get("mode", "fast"), "cpu": None}
     plan = read_json(plan_path)
     variants = plan["variants"]
     if variant_id is None and len(variants) != 1:
@@ -312,7 +316,46 @@ def read_sweep(sweep_dir: str, variant_id: int | None, study: str, field: str) -
         jobs.append(job["report"])
     state = "complete" if len(jobs) == len(keys) else "running"
     return {"state": state, "definition": sweep, "variant": variant, "jobs": jobs, "planned": len(keys),
-            "stale": stale, "mode": sweep.get("mode", "fast")}
+            "stale": stale, "mode": sweep.get("mode", "fast"), "cpu": read_cpu(sweep_dir)}
+
+
+def read_cpu(sweep_dir: str) -> dict | None:
+    """The CPU of a sweep's recorded runs (cpu-seconds.json: runs of {cpu_s, jobs}) as {cpu_s, jobs,
+    runs, per_clip}; None without a record or before a recorded run finished a job."""
+    path = os.path.join(sweep_dir, "cpu-seconds.json")
+    if not os.path.isfile(path):
+        return None
+    runs = read_json(path).get("runs")
+    if not isinstance(runs, list) or not all(isinstance(r, dict) and {"cpu_s", "jobs"} <= r.keys() for r in runs):
+        raise StudyError(f"{path}: runs must be a list of {{cpu_s, jobs}}")
+    cpu, jobs = sum(r["cpu_s"] for r in runs), sum(r["jobs"] for r in runs)
+    return {"cpu_s": cpu, "jobs": jobs, "runs": len(runs), "per_clip": cpu / jobs} if jobs else None
+
+
+# Two-sided 95 % quantiles of Student's t by degrees of freedom, for the cost fit's few sizes.
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306}
+
+
+def cost_fit(rows: list[dict]) -> tuple[dict, list[dict]]:
+    """k d^p fitted to the CPU seconds per clip of the sizes that have them (least squares on the logs,
+    p's interval from its standard error and Student's t, none with 2 sizes), and the exponents between
+    consecutive sizes."""
+    have = [(r["d"], r["cpu"]["per_clip"]) for r in rows if r.get("cpu")]
+    out = {"formula": "k*d^p", "points": len(have)}
+    steps = [{"from": d1, "to": d2, "value": float(np.log(c2 / c1) / np.log(d2 / d1))}
+             for (d1, c1), (d2, c2) in zip(have, have[1:])]
+    if len(have) < 2:
+        return dict(out, note="needs 2 sizes with recorded CPU"), steps
+    x, y = np.log([d for d, _ in have]), np.log([c for _, c in have])
+    p, logk = np.polyfit(x, y, 1)
+    residuals = y - (p * x + logk)
+    out.update(params={"k": {"value": float(np.exp(logk))}, "p": {"value": float(p)}}, dof=len(have) - 2,
+               residuals_pct=[float(100 * (1 - np.exp(-r))) for r in residuals], within_ci=None)
+    if len(have) > 2:
+        se = np.sqrt(residuals @ residuals / (len(have) - 2) / np.sum((x - x.mean()) ** 2))
+        t = T95.get(len(have) - 2, 1.96)
+        out["params"]["p"]["ci"] = [float(p - t * se), float(p + t * se)]
+    return out, steps
 
 
 def clip_figures(jobs: list[dict], rng: np.random.Generator) -> tuple[dict, dict]:
@@ -323,8 +366,6 @@ def clip_figures(jobs: list[dict], rng: np.random.Generator) -> tuple[dict, dict
     ran = [j for j in jobs if j["status"] == "ok"]
     series = {key: np.array([j["power"][key] for j in ran]) for key in PARTS + ["energy_nJ"]}
     series["seconds"] = np.array([j["seconds"] for j in ran])
-    if ran and all(j.get("simulator_statistics") for j in ran):
-        series["cpu_seconds"] = np.array([j["simulator_statistics"]["analysis_s"] for j in ran])
     series["state_bits"] = np.array([j["frame_state_agreement"] for j in ran])
     series["frame_decisions"] = np.array([j["frame_decision_agreement"] for j in ran])
     resampled = None
@@ -377,7 +418,7 @@ def build(study_path: str, bmru: str | None) -> dict:
             row["accuracy"]["swift_reference_agrees"] = None if check is None else check == {
                 "k": row["accuracy"]["k"], "n": row["accuracy"]["n"]}
         row["sweep_state"] = {"state": sweep["state"], "planned": sweep["planned"], "done": len(sweep["jobs"]),
-                              "stale": sweep["stale"], "mode": sweep["mode"],
+                              "stale": sweep["stale"], "mode": sweep["mode"], "cpu": sweep["cpu"],
                               "variant": sweep["variant"]}
         row["clips"] = None
         if sweep["jobs"]:
@@ -388,13 +429,13 @@ def build(study_path: str, bmru: str | None) -> dict:
     points = {row["d"]: row["clips"] for row in rows if row["d"] in resamples}
     ds = sorted(points)
     fits = {key: fit_series(ds, points, resamples, key, list(MODELS)) for key in PARTS}
-    costed = [d for d in ds if points[d].get("cpu_seconds")]
-    fits["cpu_seconds"] = fit_series(costed, points, resamples, "cpu_seconds", ["power_law"])
+    cost, cost_steps = cost_fit([{"d": r["d"], "cpu": r["sweep_state"]["cpu"]} for r in rows])
+    fits["cpu_seconds"] = {"power_law": cost}
     return {"format": REPORT_FORMAT, "format_version": 1, "study": os.path.relpath(study_path),
             "bmru": bmru_version(bmru), "method": METHOD, "published": PUBLISHED, "sizes": rows,
             "fit_sizes": ds, "fits": fits,
             "local_exponents": {**{key: local_exponents(ds, points, resamples, key) for key in PARTS},
-                                "cpu_seconds": local_exponents(costed, points, resamples, "cpu_seconds")},
+                                "cpu_seconds": cost_steps},
             "claims": claims(rows, fits)}
 
 
@@ -491,14 +532,15 @@ def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     """The study's main table, one row per size (report.md, report.html, the README's table): state,
     accuracy, deck, power split, seconds, agreement. Cells are plain text."""
     header = ["d", "state", "held-out reference accuracy", "transistors", "gate area (um^2)", "clips run",
-              "cells (nW)", "feedforward (nW)", "bias (nW)", "total (nW)", "ngspice CPU s per clip", "clip decisions agree",
+              "cells (nW)", "feedforward (nW)", "bias (nW)", "total (nW)", "CPU s per clip", "clip decisions agree",
               "state bits (%)", "frame decisions (%)"]
     rows = []
     for row in report["sizes"]:
         deck, c = row["deck"] or {}, row["clips"] or {}
         rows.append([str(row["d"]), state_text(row), accuracy_text(row["accuracy"]),
                      num(deck.get("transistors"), ",d"), num(deck.get("gate_area_um2"), ",.0f"), str(c.get("ran", 0)),
-                     *(with_ci(c.get(key)) for key in PARTS), with_ci(c.get("cpu_seconds")),
+                     *(with_ci(c.get(key)) for key in PARTS),
+                     num((row["sweep_state"].get("cpu") or {}).get("per_clip"), ".1f"),
                      proportion(c.get("clip_decisions")), with_ci(c.get("state_bits"), ".2f", 100),
                      with_ci(c.get("frame_decisions"), ".2f", 100)])
     return header, rows
@@ -516,7 +558,7 @@ def fit_rows(report: dict) -> list[list[str]]:
             params = "; ".join(f"{n} = {with_ci(v, '.4g')}" for n, v in f["params"].items())
             residuals = ", ".join(f"{r:+.1f}" for r in f["residuals_pct"])
             rows.append([PART_NAMES.get(key, key), f["formula"], str(f["points"]), str(f["dof"]), params, residuals,
-                         f"{f['within_ci']} of {f['points']}"])
+                         "" if f["within_ci"] is None else f"{f['within_ci']} of {f['points']}"])
     return rows
 
 
@@ -650,7 +692,7 @@ def accuracy_figure(report: dict) -> plt.Figure:
 
 
 def cost_figure(report: dict) -> plt.Figure:
-    """Against d, log-log: the decks' transistors and gate area, and ngspice's CPU seconds per clip (mean
+    """Against d, log-log: the decks' transistors and gate area, and the CPU seconds per clip (mean
     with its interval, min-max range over clips, the power-law fit)."""
     sizes = [r["d"] for r in report["sizes"]]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
@@ -661,18 +703,17 @@ def cost_figure(report: dict) -> plt.Figure:
         ax.set_ylabel(label)
         ax.set_title(f"Deck: {label}")
     right = axes[2]
-    d, entries = sized(report, "cpu_seconds")
-    if len(d):
-        values, bars = error_bars(entries)
-        right.fill_between(d, [e["min"] for e in entries], [e["max"] for e in entries], color=CIRCUIT, alpha=0.15,
-                           lw=0, label="min to max over clips")
-        right.errorbar(d, values, yerr=bars, fmt="o", color=CIRCUIT, capsize=3, ms=4, label="mean")
-        fitted = curve(report, "cpu_seconds", "power_law")
-        if fitted is not None:
-            p = report["fits"]["cpu_seconds"]["power_law"]["params"]["p"]["value"]
-            right.plot(*fitted, color=CIRCUIT, lw=1, label=f"k d^p, p = {p:.2f}")
+    costed = [r for r in report["sizes"] if r["sweep_state"].get("cpu")]
+    if costed:
+        right.plot([r["d"] for r in costed], [r["sweep_state"]["cpu"]["per_clip"] for r in costed], "o",
+                   color=CIRCUIT, ms=4, label="measured")
+        f = report["fits"]["cpu_seconds"]["power_law"]
+        if "params" in f:
+            k, p = f["params"]["k"]["value"], f["params"]["p"]["value"]
+            d = np.geomspace(costed[0]["d"], costed[-1]["d"], 100)
+            right.plot(d, k * d ** p, color=CIRCUIT, lw=1, label=f"k d^p, p = {p:.2f}")
         right.legend(fontsize=8)
-    right.set_ylabel("ngspice CPU seconds per clip")
+    right.set_ylabel("CPU seconds per clip")
     right.set_title("Simulation cost per clip")
     for ax in axes:
         if ax.has_data():

@@ -76,7 +76,7 @@ def test_partial_study(partial_study, tmp_path):
     low, high = d4["accuracy"]["ci"]
     assert low < 205 / 226 < high and high - low == pytest.approx(0.076, abs=0.002)
     # The nominal variant's results that match the plan: 5, the stale one counted and left out.
-    assert d4["sweep_state"] == {"state": "running", "planned": 10, "done": 5, "stale": 1, "mode": "fast",
+    assert d4["sweep_state"] == {"state": "running", "planned": 10, "done": 5, "stale": 1, "mode": "fast", "cpu": None,
                                  "variant": json.load(open(os.path.join(PVT, "plan.json")))["variants"][NOMINAL]}
     clips = d4["clips"]
     assert clips["ran"] == 5 and clips["failed"] == 0
@@ -86,7 +86,6 @@ def test_partial_study(partial_study, tmp_path):
         assert clips[key]["ci"][0] <= clips[key]["mean"] <= clips[key]["ci"][1]
         assert min(values) <= clips[key]["ci"][0] and clips[key]["ci"][1] <= max(values)
     assert clips["seconds"]["mean"] == pytest.approx(np.mean([job["seconds"] for job in kept]))
-    assert "cpu_seconds" not in clips  # these PVT jobs predate ngspice's statistics in job results
     agree = sum(job["agrees"] for job in kept)
     assert (clips["clip_decisions"]["k"], clips["clip_decisions"]["n"]) == (agree, 5)
     assert clips["state_bits"]["mean"] == pytest.approx(np.mean([job["frame_state_agreement"] for job in kept]))
@@ -123,7 +122,8 @@ def test_nothing_run_yet(partial_study):
     write_json(str(folder / "study.json"), study)
     report = scaling.build(str(folder / "study.json"), bmru=None)
     assert report["fit_sizes"] == [] and report["local_exponents"]["total_nW"] == []
-    assert report["fits"]["cpu_seconds"]["power_law"] == {"formula": "k*d^p", "points": 0, "note": "needs 2 sizes with clips"}
+    assert report["fits"]["cpu_seconds"]["power_law"] == {"formula": "k*d^p", "points": 0,
+                                                          "note": "needs 2 sizes with recorded CPU"}
     assert report["claims"][2]["reading"] == "not measured yet: no clip of d = 4"
     assert "None yet: needs clips at 2 sizes." in scaling.markdown(report)
     assert scaling.page(report).count("<img") == 3
@@ -151,8 +151,11 @@ def synthetic_sweep(folder, d: int, parts: dict, clips: int = 4) -> None:
         for key, value in parts.items():
             job["report"]["power"][key] = value * (1 + spread[i])
         job["report"]["seconds"] = 3.0 * d ** 1.2 * (1 + spread[i])
-        job["report"]["simulator_statistics"] = {"analysis_s": 2.0 * d ** 1.5 * (1 + spread[i])}
         write_json(os.path.join(folder, "jobs", f"{i:06d}.json"), job)
+    # Two recorded runs; a run cut off before recording leaves no entry and its jobs are not counted.
+    cpu = 2.0 * d ** 1.5 * clips
+    write_json(os.path.join(folder, "cpu-seconds.json"), {"runs": [{"cpu_s": 0.25 * cpu, "jobs": clips / 4},
+                                                                   {"cpu_s": 0.75 * cpu, "jobs": 3 * clips / 4}]})
 
 
 def test_fits_recover_known_coefficients(tmp_path):
@@ -178,6 +181,8 @@ def test_fits_recover_known_coefficients(tmp_path):
     assert params("feedforward_nW", "quadratic") == pytest.approx({"b": 0.03, "c": 0.6, "e": 2.0})
     assert params("bias_nW", "quadratic") == pytest.approx({"b": 0, "c": 2.5, "e": 5}, abs=1e-9)
     assert params("cpu_seconds", "power_law") == pytest.approx({"k": 2.0, "p": 1.5})
+    assert fits["cpu_seconds"]["power_law"]["params"]["p"]["ci"] == pytest.approx([1.5, 1.5])
+    assert [s["value"] for s in report["local_exponents"]["cpu_seconds"]] == pytest.approx([1.5] * 4)
     assert "seconds" not in fits  # worker seconds are summarised per size, not fitted
     exact = fits["feedforward_nW"]["quadratic"]
     assert exact["dof"] == 2 and exact["points"] == 5 and exact["within_ci"] == 5

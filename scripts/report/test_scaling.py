@@ -8,6 +8,7 @@ Run: .venv/bin/python -m pytest -q scripts/report
 import json
 import os
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -285,3 +286,27 @@ def test_swift_reference_recounts_training_accuracy():
         pytest.skip(f"no Speech Commands folder at {DATA}")
     assert scaling.swift_reference(bmru, MODEL, DATA) == {"k": 205, "n": 226}
     assert scaling.swift_reference(bmru, MODEL, os.path.join(DATA, "missing")) is None
+
+
+def test_shard_runs_record_their_cpu_and_the_report_reads_it(tmp_path):
+    # A real two-shard sweep (latch-d4's first 2 golden sequences, 4 frames, generic180) run shard by
+    # shard: each run's CPU and finished jobs are recorded, a second pass runs and records nothing, and
+    # the report's cost per clip is the recorded CPU over the recorded jobs.
+    from scripts import scaling_shards
+    bmru = bmru_or_skip()
+    folder = tmp_path / "sweep"
+    write_json(str(folder / "sweep.json"), {
+        "format": "bmru-sweep", "format_version": 1, "model": os.path.join(ROOT, "results/models/latch-d4"),
+        "pdk": "generic180", "axes": {}, "clips": {"clips": 2, "frames": 4}})
+    planned = subprocess.run([bmru, "sweep", "plan", str(folder / "sweep.json"), "--out", str(folder), "--shards", "2"],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert planned.returncode == 0, planned.stderr
+    assert scaling_shards.main(str(folder), "1", bmru) == 0
+    runs = json.load(open(folder / "cpu-seconds.json"))["runs"]
+    assert [(r["shard"], r["jobs"], r["exit"]) for r in runs] == [(0, 1, 0), (1, 1, 0)]
+    assert all(r["cpu_s"] > 0 for r in runs)
+    assert scaling_shards.main(str(folder), "1", bmru) == 0
+    assert json.load(open(folder / "cpu-seconds.json"))["runs"] == runs
+    cpu = scaling.read_cpu(str(folder))
+    assert cpu == {"cpu_s": pytest.approx(sum(r["cpu_s"] for r in runs)), "jobs": 2, "runs": 2,
+                   "per_clip": pytest.approx(sum(r["cpu_s"] for r in runs) / 2)}

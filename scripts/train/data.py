@@ -127,27 +127,84 @@ def load_clip(data_dir: str, clip: Clip) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- augmentation
 
-def augment(y: np.ndarray, rng: np.random.Generator, noises: list[np.ndarray]) -> np.ndarray:
-    """Random speed change (0.9..1.1, linear interpolation), time shift (+-100 ms, zero fill),
-    and, with probability 0.8, a training-split _silence_ clip mixed in at SNR 0..20 dB."""
+AUGMENTATIONS = ("speed", "pitch", "shift", "noise")   # the order in which augment() applies them
+DEFAULT_AUGMENT = ("speed", "shift", "noise")
+
+
+def parse_augment(text: str) -> tuple[str, ...]:
+    """The waveform augmentation set named by `--augment`: comma-separated names of AUGMENTATIONS,
+    or "none" for the empty set. Returned in AUGMENTATIONS order, so that the cache key does not
+    depend on how the set is spelled. ValueError naming the valid values otherwise."""
+    names = [w.strip() for w in text.split(",")]
+    if names == ["none"]:
+        return ()
+    bad = [w for w in names if w not in AUGMENTATIONS]
+    if bad or len(set(names)) != len(names):
+        raise ValueError(f"--augment {text!r}: expected \"none\" or a comma-separated subset of "
+                         f"{','.join(AUGMENTATIONS)} without repeats")
+    return tuple(w for w in AUGMENTATIONS if w in names)
+
+
+def augment(y: np.ndarray, rng: np.random.Generator, noises: list[np.ndarray],
+            steps: tuple[str, ...] = DEFAULT_AUGMENT) -> np.ndarray:
+    """One augmented copy of a training clip; `steps` (a subset of AUGMENTATIONS) picks what is done:
+    speed: random speed change 0.9..1.1 (linear interpolation, so the pitch moves with it);
+    pitch: pitch shift by -2..+2 semitones at constant duration (librosa.effects.pitch_shift);
+    shift: time shift +-100 ms (zero fill);
+    noise: with probability 0.8 a training-split _silence_ clip mixed in at SNR 0..20 dB.
+    The speed, shift and noise parameters are drawn whether or not their step is used, so sets
+    that differ in one of them give variants that differ only in that step, and the default set
+    draws exactly what the augmentation drew before the set was selectable. The pitch draw comes
+    last and only when pitch is used."""
     speed = rng.uniform(0.9, 1.1)
-    n = len(y)
-    pos = np.arange(0, n - 1, speed)
-    y = np.interp(pos, np.arange(n), y)
     shift = int(rng.integers(-1600, 1601))
-    y = F.fix_length(y)
-    y = np.roll(y, shift)
-    if shift > 0:
-        y[:shift] = 0.0
-    elif shift < 0:
-        y[shift:] = 0.0
+    noise = snr_db = None
     if noises and rng.random() < 0.8:
         noise = noises[int(rng.integers(len(noises)))]
+        snr_db = rng.uniform(0.0, 20.0)
+    if "speed" in steps:
+        n = len(y)
+        y = np.interp(np.arange(0, n - 1, speed), np.arange(n), y)
+    y = F.fix_length(y)
+    if "pitch" in steps:
+        import librosa
+
+        y = librosa.effects.pitch_shift(y, sr=F.SAMPLE_RATE, n_steps=rng.uniform(-2.0, 2.0))
+    if "shift" in steps:
+        y = np.roll(y, shift)
+        if shift > 0:
+            y[:shift] = 0.0
+        elif shift < 0:
+            y[shift:] = 0.0
+    if "noise" in steps and noise is not None:
         p_sig = np.mean(y ** 2) + 1e-12
         p_noise = np.mean(noise ** 2) + 1e-12
-        snr_db = rng.uniform(0.0, 20.0)
         y = y + noise * np.sqrt(p_sig / (p_noise * 10 ** (snr_db / 10)))
     return y
+
+
+def spec_augment(x: np.ndarray, rng: np.random.Generator, max_frames: int, max_coeffs: int,
+                 masks: int) -> np.ndarray:
+    """SpecAugment-style masking of normalised features x [N, frames, coefficients] (a copy is
+    returned). Per clip, `masks` time masks, each of w ~ U{0..max_frames} consecutive frames from
+    t0 ~ U{0..frames - w}, then `masks` coefficient masks of f ~ U{0..max_coeffs} consecutive
+    coefficients from c0 ~ U{0..coefficients - f} (draws in that order; a kind with max 0 draws
+    nothing). Masked entries become 0: after the per-clip, per-coefficient normalisation that is
+    the clip's mean of the coefficient, SpecAugment's mean-value mask."""
+    x = np.array(x, copy=True)
+    _, frames, coeffs = x.shape
+    for clip in x:
+        for width, size, axis in ((max_frames, frames, 0), (max_coeffs, coeffs, 1)):
+            if width == 0:
+                continue
+            for _ in range(masks):
+                w = int(rng.integers(0, width + 1))
+                start = int(rng.integers(0, size - w + 1))
+                if axis == 0:
+                    clip[start:start + w, :] = 0.0
+                else:
+                    clip[:, start:start + w] = 0.0
+    return x
 
 
 # ----------------------------------------------------------------------------- task + cache
@@ -227,11 +284,20 @@ def cache_dir() -> str:
     return d
 
 
+def augment_key(steps: tuple[str, ...]) -> dict:
+    """Cache-key entry of an augmentation set: empty for the default set (so caches made before
+    the set was selectable stay valid), {"augment": [...]} otherwise."""
+    return {} if tuple(steps) == DEFAULT_AUGMENT else {"augment": list(steps)}
+
+
 def load_kws_yes(data_dir: str, n_aug: int = 8, aug_seed: int = 1234, progress=True,
-                 extra_words: tuple[str, ...] = ()) -> KwsData:
+                 extra_words: tuple[str, ...] = (),
+                 augment_steps: tuple[str, ...] = DEFAULT_AUGMENT) -> KwsData:
     """Task clips, clean features and augmented training variants (cached as .npz).
     extra_words: further word folders loaded as "other" (used as training-only negatives; the
-    val/test sets and the selection set keep to the task's six negative groups)."""
+    val/test sets and the selection set keep to the task's six negative groups).
+    augment_steps: the augmentation set of the variants (augment()); a set other than the default
+    is part of the cache key, the default set keeps the key the cache had before sets existed."""
     from tqdm import tqdm
 
     data_dir = os.path.abspath(data_dir)
@@ -239,7 +305,8 @@ def load_kws_yes(data_dir: str, n_aug: int = 8, aug_seed: int = 1234, progress=T
     clips = list_clips(data_dir, words)
     key = json.dumps({"v": 2, "data": data_dir, "clips": [c.rel for c in clips],
                       "feat": F.FEATURE_CONFIG, "n_aug": n_aug, "aug_seed": aug_seed,
-                      "split": SPLIT_FRACTIONS}, sort_keys=True)
+                      "split": SPLIT_FRACTIONS,
+                      **augment_key(augment_steps)}, sort_keys=True)
     path = os.path.join(cache_dir(), f"kws-yes-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz")
     labels = np.array([0 if c.word == "yes" else 1 for c in clips], dtype=np.int32)
     train_idx = [i for i, c in enumerate(clips) if c.split == "train"]
@@ -259,7 +326,7 @@ def load_kws_yes(data_dir: str, n_aug: int = 8, aug_seed: int = 1234, progress=T
     aug = np.zeros((len(train_idx), n_aug, F.FRAMES, F.N_MFCC), dtype=np.float32)
     for r, i in enumerate(tqdm(train_idx, desc="augment", disable=not progress)):
         for k in range(n_aug):
-            aug[r, k] = F.clip_features(augment(waves[i], rng, noises))
+            aug[r, k] = F.clip_features(augment(waves[i], rng, noises, augment_steps))
     np.savez(path, feats=feats, aug=aug)
     return KwsData(clips, feats, aug, aug_index, labels, info={"cache": path})
 

@@ -3,7 +3,8 @@
 Each clip: one word spoken by espeak-ng with a random English voice, voice variant, pitch
 (-p 20..80) and speed (-s 110..210), resampled to 16 kHz, trimmed of leading/trailing silence
 (librosa.effects.trim, top_db 40), placed at a random offset in a 1 s clip, then passed through
-the same augmentation as real training clips (speed, shift, real training-split _silence_ noise).
+the augmentation set of the real training clips (data.augment; by default speed, shift and real
+training-split _silence_ noise).
 Only ever used for training; accuracies are measured on held-out real speakers.
 """
 from __future__ import annotations
@@ -53,13 +54,15 @@ def speak(word: str, rng: np.random.Generator, tmp: str) -> np.ndarray:
     return clip
 
 
-def load_synth(kws: D.KwsData, data_dir: str, n_per_class: int, seed: int = 99, progress=True):
+def load_synth(kws: D.KwsData, data_dir: str, n_per_class: int, seed: int = 99, progress=True,
+               augment_steps: tuple[str, ...] = D.DEFAULT_AUGMENT):
     """(features [2 n, 101, 13] float32, labels [2 n]): n synthetic "yes", n spread over
-    no/up/down/left/right. Cached like the real features."""
+    no/up/down/left/right, each augmented with augment_steps. Cached like the real features."""
     from tqdm import tqdm
 
     key = json.dumps({"v": 1, "n": n_per_class, "seed": seed, "feat": F.FEATURE_CONFIG,
-                      "voices": VOICES, "variants": VARIANTS, "data": os.path.abspath(data_dir)},
+                      "voices": VOICES, "variants": VARIANTS, "data": os.path.abspath(data_dir),
+                      **D.augment_key(augment_steps)},
                      sort_keys=True)
     path = os.path.join(D.cache_dir(), f"synth-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz")
     if os.path.exists(path):
@@ -73,7 +76,7 @@ def load_synth(kws: D.KwsData, data_dir: str, n_per_class: int, seed: int = 99, 
     x = np.zeros((len(words), F.FRAMES, F.N_MFCC), np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         for i, w in enumerate(tqdm(words, desc="espeak-ng", disable=not progress)):
-            x[i] = F.clip_features(D.augment(speak(w, rng, tmp), rng, noises))
+            x[i] = F.clip_features(D.augment(speak(w, rng, tmp), rng, noises, augment_steps))
     y = np.array([0 if w == "yes" else 1 for w in words], np.int32)
     np.savez(path, x=x, y=y)
     return x, y

@@ -21,7 +21,18 @@ import time
 import numpy as np
 
 
+def augment_option(text):
+    """argparse type of --augment: data.parse_augment with its message as the argparse error."""
+    from .data import parse_augment
+    try:
+        return parse_augment(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def parse_args(argv=None):
+    from .data import DEFAULT_AUGMENT
+    from .features import FRAMES, N_MFCC
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", required=True, choices=["kws-yes", "latch-d4"])
     ap.add_argument("--hidden", type=int, default=4)
@@ -41,6 +52,16 @@ def parse_args(argv=None):
     ap.add_argument("--anneal-end", type=float, default=0.5)
     ap.add_argument("--n-aug", type=int, default=8, help="augmented variants per training clip")
     ap.add_argument("--p-clean", type=float, default=0.25, help="chance to use the clean clip")
+    ap.add_argument("--augment", type=augment_option, default=",".join(DEFAULT_AUGMENT),
+                    help="waveform augmentations that make the variants (kws-yes; also the synthetic "
+                         "clips): \"none\" or a comma-separated subset of speed,pitch,shift,noise "
+                         "(data.augment); the default is the set the committed models were trained with")
+    ap.add_argument("--specaug-time", type=int, default=0,
+                    help="SpecAugment time masks of up to this many frames (kws-yes; 0 = none)")
+    ap.add_argument("--specaug-freq", type=int, default=0,
+                    help="SpecAugment coefficient masks of up to this many of the 13 MFCCs (kws-yes; 0 = none)")
+    ap.add_argument("--specaug-masks", type=int, default=1,
+                    help="masks of each kind per training clip and epoch (data.spec_augment)")
     ap.add_argument("--neg-factor", type=float, default=1.0,
                     help="negatives per positive per epoch (1 = balanced)")
     ap.add_argument("--synth", type=int, default=0,
@@ -89,7 +110,13 @@ def parse_args(argv=None):
                          "point of docs/design/power.md; 1e-9 for latch-d4)")
     ap.add_argument("--note", default="", help="free text stored in training.json")
     ap.add_argument("--no-progress", action="store_true")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if not 0 <= args.specaug_time <= FRAMES or not 0 <= args.specaug_freq <= N_MFCC or args.specaug_masks < 0:
+        ap.error(f"--specaug-time must be in 0..{FRAMES} frames, --specaug-freq in 0..{N_MFCC} "
+                 "coefficients, --specaug-masks >= 0")
+    if args.task != "kws-yes" and (args.augment != DEFAULT_AUGMENT or specaug_on(args)):
+        ap.error("--augment and --specaug-* apply to --task kws-yes only")
+    return args
 
 
 # ----------------------------------------------------------------------------- task adapters
@@ -142,14 +169,14 @@ class KwsTask:
         self.D, self.F, self.args = data, features, args
         self.extra = tuple(w for w in args.extra_neg.split(",") if w)
         self.data = data.load_kws_yes(args.data, n_aug=args.n_aug, progress=not args.no_progress,
-                                      extra_words=self.extra)
+                                      extra_words=self.extra, augment_steps=args.augment)
         self.eval_idx = {s: data.balanced_eval_indices(self.data.clips, s) for s in ["val", "test"]}
         self.pos = self.data.indices("train", "yes")
         self.synth = None
         if args.synth > 0:
             from . import synth
             self.synth = synth.load_synth(self.data, args.data, args.synth,
-                                          progress=not args.no_progress)
+                                          progress=not args.no_progress, augment_steps=args.augment)
 
     def select_set(self):
         """All validation clips of the task's groups (unbalanced; selection uses balanced accuracy)."""
@@ -205,7 +232,13 @@ class KwsTask:
                     {w: len(self.data.indices("train", w)) for w in self.extra} or None),
                 "augmentation": {"variants_per_train_clip": self.args.n_aug,
                                  "p_clean": self.args.p_clean,
-                                 "rule": self.D.augment.__doc__},
+                                 "steps": list(self.args.augment),
+                                 "rule": self.D.augment.__doc__,
+                                 "specaug": ({"max_frames": self.args.specaug_time,
+                                              "max_coefficients": self.args.specaug_freq,
+                                              "masks": self.args.specaug_masks,
+                                              "rule": self.D.spec_augment.__doc__}
+                                             if specaug_on(self.args) else None)},
                 "synthetic_speech": ({"clips_per_class_in_bank": self.args.synth,
                                       "per_class_per_epoch": self.args.synth_per_epoch,
                                       "rule": __import__("scripts.train.synth").train.synth.__doc__}
@@ -213,6 +246,11 @@ class KwsTask:
 
 
 # ----------------------------------------------------------------------------- training
+
+def specaug_on(args):
+    """Whether any SpecAugment mask is drawn (--specaug-masks > 0 and a nonzero mask size)."""
+    return args.specaug_masks > 0 and (args.specaug_time > 0 or args.specaug_freq > 0)
+
 
 def thin_history(history, selected):
     """Every 10th epoch plus the selected and last ones, values rounded (keeps training.json small)."""
@@ -260,6 +298,7 @@ def main(argv=None):
     from tqdm import tqdm
 
     from . import export, model, reference
+    from .data import spec_augment
 
     task = LatchTask(args) if args.task == "latch-d4" else KwsTask(args)
     epochs = args.epochs or (60 if args.task == "latch-d4" else 200)
@@ -272,6 +311,9 @@ def main(argv=None):
     if bounded:
         params = model.project(params, args.beta_lo_min, args.alpha_min, args.delta_min)
     noise_key = jax.random.fold_in(key, 1)
+    # The masks draw from their own generator, so that with SpecAugment on every epoch still has the
+    # clips, variants and batch order of the run without it; off, nothing is drawn.
+    mask_rng = np.random.default_rng([args.seed, 1])
 
     x0, _ = task.epoch(np.random.default_rng(0))
     steps_per_epoch = max(1, len(x0) // args.batch)
@@ -357,6 +399,8 @@ def main(argv=None):
     for ep in bar:
         eps = eps_at(ep, epochs, args.anneal_start, args.anneal_end)
         x, y = task.epoch(rng)
+        if specaug_on(args):
+            x = spec_augment(x, mask_rng, args.specaug_time, args.specaug_freq, args.specaug_masks)
         perm = rng.permutation(len(x))
         losses, accs, powers, margins = [], [], [], []
         for b in range(steps_per_epoch):

@@ -31,12 +31,11 @@ def eval_accuracy(tensors: dict, data_dir: str, readout: str) -> dict:
     out = {}
     for split in ("val", "test"):
         idx = data.balanced_eval_indices(clips, split)
-        logits = np.stack([reference.run(p, features.clip_features(data.load_clip(data_dir, clips[i])), readout)[2]
-                           for i in idx])
+        decisions = np.array([reference.clip_decisions(reference.run(
+            p, features.clip_features(data.load_clip(data_dir, clips[i])), readout)[2]) for i in idx])
         labels = np.array([0 if clips[i].word == data.KWS_CLASSES[0] else 1 for i in idx])
-        votes = np.array([np.bincount(l.argmax(-1), minlength=logits.shape[-1]).argmax() for l in logits])
-        out[split] = {"clip_accuracy_majority_vote": float(np.mean(votes == labels)),
-                      "clip_accuracy_integrated_logits": float(np.mean(logits.sum(1).argmax(-1) == labels)),
+        out[split] = {"clip_accuracy_majority_vote": float(np.mean(decisions[:, 0] == labels)),
+                      "clip_accuracy_integrated_logits": float(np.mean(decisions[:, 1] == labels)),
                       "n": int(len(idx))}
     return out
 
@@ -69,8 +68,7 @@ def main(argv=None):
         parser.error(f"{files['config.json']}: classes {config['classes']} are not the kws-yes task's; "
                      "only kws-yes models have accuracies to recompute")
     readout = config.get("readout", "relu")
-    tensors, pruned = export.prune(load_file(files["model.safetensors"]), args.prune_below) \
-        if args.prune_below > 0 else (load_file(files["model.safetensors"]), [])
+    tensors, pruned = export.prune(load_file(files["model.safetensors"]), args.prune_below)
     unit_current = args.unit_current or config["unit_current"]
     accuracy = eval_accuracy(tensors, args.data, readout)
     name = args.name or os.path.basename(os.path.normpath(args.out))

@@ -8,8 +8,9 @@ self-contained report.html (inline SVG) to STUDY, or to --out. Per size: held-ou
 with a Wilson interval (training.json, checked against the Swift reference `bmru kws`), the deck's
 transistors, gate area and bias (`bmru netlist` with the sweep's options, into a temporary folder),
 and from the sweep's job files: power per supply, worker seconds and circuit agreement, with bootstrap
-intervals over clips. Then fits of each power part against d (a d + c, b d^2 + c d + e, k d^p) with
-bootstrap intervals, set beside the published claim (docs/scaling.md). Sweeps still running are read
+intervals over clips, and the reference's cells on per frame on the same clips. Then fits of each power
+part against d (a d + c, b d^2 + c d + e, k d^p; the cells also against the cells on) with bootstrap
+intervals, set beside the published claim (docs/scaling.md). Sweeps still running are read
 as they stand: a size shows how many of its planned clips have a result.
 """
 from __future__ import annotations
@@ -25,7 +26,10 @@ import tempfile
 
 import numpy as np
 
+from safetensors.numpy import load_file
+
 from scripts.report.html import CIRCUIT, CSS, POWER_PARTS, REFERENCE, inline, num, plt, table
+from scripts.train import features, reference
 
 FORMAT, REPORT_FORMAT = "bmru-scaling-study", "bmru-scaling-report"
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile
@@ -64,6 +68,13 @@ METHOD = {
                        "exponent over each step, without a model; bootstrap intervals as above.",
     "seconds": "worker seconds per clip: the job's `seconds`, wall time inside the simulator workers summed over a "
                "partitioned clip's decks; core-seconds when each worker has a core, more on a shared machine.",
+    "activity": "cells on per frame: the number of memory cells whose state is on, averaged over the frames of "
+                "a clip, by the float64 reference (scripts/train/reference.py) on the clip's MFCC features "
+                "(scripts/train/features.py), for each clip of the sweep that ran. The cells part is fitted "
+                "against it: cells_nW = a * cells + b * on on the per-size means (cells = blocks x d), a the "
+                "power of a cell that is off, b what a cell adds while on; least squares on relative "
+                "residuals, as the polynomials, intervals from the same bootstrap resamples (a size's power "
+                "and activity resampled together).",
     "cpu_seconds": "CPU seconds per clip: the user + system CPU time of every process of the sweep's runs "
                    "(bmru and its ngspice workers, measured by scripts/scaling-sweeps.sh into the sweep's "
                    "cpu-seconds.json) over the jobs those runs finished; a busy machine does not inflate it. "
@@ -258,6 +269,49 @@ def swift_reference(bmru: str, model: str, data: str) -> dict | None:
     return {"k": correct, "n": len(lines)}
 
 
+def cell_activity(model: str, data: str, jobs: list[dict]) -> tuple[int, np.ndarray] | None:
+    """The model's number of memory cells (blocks x d) and, for each job that ran, the reference's cells
+    on per frame over the clip (the float64 reference on the clip's MFCC features, files under `data`);
+    None when a clip is not there."""
+    ran = [j for j in jobs if j["status"] == "ok"]
+    paths = [os.path.join(data, j["name"]) for j in ran]
+    if not all(os.path.isfile(path) for path in paths):
+        return None
+    config = read_json(os.path.join(model, "config.json"))
+    if config.get("features") != features.FEATURE_CONFIG:
+        raise StudyError(f"{model}/config.json: features are not the front end of scripts/train/features.py")
+    params = reference.load_params(load_file(os.path.join(model, "model.safetensors")))
+    on = []
+    for path in paths:
+        x = features.clip_features(features.fix_length(features.load_wav(path)))
+        states = reference.run(params, x, config.get("readout", "relu"))[1]
+        on.append(states.reshape(len(x), -1).sum(axis=1).mean())
+    return reference.num_blocks(params) * config["hidden"], np.array(on)
+
+
+def activity_fit(ds: list[int], points: dict, resamples: dict, cells: dict) -> dict:
+    """The cells part against the cells the reference holds on: cells_nW = a * cells + b * on fitted to
+    the per-size means (relative residuals, as the polynomials) of the sizes with both, a the power of
+    an off cell and b what a cell adds while on; intervals from the paired bootstrap means."""
+    have = [d for d in ds if "cells_on" in points[d] and d in cells]
+    out = {"formula": "a*cells + b*on", "points": len(have)}
+    if len(have) < 2:
+        return dict(out, note="needs 2 sizes with clips and the reference's cell states")
+    n = np.array([cells[d] for d in have], dtype=float)
+    power = np.stack([np.r_[points[d]["cells_nW"]["mean"], resamples[d]["cells_nW"]] for d in have])
+    on = np.stack([np.r_[points[d]["cells_on"]["mean"], resamples[d]["cells_on"]] for d in have])
+    weights = 1 / power[:, 0]
+    params = np.stack([np.linalg.lstsq(np.stack([n, on[:, r]], axis=1) * weights[:, None], power[:, r] * weights,
+                                       rcond=None)[0] for r in range(power.shape[1])], axis=1)
+    fitted = params[0, 0] * n + params[1, 0] * on[:, 0]
+    cis = [points[d]["cells_nW"]["ci"] for d in have]
+    return dict(out, dof=len(have) - 2, sizes=have,
+                params={name: {"value": float(v[0]), "ci": interval(v[1:])} for name, v in zip("ab", params)},
+                fitted=[float(f) for f in fitted],
+                residuals_pct=[float(r) for r in 100 * (power[:, 0] - fitted) / power[:, 0]],
+                within_ci=int(sum(ci is not None and ci[0] <= f <= ci[1] for ci, f in zip(cis, fitted))))
+
+
 def deck_totals(bmru: str, model: str, sweep: dict, sweep_dir: str, variant: dict | None) -> dict:
     """transistors, gate area (um^2), bias current (nA) and bias power (nW) of the model's deck as the
     sweep builds it (its PDK, characterization, cells, biases; the variant's corner and unit current),
@@ -358,16 +412,19 @@ def cost_fit(rows: list[dict]) -> tuple[dict, list[dict]]:
     return out, steps
 
 
-def clip_figures(jobs: list[dict], rng: np.random.Generator) -> tuple[dict, dict]:
+def clip_figures(jobs: list[dict], rng: np.random.Generator, cells_on: np.ndarray | None = None) -> tuple[dict, dict]:
     """From a size's job results: the per-clip figures summarised (power parts, energy, seconds, state
-    bits and frame decisions over the clips that ran; clip decisions and accuracies over all finished
-    jobs, a failed one counting as disagreeing and wrong) and each summarised series' bootstrap means
-    (the same clip resamples for every series, so that their ratios stay paired)."""
+    bits and frame decisions over the clips that ran, and `cells_on`, the reference's cells on per
+    frame of each of those clips, when given; clip decisions and accuracies over all finished jobs, a
+    failed one counting as disagreeing and wrong) and each summarised series' bootstrap means (the same
+    clip resamples for every series, so that their ratios stay paired)."""
     ran = [j for j in jobs if j["status"] == "ok"]
     series = {key: np.array([j["power"][key] for j in ran]) for key in PARTS + ["energy_nJ"]}
     series["seconds"] = np.array([j["seconds"] for j in ran])
     series["state_bits"] = np.array([j["frame_state_agreement"] for j in ran])
     series["frame_decisions"] = np.array([j["frame_decision_agreement"] for j in ran])
+    if cells_on is not None:
+        series["cells_on"] = cells_on
     resampled = None
     if len(ran) >= 2:
         index = rng.integers(0, len(ran), size=(BOOTSTRAP_SAMPLES, len(ran)))
@@ -390,7 +447,7 @@ def build(study_path: str, bmru: str | None) -> dict:
     each power part and of the worker seconds against d, the local exponents and the published claim
     against the measurements."""
     sizes, rng = load_study(study_path), np.random.default_rng(BOOTSTRAP_SEED)
-    rows, resamples = [], {}
+    rows, resamples, cells = [], {}, {}
     for size in sizes:
         d, model = size["d"], size["model"]
         row = {"d": d, "model": os.path.relpath(model), "sweep": os.path.relpath(size["sweep"])}
@@ -409,26 +466,31 @@ def build(study_path: str, bmru: str | None) -> dict:
         row["model_state"] = "trained" if trained else "not trained yet"
         row["accuracy"] = read_accuracy(model) if trained else None
         row["deck"] = None
+        data = ((sweep["definition"] or {}).get("clips") or {}).get("data")
+        data = data and os.path.join(size["sweep"], data)
         if trained and bmru and sweep["definition"] is not None:
-            definition = sweep["definition"]
-            row["deck"] = deck_totals(bmru, model, definition, size["sweep"], sweep["variant"])
-            data = (definition.get("clips") or {}).get("data")
-            check = swift_reference(bmru, model, os.path.join(size["sweep"], data)) if data else None
+            row["deck"] = deck_totals(bmru, model, sweep["definition"], size["sweep"], sweep["variant"])
+            check = swift_reference(bmru, model, data) if data else None
             row["accuracy"]["swift_reference"] = check
             row["accuracy"]["swift_reference_agrees"] = None if check is None else check == {
                 "k": row["accuracy"]["k"], "n": row["accuracy"]["n"]}
         row["sweep_state"] = {"state": sweep["state"], "planned": sweep["planned"], "done": len(sweep["jobs"]),
                               "stale": sweep["stale"], "mode": sweep["mode"], "cpu": sweep["cpu"],
                               "variant": sweep["variant"]}
-        row["clips"] = None
+        row["clips"], row["cells"], activity = None, None, None
+        if trained and data and sweep["jobs"]:
+            activity = cell_activity(model, data, sweep["jobs"])
+            if activity is not None:
+                row["cells"] = cells[d] = activity[0]
         if sweep["jobs"]:
-            row["clips"], resampled = clip_figures(sweep["jobs"], rng)
+            row["clips"], resampled = clip_figures(sweep["jobs"], rng, activity[1] if activity else None)
             if resampled is not None:
                 resamples[d] = resampled
         rows.append(row)
     points = {row["d"]: row["clips"] for row in rows if row["d"] in resamples}
     ds = sorted(points)
     fits = {key: fit_series(ds, points, resamples, key, list(MODELS)) for key in PARTS}
+    fits["cells_nW"]["activity"] = activity_fit(ds, points, resamples, cells)
     cost, cost_steps = cost_fit([{"d": r["d"], "cpu": r["sweep_state"]["cpu"]} for r in rows])
     fits["cpu_seconds"] = {"power_law": cost}
     return {"format": REPORT_FORMAT, "format_version": 1, "study": os.path.relpath(study_path),
@@ -451,8 +513,8 @@ def bmru_version(bmru: str | None) -> dict | None:
 
 def claims(rows: list[dict], fits: dict) -> list[dict]:
     """The published claims against the measurements: per claimed part the power-law exponent and the
-    d^2 coefficient with their intervals and whether the claimed exponent lies inside; the d = 4 total
-    against the published ~100 nW."""
+    d^2 coefficient with their intervals and whether the claimed exponent lies inside (for the cells,
+    also the fit against the cells on); the d = 4 total against the published ~100 nW."""
     out = []
     for key, exponent in PUBLISHED["exponents"].items():
         power, quadratic = fits[key].get("power_law", {}), fits[key].get("quadratic", {})
@@ -471,6 +533,11 @@ def claims(rows: list[dict], fits: dict) -> list[dict]:
                 zero = b["ci"][0] <= 0 <= b["ci"][1]
                 entry["reading"] += (f"; d^2 coefficient {b['value']:.3g} nW [{b['ci'][0]:.3g}, {b['ci'][1]:.3g}]"
                                      f"{', interval holds 0' if zero else ''}")
+        activity = fits[key].get("activity", {})
+        if "params" in activity:
+            a, b = activity["params"]["a"], activity["params"]["b"]
+            entry["reading"] += (f"; against activity, {with_ci(a, '.3g')} nW per cell plus {with_ci(b, '.3g')} nW "
+                                 f"per cell on (residuals {', '.join(f'{r:+.0f}' for r in activity['residuals_pct'])} %)")
         out.append(entry)
     reference = next((r for r in rows if r["d"] == PUBLISHED["d"]), None)
     total = (reference or {}).get("clips") and reference["clips"]["total_nW"]
@@ -530,16 +597,19 @@ def state_text(row: dict) -> str:
 
 def table_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     """The study's main table, one row per size (report.md, report.html, the README's table): state,
-    accuracy, deck, power split, seconds, agreement. Cells are plain text."""
+    accuracy, deck, power split and the reference's cell activity, seconds, agreement. Cells are plain
+    text."""
     header = ["d", "state", "held-out reference accuracy", "transistors", "gate area (um^2)", "clips run",
-              "cells (nW)", "feedforward (nW)", "bias (nW)", "total (nW)", "CPU s per clip", "clip decisions agree",
-              "state bits (%)", "frame decisions (%)"]
+              "cells (nW)", "reference cells on per frame (of cells)", "feedforward (nW)", "bias (nW)", "total (nW)",
+              "CPU s per clip", "clip decisions agree", "state bits (%)", "frame decisions (%)"]
     rows = []
     for row in report["sizes"]:
         deck, c = row["deck"] or {}, row["clips"] or {}
         rows.append([str(row["d"]), state_text(row), accuracy_text(row["accuracy"]),
                      num(deck.get("transistors"), ",d"), num(deck.get("gate_area_um2"), ",.0f"), str(c.get("ran", 0)),
-                     *(with_ci(c.get(key)) for key in PARTS),
+                     with_ci(c.get("cells_nW")),
+                     with_ci(c.get("cells_on"), ".2f") + (f" (of {row['cells']})" if row["cells"] else ""),
+                     *(with_ci(c.get(key)) for key in PARTS[1:]),
                      num((row["sweep_state"].get("cpu") or {}).get("per_clip"), ".1f"),
                      proportion(c.get("clip_decisions")), with_ci(c.get("state_bits"), ".2f", 100),
                      with_ci(c.get("frame_decisions"), ".2f", 100)])

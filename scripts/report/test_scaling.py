@@ -13,7 +13,10 @@ import subprocess
 import numpy as np
 import pytest
 
+from safetensors.numpy import load_file
+
 from scripts.report import check_html, scaling
+from scripts.train import features, reference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL = os.path.join(ROOT, "results/models/kws-yes-d4")
@@ -206,6 +209,47 @@ def test_fits_recover_known_coefficients(tmp_path):
     assert feedforward_claim["d2_coefficient"]["value"] == pytest.approx(0.03)
     assert "interval holds 0" not in feedforward_claim["reading"]
     assert report["claims"][2]["measured"]["mean"] == pytest.approx(cells[4] + feedforward[4] + bias[4])
+
+
+def test_cell_activity_is_the_reference_on_the_sweeps_clips(partial_study):
+    # d = 4's cells on per frame: the float64 reference on the MFCC features of each clip that ran.
+    folder, kept = partial_study
+    if not os.path.isdir(DATA):
+        pytest.skip(f"no Speech Commands folder at {DATA}")
+    d4 = scaling.build(str(folder / "study.json"), bmru=None)["sizes"][0]
+    params = reference.load_params(load_file(os.path.join(MODEL, "model.safetensors")))
+    on = [reference.run(params, features.clip_features(features.fix_length(features.load_wav(
+        os.path.join(DATA, job["name"])))))[1].sum(axis=(1, 2)).mean() for job in kept]
+    assert d4["cells"] == 8  # 2 blocks of 4
+    assert d4["clips"]["cells_on"]["mean"] == pytest.approx(np.mean(on))
+    assert 0 < min(on) and max(on) < 8
+    # A clip whose file is not there: no activity for the size, the rest of its figures as before.
+    path = folder / "sweeps/d4/jobs" / sorted(os.listdir(folder / "sweeps/d4/jobs"))[0]
+    job = json.load(open(path))
+    job["report"]["name"] = "yes/missing.wav"
+    write_json(str(path), job)
+    again = scaling.build(str(folder / "study.json"), bmru=None)["sizes"][0]
+    assert again["cells"] is None and "cells_on" not in again["clips"]
+    assert again["clips"]["cells_nW"] == d4["clips"]["cells_nW"]
+
+
+def test_activity_fit_recovers_known_coefficients():
+    # cells_nW = 0.3 nW per cell + 5 nW per cell on, exactly, in every resample: a and b come back
+    # with intervals of zero width; one size cannot separate them.
+    sizes, rng = [4, 8, 16, 32, 64], np.random.default_rng(1)
+    cells = {d: 2 * d for d in sizes}
+    on = {d: 0.05 * cells[d] + 3 * (d % 3) for d in sizes}
+    points, resamples = {}, {}
+    for d in sizes:
+        on_r = on[d] * (1 + 0.05 * rng.standard_normal(200))
+        power = 0.3 * cells[d] + 5 * on[d]
+        points[d] = {"cells_nW": {"mean": power, "ci": [0.99 * power, 1.01 * power]}, "cells_on": {"mean": on[d]}}
+        resamples[d] = {"cells_nW": 0.3 * cells[d] + 5 * on_r, "cells_on": on_r}
+    f = scaling.activity_fit(sizes, points, resamples, cells)
+    assert f["dof"] == 3 and f["within_ci"] == 5 and max(map(abs, f["residuals_pct"])) < 1e-9
+    assert f["params"]["a"]["value"] == pytest.approx(0.3) and f["params"]["a"]["ci"] == pytest.approx([0.3, 0.3])
+    assert f["params"]["b"]["value"] == pytest.approx(5) and f["params"]["b"]["ci"] == pytest.approx([5, 5])
+    assert scaling.activity_fit(sizes[:1], points, resamples, cells)["note"].startswith("needs 2 sizes")
 
 
 def test_wilson():

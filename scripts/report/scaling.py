@@ -30,6 +30,7 @@ from safetensors.numpy import load_file
 
 from scripts.report.html import CIRCUIT, CSS, POWER_PARTS, REFERENCE, inline, num, plt, table
 from scripts.train import features, reference
+from scripts.train import model as network
 
 FORMAT, REPORT_FORMAT = "bmru-scaling-study", "bmru-scaling-report"
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile
@@ -75,6 +76,9 @@ METHOD = {
                 "power of a cell that is off, b what a cell adds while on; least squares on relative "
                 "residuals, as the polynomials, intervals from the same bootstrap resamples (a size's power "
                 "and activity resampled together).",
+    "estimate": "estimated power: model.power_estimate (scripts/train/model.py) on each simulated clip's features at "
+                "the variant's unit current and supply (1.8 V nominal), per part; the ratio is the measured mean "
+                "over the estimated mean of the same clips, its interval from the paired bootstrap means.",
     "cpu_seconds": "CPU seconds per clip: the user + system CPU time of every process of the sweep's runs "
                    "(bmru and its ngspice workers, measured by scripts/scaling-sweeps.sh into the sweep's "
                    "cpu-seconds.json) over the jobs those runs finished; a busy machine does not inflate it. "
@@ -82,6 +86,12 @@ METHOD = {
                    "law is fitted by least squares on log(CPU) against log(d), the exponent's interval from "
                    "its standard error and Student's t.",
 }
+
+
+ESTIMATE_NOTE = ("The estimate is model.power_estimate (scripts/train/model.py): every mirror's current from the "
+                 "trained weights and the network's own activity on each clip, as the compiler builds the deck. "
+                 "A ratio near 1 at every size means the power's growth with d is that of the trained "
+                 "network's currents, not of the mirror count.")
 
 
 class StudyError(Exception):
@@ -269,10 +279,11 @@ def swift_reference(bmru: str, model: str, data: str) -> dict | None:
     return {"k": correct, "n": len(lines)}
 
 
-def cell_activity(model: str, data: str, jobs: list[dict]) -> tuple[int, np.ndarray] | None:
-    """The model's number of memory cells (blocks x d) and, for each job that ran, the reference's cells
-    on per frame over the clip (the float64 reference on the clip's MFCC features, files under `data`);
-    None when a clip is not there."""
+def network_figures(model: str, data: str, jobs: list[dict], variant: dict | None) -> dict | None:
+    """What the trained network predicts for each job that ran, from the clip's MFCC features (files
+    under `data`): the cells on per frame (the float64 reference's states) and the supply power per part
+    by model.power_estimate at the variant's unit current and supply (the model's and 1.8 V without a
+    variant), with the model's number of memory cells (blocks x d); None when a clip is not there."""
     ran = [j for j in jobs if j["status"] == "ok"]
     paths = [os.path.join(data, j["name"]) for j in ran]
     if not all(os.path.isfile(path) for path in paths):
@@ -280,13 +291,36 @@ def cell_activity(model: str, data: str, jobs: list[dict]) -> tuple[int, np.ndar
     config = read_json(os.path.join(model, "config.json"))
     if config.get("features") != features.FEATURE_CONFIG:
         raise StudyError(f"{model}/config.json: features are not the front end of scripts/train/features.py")
-    params = reference.load_params(load_file(os.path.join(model, "model.safetensors")))
-    on = []
+    readout = config.get("readout", "relu")
+    tensors = load_file(os.path.join(model, "model.safetensors"))
+    params, (trained, s0s) = reference.load_params(tensors), network.from_named_tensors(tensors)
+    variant = variant or {}
+    nw_per_unit = (variant.get("unit_current_A", config["unit_current"]) * network.SUPPLY_VOLTS
+                   * variant.get("supply_scale", 1) * 1e9)
+    on, estimated = [], {key: [] for key in PARTS}
     for path in paths:
         x = features.clip_features(features.fix_length(features.load_wav(path)))
-        states = reference.run(params, x, config.get("readout", "relu"))[1]
-        on.append(states.reshape(len(x), -1).sum(axis=1).mean())
-    return reference.num_blocks(params) * config["hidden"], np.array(on)
+        on.append(reference.run(params, x, readout)[1].reshape(len(x), -1).sum(axis=1).mean())
+        batch = np.asarray(x[None], np.float32)
+        signals = network.forward(trained, s0s, batch, 0.0, readout=readout, signals=True)[1]
+        power = network.power_estimate(trained, batch, signals, readout)
+        for key in PARTS:
+            estimated[key].append(float(power[key.removesuffix("_nW")]) * nw_per_unit)
+    return {"cells": reference.num_blocks(params) * config["hidden"], "cells_on": np.array(on),
+            **{f"estimated_{key}": np.array(values) for key, values in estimated.items()}}
+
+
+def estimate_ratios(figures: dict, resampled: dict | None) -> dict | None:
+    """Per power part, the measured mean over the estimated mean of the same clips, with the interval
+    of the paired bootstrap means; None without estimates."""
+    if figures.get("estimated_total_nW") is None:
+        return None
+    out = {}
+    for key in PARTS:
+        measured, estimated = figures[key]["mean"], figures[f"estimated_{key}"]["mean"]
+        ci = interval(resampled[key] / resampled[f"estimated_{key}"]) if resampled else None
+        out[key] = {"measured": measured, "estimated": estimated, "value": measured / estimated, "ci": ci}
+    return out
 
 
 def activity_fit(ds: list[int], points: dict, resamples: dict, cells: dict) -> dict:
@@ -412,19 +446,18 @@ def cost_fit(rows: list[dict]) -> tuple[dict, list[dict]]:
     return out, steps
 
 
-def clip_figures(jobs: list[dict], rng: np.random.Generator, cells_on: np.ndarray | None = None) -> tuple[dict, dict]:
+def clip_figures(jobs: list[dict], rng: np.random.Generator, predicted: dict | None = None) -> tuple[dict, dict]:
     """From a size's job results: the per-clip figures summarised (power parts, energy, seconds, state
-    bits and frame decisions over the clips that ran, and `cells_on`, the reference's cells on per
-    frame of each of those clips, when given; clip decisions and accuracies over all finished jobs, a
-    failed one counting as disagreeing and wrong) and each summarised series' bootstrap means (the same
-    clip resamples for every series, so that their ratios stay paired)."""
+    bits and frame decisions over the clips that ran, and what the network predicts for each of those
+    clips when given: network_figures' per-clip series; clip decisions and accuracies over all finished
+    jobs, a failed one counting as disagreeing and wrong) and each summarised series' bootstrap means
+    (the same clip resamples for every series, so that their ratios stay paired)."""
     ran = [j for j in jobs if j["status"] == "ok"]
     series = {key: np.array([j["power"][key] for j in ran]) for key in PARTS + ["energy_nJ"]}
     series["seconds"] = np.array([j["seconds"] for j in ran])
     series["state_bits"] = np.array([j["frame_state_agreement"] for j in ran])
     series["frame_decisions"] = np.array([j["frame_decision_agreement"] for j in ran])
-    if cells_on is not None:
-        series["cells_on"] = cells_on
+    series.update(predicted or {})
     resampled = None
     if len(ran) >= 2:
         index = rng.integers(0, len(ran), size=(BOOTSTRAP_SAMPLES, len(ran)))
@@ -477,15 +510,16 @@ def build(study_path: str, bmru: str | None) -> dict:
         row["sweep_state"] = {"state": sweep["state"], "planned": sweep["planned"], "done": len(sweep["jobs"]),
                               "stale": sweep["stale"], "mode": sweep["mode"], "cpu": sweep["cpu"],
                               "variant": sweep["variant"]}
-        row["clips"], row["cells"], activity = None, None, None
+        row["clips"], row["cells"], row["estimate_ratio"], predicted = None, None, None, None
         if trained and data and sweep["jobs"]:
-            activity = cell_activity(model, data, sweep["jobs"])
-            if activity is not None:
-                row["cells"] = cells[d] = activity[0]
+            predicted = network_figures(model, data, sweep["jobs"], sweep["variant"])
+            if predicted is not None:
+                row["cells"] = cells[d] = predicted.pop("cells")
         if sweep["jobs"]:
-            row["clips"], resampled = clip_figures(sweep["jobs"], rng, activity[1] if activity else None)
+            row["clips"], resampled = clip_figures(sweep["jobs"], rng, predicted)
             if resampled is not None:
                 resamples[d] = resampled
+            row["estimate_ratio"] = estimate_ratios(row["clips"], resampled)
         rows.append(row)
     points = {row["d"]: row["clips"] for row in rows if row["d"] in resamples}
     ds = sorted(points)
@@ -514,7 +548,8 @@ def bmru_version(bmru: str | None) -> dict | None:
 def claims(rows: list[dict], fits: dict) -> list[dict]:
     """The published claims against the measurements: per claimed part the power-law exponent and the
     d^2 coefficient with their intervals and whether the claimed exponent lies inside (for the cells,
-    also the fit against the cells on); the d = 4 total against the published ~100 nW."""
+    also the fit against the cells on); the d = 4 total against the published ~100 nW; the measured
+    total against the network's estimate at each size."""
     out = []
     for key, exponent in PUBLISHED["exponents"].items():
         power, quadratic = fits[key].get("power_law", {}), fits[key].get("quadratic", {})
@@ -550,6 +585,13 @@ def claims(rows: list[dict], fits: dict) -> list[dict]:
                             f"{100 * entry['ratio']:.0f} % of the published {PUBLISHED['total_nW']:.0f} nW")
     else:
         entry["reading"] = f"not measured yet: no clip of d = {PUBLISHED['d']}"
+    out.append(entry)
+    ratios = {r["d"]: r["estimate_ratio"]["total_nW"] for r in rows if r.get("estimate_ratio")}
+    entry = {"claim": "the circuit draws what the trained network's currents predict (model.power_estimate)",
+             "series": "total_nW", "ratios": ratios}
+    entry["reading"] = (("measured / estimated total: " + ", ".join(f"{v['value']:.3f} at d = {d}"
+                                                                     for d, v in ratios.items()))
+                        if ratios else "not measured yet: no simulated clip of a trained model")
     out.append(entry)
     return out
 
@@ -632,6 +674,17 @@ def fit_rows(report: dict) -> list[list[str]]:
     return rows
 
 
+def estimate_rows(report: dict) -> tuple[list[str], list[list[str]]]:
+    """Per size with estimates: each power part measured, estimated by model.power_estimate on the same
+    clips, and their ratio with its interval."""
+    header = ["d", "clips"] + [f"{PART_NAMES[key]}: measured / estimated (nW), ratio" for key in PARTS]
+    rows = [[str(row["d"]), str(row["clips"]["ran"])]
+            + [f"{r['measured']:.1f} / {r['estimated']:.1f}, {with_ci(r, '.3f')}"
+               for r in (row["estimate_ratio"][key] for key in PARTS)]
+            for row in report["sizes"] if row["estimate_ratio"]]
+    return header, rows
+
+
 FIT_HEADER = ["series", "model", "sizes", "dof", "parameters [95 %]", "residuals (% of mean)", "fit inside the size's interval"]
 
 
@@ -646,7 +699,10 @@ def markdown(report: dict) -> str:
              "## The published claim against the measurements", "",
              f"> {PUBLISHED['claim']} ({PUBLISHED['source']}).", ""]
     lines += [f"- {c['claim']}: {c['reading']}" for c in report["claims"]]
+    estimates = estimate_rows(report)
     lines += ["", "## Per size", "", md_table(header, rows), "",
+              "## Measured against the network's estimate", "", ESTIMATE_NOTE, "",
+              md_table(*estimates) if estimates[1] else "None yet: needs simulated clips of a trained model.", "",
               f"## Fits against d (sizes used: {', '.join(map(str, report['fit_sizes'])) or 'none yet'})", "",
               md_table(FIT_HEADER, fit_rows(report)), "", "## Local exponents between consecutive sizes", ""]
     steps = [[PART_NAMES.get(k, k), f"{s['from']} -> {s['to']}", with_ci(s, ".2f")]
@@ -796,12 +852,16 @@ def page(report: dict) -> str:
     """report.html: claims, the main table, the figures, the fits and local exponents, the method."""
     esc = markup.escape
     header, rows = table_rows(report)
+    estimates = estimate_rows(report)
     parts = [f"<h1>Scaling study: d = {esc(', '.join(str(r['d']) for r in report['sizes']))}</h1>",
              f"<p class=\"note\">Study file <code>{esc(report['study'])}</code>; how to read it: docs/scaling.md.</p>",
              "<h2>The published claim against the measurements</h2>",
              f"<p class=\"note\">{esc(PUBLISHED['claim'])} ({esc(PUBLISHED['source'])}).</p>",
              "<ul>" + "".join(f"<li>{esc(c['claim'])}: {esc(c['reading'])}</li>" for c in report["claims"]) + "</ul>",
              "<h2>Per size</h2>", table(header, [[esc(c) for c in row] for row in rows], kind="summary"),
+             "<h2>Measured against the network's estimate</h2>", f"<p class=\"note\">{esc(ESTIMATE_NOTE)}</p>",
+             (table(estimates[0], [[esc(c) for c in row] for row in estimates[1]]) if estimates[1]
+              else "<p>None yet: needs simulated clips of a trained model.</p>"),
              "<h2>Power against d</h2>", inline(power_figure(report), "power per part against d"),
              "<h2>Accuracy and agreement against d</h2>", inline(accuracy_figure(report), "accuracy and agreement against d"),
              "<h2>Deck size and simulation cost against d</h2>", inline(cost_figure(report), "deck size and simulation cost"),

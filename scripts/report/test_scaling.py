@@ -203,7 +203,8 @@ def test_fits_recover_known_coefficients(tmp_path):
     assert steps == sorted(steps) and steps[0] == pytest.approx(np.log2(8.72 / 4.88))
     assert steps[-1] == pytest.approx(np.log2(163.28 / 51.92))
     # The claims are read from the fits: cells linear holds, the feedforward's exponent is below 2.
-    cells_claim, feedforward_claim, _ = report["claims"]
+    cells_claim, feedforward_claim, _, estimate_claim = report["claims"]
+    assert estimate_claim["reading"] == "not measured yet: no simulated clip of a trained model"
     assert cells_claim["inside"] and cells_claim["exponent"]["value"] == pytest.approx(1.0)
     assert not feedforward_claim["inside"] and feedforward_claim["exponent"]["ci"][1] < 2
     assert feedforward_claim["d2_coefficient"]["value"] == pytest.approx(0.03)
@@ -211,7 +212,7 @@ def test_fits_recover_known_coefficients(tmp_path):
     assert report["claims"][2]["measured"]["mean"] == pytest.approx(cells[4] + feedforward[4] + bias[4])
 
 
-def test_cell_activity_is_the_reference_on_the_sweeps_clips(partial_study):
+def test_network_figures_on_the_sweeps_clips(partial_study):
     # d = 4's cells on per frame: the float64 reference on the MFCC features of each clip that ran.
     folder, kept = partial_study
     if not os.path.isdir(DATA):
@@ -223,13 +224,20 @@ def test_cell_activity_is_the_reference_on_the_sweeps_clips(partial_study):
     assert d4["cells"] == 8  # 2 blocks of 4
     assert d4["clips"]["cells_on"]["mean"] == pytest.approx(np.mean(on))
     assert 0 < min(on) and max(on) < 8
+    # The estimate from the network's currents is within a few percent of what the circuit drew on the
+    # same clips, part by part (kws-yes-d4, typical corner: 1.7 % above in total).
+    ratios = d4["estimate_ratio"]
+    for key in scaling.PARTS:
+        assert ratios[key]["measured"] == pytest.approx(d4["clips"][key]["mean"])
+        assert 0.9 < ratios[key]["value"] < 1.1 and ratios[key]["ci"][0] <= ratios[key]["value"] <= ratios[key]["ci"][1]
+    assert "| 4 | 5 | " in scaling.markdown(scaling.build(str(folder / "study.json"), bmru=None))
     # A clip whose file is not there: no activity for the size, the rest of its figures as before.
     path = folder / "sweeps/d4/jobs" / sorted(os.listdir(folder / "sweeps/d4/jobs"))[0]
     job = json.load(open(path))
     job["report"]["name"] = "yes/missing.wav"
     write_json(str(path), job)
     again = scaling.build(str(folder / "study.json"), bmru=None)["sizes"][0]
-    assert again["cells"] is None and "cells_on" not in again["clips"]
+    assert again["cells"] is None and "cells_on" not in again["clips"] and again["estimate_ratio"] is None
     assert again["clips"]["cells_nW"] == d4["clips"]["cells_nW"]
 
 

@@ -8,9 +8,10 @@ self-contained report.html (inline SVG) to STUDY, or to --out. Per size: held-ou
 with a Wilson interval (training.json, checked against the Swift reference `bmru kws`), the deck's
 transistors, gate area and bias (`bmru netlist` with the sweep's options, into a temporary folder),
 and from the sweep's job files: power per supply, worker seconds and circuit agreement, with bootstrap
-intervals over clips, and the reference's cells on per frame on the same clips. Then fits of each power
-part against d (a d + c, b d^2 + c d + e, k d^p; the cells also against the cells on) with bootstrap
-intervals, set beside the published claim (docs/scaling.md). Sweeps still running are read
+intervals over clips; on the same clips, the reference's cells on per frame and the training's power
+estimate (model.power_estimate), set against the measured power. Then fits of each power part against
+d (a d + c, b d^2 + c d + e, k d^p; the cells also against the cells on) with bootstrap intervals, set
+beside the published claim (docs/scaling.md). Sweeps still running are read
 as they stand: a size shows how many of its planned clips have a result.
 """
 from __future__ import annotations
@@ -25,7 +26,6 @@ import sys
 import tempfile
 
 import numpy as np
-
 from safetensors.numpy import load_file
 
 from scripts.report.html import CIRCUIT, CSS, POWER_PARTS, REFERENCE, inline, num, plt, table
@@ -689,7 +689,8 @@ FIT_HEADER = ["series", "model", "sizes", "dof", "parameters [95 %]", "residuals
 
 
 def markdown(report: dict) -> str:
-    """report.md: the claims, the main table, the fits and local exponents, the method."""
+    """report.md: the claims, the main table, measured against estimated power, the fits and local
+    exponents, the method."""
     def md_table(header, rows):
         return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
                          + ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows])
@@ -849,7 +850,8 @@ def cost_figure(report: dict) -> plt.Figure:
 
 
 def page(report: dict) -> str:
-    """report.html: claims, the main table, the figures, the fits and local exponents, the method."""
+    """report.html: claims, the main table, measured against estimated power, the figures, the fits and
+    local exponents, the method."""
     esc = markup.escape
     header, rows = table_rows(report)
     estimates = estimate_rows(report)

@@ -29,7 +29,7 @@ import numpy as np
 from safetensors.numpy import load_file
 
 from scripts.report.html import CIRCUIT, CSS, POWER_PARTS, REFERENCE, inline, num, plt, table
-from scripts.train import features, reference
+from scripts.train import features
 from scripts.train import model as network
 
 FORMAT, REPORT_FORMAT = "bmru-scaling-study", "bmru-scaling-report"
@@ -70,8 +70,9 @@ METHOD = {
     "seconds": "worker seconds per clip: the job's `seconds`, wall time inside the simulator workers summed over a "
                "partitioned clip's decks; core-seconds when each worker has a core, more on a shared machine.",
     "activity": "cells on per frame: the number of memory cells whose state is on, averaged over the frames of "
-                "a clip, by the float64 reference (scripts/train/reference.py) on the clip's MFCC features "
-                "(scripts/train/features.py), for each clip of the sweep that ran. The cells part is fitted "
+                "a clip, from the binary states of the forward pass that the estimate reads (model.forward at "
+                "eps = 0; the float64 reference of scripts/train/reference.py has the same states) on the clip's "
+                "MFCC features (scripts/train/features.py), for each clip of the sweep that ran. The cells part is fitted "
                 "against it: cells_nW = a * cells + b * on on the per-size means (cells = blocks x d), a the "
                 "power of a cell that is off, b what a cell adds while on; least squares on relative "
                 "residuals, as the polynomials, intervals from the same bootstrap resamples (a size's power "
@@ -281,9 +282,10 @@ def swift_reference(bmru: str, model: str, data: str) -> dict | None:
 
 def network_figures(model: str, data: str, jobs: list[dict], variant: dict | None) -> dict | None:
     """What the trained network predicts for each job that ran, from the clip's MFCC features (files
-    under `data`): the cells on per frame (the float64 reference's states) and the supply power per part
-    by model.power_estimate at the variant's unit current and supply (the model's and 1.8 V without a
-    variant), with the model's number of memory cells (blocks x d); None when a clip is not there."""
+    under `data`), by one forward pass of the training model at eps = 0: the cells on per frame (its
+    binary states) and the supply power per part by model.power_estimate at the variant's unit current
+    and supply (the model's and 1.8 V without a variant), with the model's number of memory cells
+    (blocks x d); None when a clip is not there."""
     ran = [j for j in jobs if j["status"] == "ok"]
     paths = [os.path.join(data, j["name"]) for j in ran]
     if not all(os.path.isfile(path) for path in paths):
@@ -292,21 +294,19 @@ def network_figures(model: str, data: str, jobs: list[dict], variant: dict | Non
     if config.get("features") != features.FEATURE_CONFIG:
         raise StudyError(f"{model}/config.json: features are not the front end of scripts/train/features.py")
     readout = config.get("readout", "relu")
-    tensors = load_file(os.path.join(model, "model.safetensors"))
-    params, (trained, s0s) = reference.load_params(tensors), network.from_named_tensors(tensors)
+    trained, s0s = network.from_named_tensors(load_file(os.path.join(model, "model.safetensors")))
     variant = variant or {}
     nw_per_unit = (variant.get("unit_current_A", config["unit_current"]) * network.SUPPLY_VOLTS
                    * variant.get("supply_scale", 1) * 1e9)
     on, estimated = [], {key: [] for key in PARTS}
     for path in paths:
-        x = features.clip_features(features.fix_length(features.load_wav(path)))
-        on.append(reference.run(params, x, readout)[1].reshape(len(x), -1).sum(axis=1).mean())
-        batch = np.asarray(x[None], np.float32)
+        batch = features.clip_features(features.fix_length(features.load_wav(path)))[None].astype(np.float32)
         signals = network.forward(trained, s0s, batch, 0.0, readout=readout, signals=True)[1]
+        on.append(sum(np.asarray(states, np.float64).sum(axis=-1) for states in signals["s"]).mean())
         power = network.power_estimate(trained, batch, signals, readout)
         for key in PARTS:
             estimated[key].append(float(power[key.removesuffix("_nW")]) * nw_per_unit)
-    return {"cells": reference.num_blocks(params) * config["hidden"], "cells_on": np.array(on),
+    return {"cells": len(trained["blocks"]) * config["hidden"], "cells_on": np.array(on),
             **{f"estimated_{key}": np.array(values) for key, values in estimated.items()}}
 
 
@@ -480,7 +480,7 @@ def build(study_path: str, bmru: str | None) -> dict:
     each power part and of the worker seconds against d, the local exponents and the published claim
     against the measurements."""
     sizes, rng = load_study(study_path), np.random.default_rng(BOOTSTRAP_SEED)
-    rows, resamples, cells = [], {}, {}
+    rows, resamples = [], {}
     for size in sizes:
         d, model = size["d"], size["model"]
         row = {"d": d, "model": os.path.relpath(model), "sweep": os.path.relpath(size["sweep"])}
@@ -514,7 +514,7 @@ def build(study_path: str, bmru: str | None) -> dict:
         if trained and data and sweep["jobs"]:
             predicted = network_figures(model, data, sweep["jobs"], sweep["variant"])
             if predicted is not None:
-                row["cells"] = cells[d] = predicted.pop("cells")
+                row["cells"] = predicted.pop("cells")
         if sweep["jobs"]:
             row["clips"], resampled = clip_figures(sweep["jobs"], rng, predicted)
             if resampled is not None:
@@ -524,6 +524,7 @@ def build(study_path: str, bmru: str | None) -> dict:
     points = {row["d"]: row["clips"] for row in rows if row["d"] in resamples}
     ds = sorted(points)
     fits = {key: fit_series(ds, points, resamples, key, list(MODELS)) for key in PARTS}
+    cells = {row["d"]: row["cells"] for row in rows if row["cells"]}
     fits["cells_nW"]["activity"] = activity_fit(ds, points, resamples, cells)
     cost, cost_steps = cost_fit([{"d": r["d"], "cpu": r["sweep_state"]["cpu"]} for r in rows])
     fits["cpu_seconds"] = {"power_law": cost}

@@ -213,11 +213,12 @@ def test_fits_recover_known_coefficients(tmp_path):
 
 
 def test_network_figures_on_the_sweeps_clips(partial_study):
-    # d = 4's cells on per frame: the float64 reference on the MFCC features of each clip that ran.
+    # d = 4's cells on per frame equal the float64 reference's on the MFCC features of each clip that ran.
     folder, kept = partial_study
     if not os.path.isdir(DATA):
         pytest.skip(f"no Speech Commands folder at {DATA}")
-    d4 = scaling.build(str(folder / "study.json"), bmru=None)["sizes"][0]
+    report = scaling.build(str(folder / "study.json"), bmru=None)
+    d4 = report["sizes"][0]
     params = reference.load_params(load_file(os.path.join(MODEL, "model.safetensors")))
     on = [reference.run(params, features.clip_features(features.fix_length(features.load_wav(
         os.path.join(DATA, job["name"])))))[1].sum(axis=(1, 2)).mean() for job in kept]
@@ -230,7 +231,7 @@ def test_network_figures_on_the_sweeps_clips(partial_study):
     for key in scaling.PARTS:
         assert ratios[key]["measured"] == pytest.approx(d4["clips"][key]["mean"])
         assert 0.9 < ratios[key]["value"] < 1.1 and ratios[key]["ci"][0] <= ratios[key]["value"] <= ratios[key]["ci"][1]
-    assert "| 4 | 5 | " in scaling.markdown(scaling.build(str(folder / "study.json"), bmru=None))
+    assert "| 4 | 5 | " in scaling.markdown(report)
     # A clip whose file is not there: no activity for the size, the rest of its figures as before.
     path = folder / "sweeps/d4/jobs" / sorted(os.listdir(folder / "sweeps/d4/jobs"))[0]
     job = json.load(open(path))
